@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# Shared helpers for the infra/local scripts. Sourced, never executed.
+# Every wait here is bounded: a local server that does not come up must fail loudly, not hang CI.
+
+LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$LOCAL_DIR/../.." && pwd)"
+WORK_DIR="$LOCAL_DIR/.work"
+LOG_DIR="$WORK_DIR/logs"
+CELERY_APP_DIR="$REPO_ROOT/tests/celery-app"
+mkdir -p "$LOG_DIR"
+
+: "${COMPONENT:=local}"
+
+say() { printf '[%s] %s\n' "$COMPONENT" "$*" >&2; }
+warn() { printf '[%s] WARNING: %s\n' "$COMPONENT" "$*" >&2; }
+die() {
+  printf '[%s] ERROR: %s\n' "$COMPONENT" "$*" >&2
+  exit 1
+}
+
+# A stdlib-only Python is enough for probe.py; the Celery venv may not exist yet.
+system_python() {
+  local py
+  for py in python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null 2>&1; then
+      command -v "$py"
+      return 0
+    fi
+  done
+  die "python3 is needed for the readiness probes (apt-get install -y python3)"
+}
+
+probe() { "$(system_python)" "$LOCAL_DIR/probe.py" "$@"; }
+
+port_open() { probe tcp "$1" "$2" >/dev/null 2>&1; }
+
+# Who listens on a TCP port, for "port taken by ..." messages.
+port_owner() {
+  local port="$1" out
+  out="$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(([^)]*))' | head -1 || true)"
+  if [[ -n "$out" ]]; then printf '%s' "$out"; else printf 'an unknown process'; fi
+}
+
+# wait_until <timeout-seconds> <what> <command...>: polls once a second, bounded.
+wait_until() {
+  local timeout="$1" what="$2"
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      printf '[%s] ERROR: timed out after %ss waiting for %s\n' "$COMPONENT" "$timeout" "$what" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+read_pid() { [[ -f "$1" ]] && tr -dc '0-9' <"$1" || true; }
+
+# stop_pid <pid> <what> <grace-seconds>: TERM, bounded wait, then KILL.
+stop_pid() {
+  local pid="$1" what="$2" grace="${3:-20}"
+  pid_alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + grace))
+  while pid_alive "$pid"; do
+    if ((SECONDS >= deadline)); then
+      warn "$what (pid $pid) did not exit within ${grace}s of SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 1
+      break
+    fi
+    sleep 0.5
+  done
+}
+
+require_root_for() {
+  [[ "$(id -u)" == 0 ]] || die "$1 needs root (it manages a Debian package service); re-run as root or bring your own server via the CELERIAC_* env vars"
+}
+
+# apt_install <package...>: installs what is missing; names the failing package on error.
+apt_install() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  require_root_for "installing ${missing[*]}"
+  local log="$LOG_DIR/apt.log"
+  export DEBIAN_FRONTEND=noninteractive
+  # Refresh the package lists once: on a fresh image they are empty, and stale ones 404.
+  if [[ ! -f "$WORK_DIR/apt-updated" ]] || ! compgen -G '/var/lib/apt/lists/*Packages*' >/dev/null; then
+    say "apt-get update (log: $log)"
+    if ! timeout 600 apt-get update -q >>"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+      die "apt-get update failed (needed for: ${missing[*]}); see $log"
+    fi
+    touch "$WORK_DIR/apt-updated"
+  fi
+  say "apt-get install -y ${missing[*]} (log: $log)"
+  if ! timeout 900 apt-get install -y -q "${missing[@]}" >>"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    for pkg in "${missing[@]}"; do
+      dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+        say "package not installed: $pkg"
+    done
+    die "apt-get install failed for: ${missing[*]}; see $log"
+  fi
+}
