@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `npm run bench`: starts the local stack, runs every service's benchmark and gathers their reports
+# (each names the machine it ran on) into tests/bench/REPORT.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ -d node_modules ] || npm ci
+bash infra/local/up.sh
+set -a; source infra/local/.work/env; set +a
+
+reports=()
+for pkg in collector projector gateway; do
+  if node -e "process.exit(require('./services/$pkg/package.json').scripts?.bench ? 0 : 1)"; then
+    echo "== benchmark: $pkg"
+    npm run bench -w "@celeriac/$pkg"
+    reports+=("services/$pkg/bench/REPORT.md")
+  fi
+done
+if [ -f services/gateway/src/streams/bench/streams-bench.ts ]; then
+  echo "== benchmark: gateway live streams"
+  node --import tsx services/gateway/src/streams/bench/streams-bench.ts
+  reports+=("services/gateway/src/streams/bench/REPORT.md")
+fi
+
+mkdir -p tests/bench
+{
+  echo "# Celeriac benchmarks"
+  echo
+  echo "Gathered by \`npm run bench\` on $(date -u +%Y-%m-%dT%H:%MZ)."
+  echo
+  for report in "${reports[@]}"; do
+    [ -f "$report" ] && { echo "---"; echo; cat "$report"; echo; }
+  done
+} > tests/bench/REPORT.md
+echo "report: tests/bench/REPORT.md"
