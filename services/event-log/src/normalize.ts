@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import type { CeleryEvent, TaskEvent, WorkerEvent } from '@celeriac/proto/events';
+
+/**
+ * Turns one Celery event object (one element of a `task.multi` list, or a whole single-event body)
+ * into the CeleryEvent envelope. Pure and deterministic: no clock, no I/O.
+ *
+ * Lossless rule: a field goes to its typed slot only when its JSON value has exactly that slot's
+ * type; a `null` is kept in extra_json (so "sent as null" and "not sent" stay distinguishable) and
+ * every other field goes to extra_json. `restoreCeleryObject` rebuilds the original object.
+ */
+
+export type RejectReason =
+  | 'not-an-object'
+  | 'missing-field'
+  | 'wrong-field-type'
+  | 'unknown-type'
+  | 'missing-uuid';
+
+export type NormalizeResult =
+  | { ok: true; event: CeleryEvent }
+  | { ok: false; reason: RejectReason; detail: string };
+
+export interface NormalizeContext {
+  connectionId: string;
+  /** Collector wall clock when the broker message arrived, epoch ms. */
+  receivedAtMs: number;
+}
+
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'numbers' | 'signum';
+type FieldTable = Record<string, readonly [slot: string, kind: Kind]>;
+
+const COMMON: FieldTable = {
+  hostname: ['hostname', 'string'],
+  timestamp: ['timestamp', 'number'],
+  clock: ['clock', 'int'],
+  utcoffset: ['utcoffset', 'number'],
+  pid: ['pid', 'int'],
+};
+
+const MESSAGE_FIELDS: FieldTable = {
+  name: ['name', 'string'], args: ['args', 'string'], kwargs: ['kwargs', 'string'],
+  retries: ['retries', 'int'], eta: ['eta', 'string'], expires: ['expires', 'string'],
+  root_id: ['rootId', 'string'], parent_id: ['parentId', 'string'],
+};
+const ERROR_FIELDS: FieldTable = { exception: ['exception', 'string'], traceback: ['traceback', 'string'] };
+
+// Typed fields per Celery event type (wire protocol §1.6). Custom task events (task-progress, ...)
+// are valid and carry only `uuid` typed; everything else they send lands in extra_json.
+const TASK_FIELDS: Record<string, FieldTable> = {
+  'task-sent': {
+    ...MESSAGE_FIELDS,
+    queue: ['queue', 'string'], exchange: ['exchange', 'string'], routing_key: ['routingKey', 'string'],
+  },
+  'task-received': MESSAGE_FIELDS,
+  'task-started': {},
+  'task-succeeded': { result: ['result', 'string'], runtime: ['runtime', 'number'] },
+  'task-failed': ERROR_FIELDS,
+  'task-retried': ERROR_FIELDS,
+  'task-rejected': { requeue: ['requeue', 'bool'] },
+  'task-revoked': { terminated: ['terminated', 'bool'], signum: ['signum', 'signum'], expired: ['expired', 'bool'] },
+  'task-cancelled': {},
+};
+
+const HEART_FIELDS: FieldTable = {
+  freq: ['freq', 'number'], active: ['active', 'int'], processed: ['processed', 'int'],
+  loadavg: ['loadavg', 'numbers'], sw_ident: ['swIdent', 'string'], sw_ver: ['swVer', 'string'],
+  sw_sys: ['swSys', 'string'],
+};
+const WORKER_FIELDS: Record<string, FieldTable> = {
+  'worker-online': HEART_FIELDS,
+  'worker-heartbeat': HEART_FIELDS,
+  'worker-offline': HEART_FIELDS,
+  'worker-elect': {},
+  'worker-elect-ack': {},
+};
+
+const CUSTOM_TASK_TYPE = /^task-[A-Za-z0-9_.-]{1,100}$/;
+
+function matches(kind: Kind, value: unknown): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'int':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'numbers':
+      return Array.isArray(value) && value.every((item) => typeof item === 'number' && Number.isFinite(item));
+    case 'signum':
+      // An int from Request.terminate, a name/text when detected through a Terminated exception.
+      return typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
+  }
+}
+
+/** Canonical JSON: object keys sorted at every depth, so equal objects always give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    const record = value as Record<string, unknown>;
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The same Celery event on the same connection always hashes to the same id. */
+export function eventIdOf(connectionId: string, raw: object): string {
+  return createHash('sha256').update(connectionId).update('\n').update(canonicalJson(raw)).digest('hex');
+}
+
+function reject(reason: RejectReason, detail: string): NormalizeResult {
+  return { ok: false, reason, detail };
+}
+
+export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): NormalizeResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return reject('not-an-object', `event is ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`);
+  }
+  const source = raw as Record<string, unknown>;
+  const type = source.type;
+  if (typeof type !== 'string') return reject(type === undefined ? 'missing-field' : 'wrong-field-type', 'type must be a string');
+  const taskTable = TASK_FIELDS[type] ?? (CUSTOM_TASK_TYPE.test(type) ? {} : undefined);
+  const workerTable = WORKER_FIELDS[type];
+  if (!taskTable && !workerTable) return reject('unknown-type', `unknown event type ${JSON.stringify(type.slice(0, 100))}`);
+  if (taskTable && typeof source.uuid !== 'string') {
+    return source.uuid === undefined || source.uuid === null
+      ? reject('missing-uuid', `${type} carries no uuid`)
+      : reject('wrong-field-type', 'uuid must be a string');
+  }
+  for (const required of ['hostname', 'timestamp'] as const) {
+    if (source[required] === undefined || source[required] === null) return reject('missing-field', `${required} is missing`);
+  }
+
+  const common: Record<string, unknown> = {};
+  const typed: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const table: FieldTable = { ...COMMON, ...(taskTable ?? workerTable) };
+  for (const [key, value] of Object.entries(source)) {
+    if (key === 'type' || (key === 'uuid' && taskTable)) continue;
+    const spec = Object.hasOwn(table, key) ? table[key] : undefined;
+    // An empty loadavg stays in extra_json: the repeated slot cannot tell [] from "not sent".
+    if (!spec || value === null || (Array.isArray(value) && value.length === 0)) {
+      extra[key] = value;
+      continue;
+    }
+    const [slot, kind] = spec;
+    if (!matches(kind, value)) return reject('wrong-field-type', `${key} of ${type} must be ${kind}`);
+    const converted = kind === 'signum' ? String(value) : value;
+    if (Object.hasOwn(COMMON, key)) common[slot] = converted;
+    else typed[slot] = converted;
+  }
+
+  const body: CeleryEvent['body'] = taskTable
+    ? { $case: 'task', value: { ...(typed as Partial<TaskEvent>), uuid: source.uuid as string } }
+    : { $case: 'worker', value: { loadavg: [], ...(typed as Partial<WorkerEvent>) } };
+  return {
+    ok: true,
+    event: {
+      eventId: eventIdOf(context.connectionId, source),
+      connectionId: context.connectionId,
+      type,
+      hostname: common.hostname as string,
+      timestamp: common.timestamp as number,
+      clock: common.clock as number | undefined,
+      utcoffset: common.utcoffset as number | undefined,
+      pid: common.pid as number | undefined,
+      receivedAtMs: context.receivedAtMs,
+      body,
+      extraJson: canonicalJson(extra),
+    },
+  };
+}
+
+const SLOT_TO_FIELD: Record<string, string> = Object.fromEntries(
+  [...Object.values(TASK_FIELDS), HEART_FIELDS].flatMap((fields) => Object.entries(fields).map(([key, [slot]]) => [slot, key])),
+);
+
+/**
+ * Rebuilds the Celery object an event was normalized from (the inverse of normalizeCeleryEvent), for
+ * consumers that want Celery's own field names. A numeric `signum` was kept as text and comes back
+ * as a number when it is all digits.
+ */
+export function restoreCeleryObject(event: CeleryEvent): Record<string, unknown> {
+  const restored: Record<string, unknown> = { type: event.type, hostname: event.hostname, timestamp: event.timestamp };
+  if (event.clock !== undefined) restored.clock = event.clock;
+  if (event.utcoffset !== undefined) restored.utcoffset = event.utcoffset;
+  if (event.pid !== undefined) restored.pid = event.pid;
+  const typed: Record<string, unknown> = event.body?.$case === 'task' || event.body?.$case === 'worker' ? { ...event.body.value } : {};
+  for (const [slot, value] of Object.entries(typed)) {
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
+    if (slot === 'uuid') restored.uuid = value;
+    else if (slot === 'signum' && typeof value === 'string' && /^-?\d+$/.test(value)) restored.signum = Number(value);
+    else restored[SLOT_TO_FIELD[slot] ?? slot] = value;
+  }
+  for (const [key, value] of Object.entries(JSON.parse(event.extraJson) as Record<string, unknown>)) {
+    // defineProperty, not assignment: a "__proto__" key Celery sent must stay a plain field.
+    Object.defineProperty(restored, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return restored;
+}
