@@ -20,6 +20,7 @@ DATA="$KAFKA_WORK/data"
 KLOGS="$KAFKA_WORK/logs"
 CONF="$KAFKA_WORK/server.properties"
 PID_FILE="$KAFKA_WORK/kafka.pid"
+PORT_FILE="$KAFKA_WORK/kafka.port"
 CLUSTER_ID_FILE="$KAFKA_WORK/cluster-id"
 # Holds the hash of pom.xml the jars were resolved from, so editing the pom re-resolves.
 LIBS_STAMP="$LIBS/.resolved-from"
@@ -105,22 +106,22 @@ our_pid() {
 start() {
   local pid
   pid="$(our_pid)"
-  if [[ -n "$pid" ]] && probe kafka "$HOST:$PORT" >/dev/null 2>&1; then
+  if [[ -n "$pid" ]]; then
+    local running_port
+    running_port="$(cat "$PORT_FILE" 2>/dev/null || echo 9092)"
+    [[ "$running_port" == "$PORT" ]] ||
+      die "the Kafka started by infra/local (pid $pid) listens on $running_port, not $PORT; run infra/local/kafka.sh stop first to change ports"
     say "already running (pid $pid) on $HOST:$PORT"
-    return 0
-  fi
-  if [[ -z "$pid" ]] && port_open "$HOST" "$PORT"; then
+  elif port_open "$HOST" "$PORT"; then
     if probe kafka "$HOST:$PORT" >/dev/null 2>&1; then
       say "reusing the Kafka broker already serving $HOST:$PORT (not started by this script)"
       return 0
     fi
     die "port $PORT is taken by $(port_owner "$PORT"), which does not answer as Kafka; stop it or set CELERIAC_KAFKA_PORT"
-  fi
-  if [[ -z "$pid" ]] && port_open "$HOST" "$CONTROLLER_PORT"; then
+  elif port_open "$HOST" "$CONTROLLER_PORT"; then
     die "controller port $CONTROLLER_PORT is taken by $(port_owner "$CONTROLLER_PORT"); stop it or set CELERIAC_KAFKA_CONTROLLER_PORT"
-  fi
-  install
-  if [[ -z "$pid" ]]; then
+  else
+    install
     write_config
     format_storage
     say "starting Kafka on $HOST:$PORT (controller $CONTROLLER_PORT, logs: $KLOGS)"
@@ -129,12 +130,13 @@ start() {
       -cp "$LIBS/*" kafka.Kafka "$CONF" >"$KLOGS/kafka.out" 2>&1 </dev/null &
     pid=$!
     printf '%s\n' "$pid" >"$PID_FILE"
+    printf '%s\n' "$PORT" >"$PORT_FILE"
   fi
   local deadline=$((SECONDS + START_TIMEOUT))
   until probe kafka "$HOST:$PORT" >/dev/null 2>&1; do
     if ! pid_alive "$pid"; then
       tail -n 30 "$KLOGS/kafka.out" "$KLOGS/server.log" >&2 2>/dev/null || true
-      rm -f "$PID_FILE"
+      rm -f "$PID_FILE" "$PORT_FILE"
       die "Kafka exited during start-up; see $KLOGS/server.log and $KLOGS/kafka.out"
     fi
     if ((SECONDS >= deadline)); then
@@ -160,7 +162,7 @@ stop() {
   fi
   say "stopping Kafka (pid $pid)"
   stop_pid "$pid" "Kafka" 60
-  rm -f "$PID_FILE"
+  rm -f "$PID_FILE" "$PORT_FILE"
   say "stopped"
 }
 

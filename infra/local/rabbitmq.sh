@@ -52,13 +52,14 @@ ensure_user() {
 
 start() {
   install
+  # Fast path for repeated runs: a node that lets celeriac open / is booted and set up.
+  if amqp_ok; then
+    say "reusing the RabbitMQ server already running on $HOST:$PORT (user $USER_NAME works)"
+    return 0
+  fi
   if node_running; then
     say "reusing the RabbitMQ node already running (${RABBITMQ_NODENAME:-default node})"
   elif port_open "$HOST" "$PORT"; then
-    if amqp_ok; then
-      say "reusing the AMQP server on $HOST:$PORT (not a local node; user $USER_NAME already works)"
-      return 0
-    fi
     die "port $PORT is taken by $(port_owner "$PORT"), not a RabbitMQ node this script can manage; stop it or set CELERIAC_RABBITMQ_PORT"
   else
     require_root_for "starting RabbitMQ"
