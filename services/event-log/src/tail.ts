@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from '@celeriac/service-runtime/logger';
+
+/**
+ * Reading the events topic without a consumer group's shared progress: every gateway replica reads
+ * every partition from where it chooses (the end, a little before the end, or given positions).
+ * kafkajs stays behind this interface so another client can replace it.
+ */
+
+export interface TailRecord {
+  readonly partition: number;
+  /** Kafka offsets fit a double for any realistic topic (2^53 records). */
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Broker/producer timestamp, epoch milliseconds. */
+  readonly timestampMs: number;
+}
+
+export interface TailBatch {
+  readonly partition: number;
+  readonly records: readonly TailRecord[];
+}
+
+/** Where each partition starts: before the end by `backfill` records, or exactly at `offsets`. */
+export type TailStart =
+  | { readonly from: 'end'; readonly backfill: number }
+  | { readonly from: 'positions'; readonly offsets: ReadonlyMap<number, number> };
+
+export interface PartitionWatermarks {
+  readonly partition: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+export interface PartitionStart extends PartitionWatermarks {
+  /** The first offset this tail delivers for the partition. */
+  readonly start: number;
+}
+
+/** Pure: clamps every start into [low, high] so a position that retention deleted never stalls the tail. */
+export function planStart(watermarks: readonly PartitionWatermarks[], start: TailStart): PartitionStart[] {
+  return watermarks.map((mark) => {
+    const wanted =
+      start.from === 'end' ? mark.high - Math.max(0, start.backfill) : (start.offsets.get(mark.partition) ?? mark.high);
+    return { ...mark, start: Math.min(mark.high, Math.max(mark.low, wanted)) };
+  });
+}
+
+export interface EventTail {
+  /** Resolves once the consumer runs and the start positions are set; returns them. */
+  start(): Promise<PartitionStart[]>;
+  stop(): Promise<void>;
+  readonly isRunning: boolean;
+}
+
+/**
+ * `onBatch` is awaited before the next fetch of that partition, which is the backpressure: a slow
+ * handler slows this tail and nothing else. A handler that throws is retried by kafkajs from the
+ * same batch, so handlers must be idempotent by position.
+ */
+export function createEventTail(options: {
+  kafka: Kafka;
+  topic: string;
+  logger: Logger;
+  start: TailStart;
+  onBatch: (batch: TailBatch) => Promise<void>;
+  /** Called with the start positions before the first batch can arrive. */
+  onPlan?: (plan: readonly PartitionStart[]) => void;
+  /** Prefix of the throwaway group id; the group never commits offsets. */
+  groupPrefix?: string;
+}): EventTail {
+  const log = options.logger.child({ component: 'event-tail', topic: options.topic });
+  let consumer: Consumer | undefined;
+  let running = false;
+
+  async function fetchWatermarks(): Promise<PartitionWatermarks[]> {
+    const admin = options.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(options.topic);
+      return offsets
+        .map((entry) => ({ partition: entry.partition, low: Number(entry.low), high: Number(entry.high) }))
+        .sort((a, b) => a.partition - b.partition);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  return {
+    get isRunning() {
+      return running;
+    },
+    async start() {
+      if (running) throw new Error('event tail already started');
+      const plan = planStart(await fetchWatermarks(), options.start);
+      options.onPlan?.(plan);
+      const groupId = `${options.groupPrefix ?? 'celeriac-tail'}-${randomUUID()}`;
+      const made = options.kafka.consumer({ groupId, sessionTimeout: 30_000, maxWaitTimeInMs: 100, retry: { retries: 10 } });
+      made.on(made.events.CRASH, (event) => log.error({ err: event.payload.error, restart: event.payload.restart }, 'tail consumer crashed'));
+      await made.connect();
+      await made.subscribe({ topics: [options.topic], fromBeginning: false });
+      await made.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          if (batch.messages.length === 0) return;
+          const records = batch.messages.map((message) => ({
+            partition: batch.partition,
+            offset: Number(message.offset),
+            key: message.key,
+            value: message.value,
+            timestampMs: Number(message.timestamp),
+          }));
+          await options.onBatch({ partition: batch.partition, records });
+        },
+      });
+      // kafkajs applies seeks when the partition is assigned; without a committed offset it would
+      // otherwise start at the end, which is also what a partition missing from the plan gets.
+      for (const entry of plan) made.seek({ topic: options.topic, partition: entry.partition, offset: String(entry.start) });
+      consumer = made;
+      running = true;
+      log.debug({ groupId, plan }, 'tail started');
+      return plan;
+    },
+    async stop() {
+      const current = consumer;
+      consumer = undefined;
+      running = false;
+      if (current) await current.disconnect();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { StreamEntry } from './stream-entries';
+
+/**
+ * The most recent stream entries of this replica, in arrival order, bounded by count. It is what a
+ * reconnecting SSE client and a late WebSocket subscriber are served from, so one replica's memory
+ * is fixed whatever the clients ask for.
+ */
+export class ReplayRing {
+  private readonly slots: (StreamEntry | undefined)[];
+  private head = 0;
+  private length = 0;
+  /** Per partition, the first offset from which every record of the partition is in the ring. */
+  private readonly coveredFrom = new Map<number, number>();
+
+  constructor(private readonly capacity: number) {
+    this.slots = new Array<StreamEntry | undefined>(Math.max(1, capacity));
+  }
+
+  /** The tail starts a partition at `offset`: the ring holds everything from there on. */
+  startPartition(partition: number, offset: number): void {
+    this.coveredFrom.set(partition, offset);
+  }
+
+  push(entry: StreamEntry): void {
+    const index = (this.head + this.length) % this.slots.length;
+    if (this.length === this.slots.length) {
+      const evicted = this.slots[this.head];
+      if (evicted) this.coveredFrom.set(evicted.partition, evicted.offset + 1);
+      this.head = (this.head + 1) % this.slots.length;
+    } else {
+      this.length += 1;
+    }
+    this.slots[index] = entry;
+  }
+
+  /** True when the ring holds every record of `partition` from `offset` on. */
+  covers(partition: number, offset: number): boolean {
+    const from = this.coveredFrom.get(partition);
+    return from !== undefined && from <= offset;
+  }
+
+  coverage(): ReadonlyMap<number, number> {
+    return this.coveredFrom;
+  }
+
+  /** Oldest first. */
+  *entries(filter: (entry: StreamEntry) => boolean): Generator<StreamEntry> {
+    for (let i = 0; i < this.length; i += 1) {
+      const entry = this.slots[(this.head + i) % this.slots.length];
+      if (entry && filter(entry)) yield entry;
+    }
+  }
+
+  get size(): number {
+    return this.length;
+  }
+}

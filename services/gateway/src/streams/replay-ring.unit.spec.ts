@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { ReplayRing } from './replay-ring';
+import type { StreamEntry } from './stream-entries';
+
+const entry = (partition: number, offset: number): StreamEntry => ({ partition, offset, connectionId: 'c', taskUuid: null, wsFrame: null, sse: [] });
+
+describe('ReplayRing', () => {
+  it('keeps the newest entries and knows from where a partition is whole', () => {
+    const ring = new ReplayRing(3);
+    ring.startPartition(0, 5);
+    ring.startPartition(1, 0);
+    expect(ring.covers(0, 5)).toBe(true);
+    expect(ring.covers(0, 4)).toBe(false);
+    for (const e of [entry(0, 5), entry(1, 0), entry(0, 6), entry(0, 7)]) ring.push(e);
+    expect(ring.size).toBe(3);
+    expect(ring.covers(0, 5)).toBe(false);
+    expect(ring.covers(0, 6)).toBe(true);
+    expect([...ring.entries((e) => e.partition === 0)].map((e) => e.offset)).toEqual([6, 7]);
+    ring.push(entry(0, 8));
+    expect(ring.covers(1, 0)).toBe(false);
+    expect(ring.covers(1, 1)).toBe(true);
+  });
+});

@@ -1,0 +1,116 @@
+import type { Request, Response } from 'express';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import { parseEventId } from './cursor';
+import type { LiveClientSet } from './live-clients';
+import { SseClient } from './sse-client';
+import { authorizeStream, StreamAccessError, type ResolveConnection } from './stream-access';
+import type { StreamHub } from './stream-hub';
+import type { StreamKind } from './stream-entries';
+import type { StreamMetrics } from './stream-metrics';
+import type { Authenticator } from '../auth/principal';
+
+export interface SseHandlerDeps {
+  hub: StreamHub;
+  clients: LiveClientSet;
+  logger: Logger;
+  metrics: StreamMetrics;
+  authenticator: Authenticator;
+  resolveConnection: ResolveConnection;
+  isAccepting: () => boolean;
+  maxBufferedBytes: number;
+  retryMs: number;
+}
+
+const ALL_KINDS: readonly StreamKind[] = ['job', 'worker', 'queue'];
+
+/** `types=job,worker` -> the kinds; unknown names are the client's error, not silently ignored. */
+export function parseKinds(text: string | null): Set<StreamKind> {
+  if (text === null || text.trim() === '') return new Set(ALL_KINDS);
+  const kinds = new Set<StreamKind>();
+  for (const part of text
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean)) {
+    if (!(ALL_KINDS as readonly string[]).includes(part))
+      throw new StreamAccessError(`unknown event type "${part}"; use job, worker, queue`, 400);
+    kinds.add(part as StreamKind);
+  }
+  return kinds;
+}
+
+function queryOf(req: Request): URLSearchParams {
+  const url = req.originalUrl ?? req.url;
+  const at = url.indexOf('?');
+  return new URLSearchParams(at === -1 ? '' : url.slice(at + 1));
+}
+
+/** GET /api/events/stream: the connection's events as SSE, resumable with Last-Event-ID. */
+export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Response) => Promise<void> {
+  const log = deps.logger.child({ component: 'sse' });
+  return async (req, res) => {
+    if (!deps.isAccepting() || deps.clients.full) {
+      res.status(503).set('Retry-After', '2').json({ error: 'stream capacity reached, retry' });
+      return;
+    }
+    const query = queryOf(req);
+    let connectionId: string;
+    let kinds: Set<StreamKind>;
+    const lastEventId = req.get('last-event-id') ?? query.get('lastEventId');
+    const resumeAfter = lastEventId ? parseEventId(lastEventId) : null;
+    try {
+      kinds = parseKinds(query.get('types'));
+      if (lastEventId && !resumeAfter)
+        throw new StreamAccessError('Last-Event-ID is not an id of this stream', 400);
+      ({ connectionId } = await authorizeStream(deps, req.headers, query));
+    } catch (error) {
+      const access =
+        error instanceof StreamAccessError
+          ? error
+          : new StreamAccessError('stream failed', 500, { cause: error });
+      if (access.status >= 500) log.error({ err: access.cause ?? access }, 'stream request failed');
+      res.status(access.status).json({ error: access.message });
+      return;
+    }
+    if (req.socket.destroyed) return;
+
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(`retry: ${deps.retryMs}\n\n`);
+    req.socket.setNoDelay(true);
+    req.socket.setTimeout(0);
+
+    const coverable = resumeAfter === null || deps.hub.ring.covers(resumeAfter.partition, resumeAfter.offset);
+    const client = new SseClient({
+      res,
+      connectionId,
+      kinds,
+      resumeAfter: coverable ? resumeAfter : null,
+      maxBufferedBytes: deps.maxBufferedBytes,
+      retryMs: deps.retryMs,
+      onSent: () => deps.metrics.sent.inc({ stream: 'sse' }),
+      onCutOff: (reason) => {
+        deps.metrics.disconnects.inc({ stream: 'sse', reason });
+        log.info({ connectionId, reason }, 'sse client cut off');
+      },
+    });
+    if (!coverable) {
+      // Older than this replica remembers: say so rather than pretend the stream is continuous.
+      client.notice('reset', { reason: 'cursor-too-old', lastEventId });
+    }
+    deps.clients.add(client);
+    deps.metrics.clients.inc({ stream: 'sse' });
+    res.once('close', () => {
+      deps.hub.unsubscribe(client);
+      deps.clients.delete(client);
+      deps.metrics.clients.dec({ stream: 'sse' });
+    });
+    deps.hub.subscribe(
+      client,
+      coverable && resumeAfter ? { partition: resumeAfter.partition, offset: resumeAfter.offset } : null,
+    );
+  };
+}

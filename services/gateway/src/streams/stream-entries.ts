@@ -1,0 +1,112 @@
+import type { CeleryEvent } from '@celeriac/proto/events';
+import { QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
+import { jobStateOf, stateOfTaskEvent } from './celery-state';
+import type { TaskTracker, WorkerTracker, WorkerTransition } from './trackers';
+import { celeryTaskFields, wsFrame } from './ws-frames';
+
+/** The `types=` filter groups. */
+export type StreamKind = 'job' | 'worker' | 'queue';
+
+/** One SSE event, serialized once per replica and written to every client as is. */
+export interface SseItem {
+  readonly kind: StreamKind;
+  readonly event: string;
+  readonly data: string;
+}
+
+/** What one Kafka record means to the streams; kept in the replay ring. */
+export interface StreamEntry {
+  readonly partition: number;
+  readonly offset: number;
+  readonly connectionId: string;
+  readonly taskUuid: string | null;
+  readonly wsFrame: string | null;
+  readonly sse: readonly SseItem[];
+}
+
+const iso = (epochSeconds: number): string => new Date(Math.round(epochSeconds * 1000)).toISOString();
+
+function workerChange(change: WorkerTransition, atMs: number): SseItem {
+  const data = {
+    id: change.hostname,
+    hostname: change.hostname,
+    state: change.state,
+    previousState: change.previousState,
+    reason: change.reason,
+    timestamp: new Date(atMs).toISOString(),
+  };
+  return { kind: 'worker', event: 'worker:state_change', data: JSON.stringify(data) };
+}
+
+/**
+ * Pure apart from the trackers it advances: the same records in the same order give the same
+ * entries, on every replica.
+ */
+export function entryOf(
+  event: CeleryEvent,
+  partition: number,
+  offset: number,
+  trackers: { tasks: TaskTracker; workers: WorkerTracker },
+): StreamEntry {
+  const atMs = event.receivedAtMs;
+  const sse: SseItem[] = trackers.workers
+    .expire(event.connectionId, atMs)
+    .map((change) => workerChange(change, atMs));
+  const base = { partition, offset, connectionId: event.connectionId };
+  const body = event.body;
+
+  if (body?.$case === 'task') {
+    const task = body.value;
+    const fields = celeryTaskFields(event, task);
+    trackers.workers.touch(event.connectionId, event.hostname, atMs);
+    const celeryState = stateOfTaskEvent(event.type);
+    const change = trackers.tasks.apply(event.connectionId, task.uuid, celeryState, task.name ?? null);
+    if (change.previous !== change.next) {
+      const context = { eta: task.eta ?? null, requeue: task.requeue };
+      const data = {
+        id: task.uuid,
+        name: change.name,
+        state: jobStateOf(change.next, context),
+        previousState: change.previous === null ? null : jobStateOf(change.previous, context),
+        celeryState: change.next,
+        previousCeleryState: change.previous,
+        hostname: event.hostname,
+        timestamp: iso(event.timestamp),
+      };
+      sse.push({ kind: 'job', event: 'job:state_change', data: JSON.stringify(data) });
+    }
+    return { ...base, taskUuid: task.uuid, wsFrame: wsFrame(fields, atMs), sse };
+  }
+
+  if (body?.$case === 'worker') {
+    const worker = body.value;
+    const change = trackers.workers.observe(
+      event.connectionId,
+      event.hostname,
+      event.type,
+      worker.freq,
+      atMs,
+    );
+    if (change) sse.push(workerChange(change, atMs));
+    if (event.type === 'worker-heartbeat') {
+      const data = {
+        id: event.hostname,
+        hostname: event.hostname,
+        state: 'online',
+        activeJobs: worker.active ?? null,
+        processed: worker.processed ?? null,
+        loadavg: worker.loadavg,
+        freq: worker.freq ?? null,
+        timestamp: iso(event.timestamp),
+      };
+      sse.push({ kind: 'worker', event: 'worker:heartbeat', data: JSON.stringify(data) });
+    }
+  } else if (body?.$case === 'queues' && event.type === QUEUES_SNAPSHOT_TYPE) {
+    const timestamp = iso(event.timestamp);
+    for (const queue of body.value.queues) {
+      const data = { name: queue.name, depth: queue.messages, consumers: queue.consumers, timestamp };
+      sse.push({ kind: 'queue', event: 'queue:snapshot', data: JSON.stringify(data) });
+    }
+  }
+  return { ...base, taskUuid: null, wsFrame: null, sse };
+}

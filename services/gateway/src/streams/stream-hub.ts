@@ -1,0 +1,181 @@
+import type { Kafka } from 'kafkajs';
+import { decodeEvent } from '@celeriac/event-log/codec';
+import { createEventTail, type EventTail, type TailBatch } from '@celeriac/event-log/tail';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import { ReplayRing } from './replay-ring';
+import type { StreamMetrics } from './stream-metrics';
+import { entryOf, type StreamEntry } from './stream-entries';
+import { TaskTracker, WorkerTracker } from './trackers';
+
+/** A client stream. `deliver` must never throw: it filters, writes, or cuts its client off itself. */
+export interface Subscriber {
+  readonly connectionId: string;
+  /** Null for a connection-wide (SSE) subscriber. */
+  readonly taskUuid: string | null;
+  deliver(entry: StreamEntry): void;
+}
+
+export interface HubOptions {
+  kafka: Kafka;
+  topic: string;
+  logger: Logger;
+  metrics: StreamMetrics;
+  /** Entries kept for resume and late subscribers. */
+  replayCapacity: number;
+  /** Records per partition read back from before the end at start, so resumes work right after a restart. */
+  backfill: number;
+  taskMemory: number;
+  workerMemory: number;
+}
+
+const taskKey = (connectionId: string, uuid: string): string => `${connectionId}\u0000${uuid}`;
+
+/**
+ * One Kafka tail per replica, fanned out to every client: a record is decoded and serialized once,
+ * then handed to the subscribers of its connection and task. Registration and replay happen in one
+ * synchronous step, so no record can fall between the replay and the live feed.
+ */
+export class StreamHub {
+  readonly ring: ReplayRing;
+  private readonly tasks: TaskTracker;
+  private readonly workers: WorkerTracker;
+  private readonly byConnection = new Map<string, Set<Subscriber>>();
+  private readonly byTask = new Map<string, Set<Subscriber>>();
+  private readonly log: Logger;
+  private tail: EventTail | undefined;
+  /** Per partition, the offset the next record must have; older ones are kafkajs redeliveries. */
+  private readonly nextOffset = new Map<number, number>();
+  private readonly lows = new Map<number, number>();
+
+  constructor(private readonly options: HubOptions) {
+    this.ring = new ReplayRing(options.replayCapacity);
+    this.tasks = new TaskTracker(options.taskMemory);
+    this.workers = new WorkerTracker(options.workerMemory);
+    this.log = options.logger.child({ component: 'stream-hub' });
+  }
+
+  async start(): Promise<void> {
+    const tail = createEventTail({
+      kafka: this.options.kafka,
+      topic: this.options.topic,
+      logger: this.options.logger,
+      start: { from: 'end', backfill: this.options.backfill },
+      groupPrefix: 'celeriac-gateway-streams',
+      onBatch: async (batch) => this.ingest(batch),
+      onPlan: (plan) => {
+        for (const entry of plan) this.startPartition(entry.partition, entry.start, entry.low);
+      },
+    });
+    const plan = await tail.start();
+    this.tail = tail;
+  }
+
+  async stop(): Promise<void> {
+    const tail = this.tail;
+    this.tail = undefined;
+    if (tail) await tail.stop();
+  }
+
+  get isRunning(): boolean {
+    return this.tail?.isRunning ?? false;
+  }
+
+  /** `low` is the partition's first retained offset: a ring that starts there holds the whole log. */
+  startPartition(partition: number, offset: number, low: number): void {
+    this.nextOffset.set(partition, offset);
+    this.lows.set(partition, low);
+    this.ring.startPartition(partition, offset);
+  }
+
+  lowWatermark(partition: number): number {
+    return this.lows.get(partition) ?? 0;
+  }
+
+  /** Public for the benchmark, which feeds records without Kafka in the way. */
+  ingest(batch: TailBatch): void {
+    for (const record of batch.records) {
+      const expected = this.nextOffset.get(record.partition);
+      if (expected !== undefined && record.offset < expected) continue;
+      if (expected === undefined || record.offset > expected) {
+        // Retention removed records under us (or a partition appeared): the ring is whole only from here.
+        if (expected !== undefined)
+          this.log.warn({ partition: record.partition, expected, got: record.offset }, 'gap in the tail');
+        this.ring.startPartition(record.partition, record.offset);
+      }
+      this.nextOffset.set(record.partition, record.offset + 1);
+      let entry: StreamEntry;
+      try {
+        if (!record.value) continue;
+        entry = entryOf(decodeEvent(record.value), record.partition, record.offset, {
+          tasks: this.tasks,
+          workers: this.workers,
+        });
+      } catch (error) {
+        // The collector only writes CeleryEvents; anything else is skipped, never fatal.
+        this.options.metrics.undecodable.inc();
+        this.log.warn(
+          { err: error, partition: record.partition, offset: record.offset },
+          'undecodable record skipped',
+        );
+        continue;
+      }
+      this.ring.push(entry);
+      this.options.metrics.records.inc();
+      this.dispatch(entry);
+    }
+  }
+
+  private dispatch(entry: StreamEntry): void {
+    if (entry.sse.length > 0)
+      for (const subscriber of this.byConnection.get(entry.connectionId) ?? []) subscriber.deliver(entry);
+    if (entry.taskUuid !== null)
+      for (const subscriber of this.byTask.get(taskKey(entry.connectionId, entry.taskUuid)) ?? [])
+        subscriber.deliver(entry);
+  }
+
+  /**
+   * Replays what the ring holds for the subscriber (from `replayFrom` per partition for a
+   * connection-wide one; every entry of the task for a task one), then registers it for live entries.
+   */
+  subscribe(subscriber: Subscriber, replayFrom: { partition: number; offset: number } | null): void {
+    if (subscriber.taskUuid === null) {
+      if (replayFrom) {
+        const { partition, offset } = replayFrom;
+        for (const entry of this.ring.entries(
+          (e) =>
+            e.partition === partition && e.offset >= offset && e.connectionId === subscriber.connectionId,
+        ))
+          subscriber.deliver(entry);
+      }
+      addTo(this.byConnection, subscriber.connectionId, subscriber);
+      return;
+    }
+    const uuid = subscriber.taskUuid;
+    for (const entry of this.ring.entries(
+      (e) => e.taskUuid === uuid && e.connectionId === subscriber.connectionId,
+    ))
+      subscriber.deliver(entry);
+    addTo(this.byTask, taskKey(subscriber.connectionId, uuid), subscriber);
+  }
+
+  unsubscribe(subscriber: Subscriber): void {
+    if (subscriber.taskUuid === null) removeFrom(this.byConnection, subscriber.connectionId, subscriber);
+    else removeFrom(this.byTask, taskKey(subscriber.connectionId, subscriber.taskUuid), subscriber);
+  }
+}
+
+function addTo(index: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber): void {
+  let set = index.get(key);
+  if (!set) {
+    set = new Set();
+    index.set(key, set);
+  }
+  set.add(subscriber);
+}
+
+function removeFrom(index: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(subscriber);
+  if (set.size === 0) index.delete(key);
+}

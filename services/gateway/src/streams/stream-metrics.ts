@@ -1,0 +1,44 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface StreamMetrics {
+  readonly clients: Gauge<'stream'>;
+  readonly sent: Counter<'stream'>;
+  readonly disconnects: Counter<'stream' | 'reason'>;
+  readonly records: Counter;
+  readonly undecodable: Counter;
+}
+
+/** Registered once per live-streams instance on the gateway's registry. */
+export function createStreamMetrics(registry: Registry): StreamMetrics {
+  const registers = [registry];
+  return {
+    clients: new Gauge({
+      name: 'celeriac_gateway_stream_clients',
+      help: 'Open live-stream clients',
+      labelNames: ['stream'],
+      registers,
+    }),
+    sent: new Counter({
+      name: 'celeriac_gateway_stream_events_sent_total',
+      help: 'Events written to live-stream clients',
+      labelNames: ['stream'],
+      registers,
+    }),
+    disconnects: new Counter({
+      name: 'celeriac_gateway_stream_disconnects_total',
+      help: 'Live-stream clients the server cut off, by reason (slow-consumer, shutdown, history-overflow)',
+      labelNames: ['stream', 'reason'],
+      registers,
+    }),
+    records: new Counter({
+      name: 'celeriac_gateway_stream_records_total',
+      help: 'Event-log records the stream tail processed',
+      registers,
+    }),
+    undecodable: new Counter({
+      name: 'celeriac_gateway_stream_undecodable_total',
+      help: 'Event-log records the stream tail could not decode',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,115 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Authenticator } from '../auth/principal';
+import type { LiveClientSet } from './live-clients';
+import { authorizeStream, StreamAccessError, type ResolveConnection } from './stream-access';
+import type { StreamHub } from './stream-hub';
+import type { StreamMetrics } from './stream-metrics';
+import type { HistoryEvent, TaskHistory } from './task-history';
+import { CLOSE_TRY_AGAIN, WsClient } from './ws-client';
+
+export interface WsUpgradeDeps {
+  hub: StreamHub;
+  history: TaskHistory;
+  clients: LiveClientSet;
+  logger: Logger;
+  metrics: StreamMetrics;
+  authenticator: Authenticator;
+  resolveConnection: ResolveConnection;
+  isAccepting: () => boolean;
+  maxBufferedBytes: number;
+  maxPendingFrames: number;
+  /** How long a late subscriber waits for the projector to reach the replay ring before giving up. */
+  historyWaitMs: number;
+}
+
+/** `/<task-id>` (wscelery) and `/ws/tasks/<task-id>`. */
+const TASK_PATH = /^\/(?:ws\/tasks\/)?([A-Za-z0-9][A-Za-z0-9._:-]{0,199})$/;
+
+export function taskIdOfPath(pathname: string): string | null {
+  return TASK_PATH.exec(pathname)?.[1] ?? null;
+}
+
+function refuse(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export function createWsUpgrade(deps: WsUpgradeDeps) {
+  const log = deps.logger.child({ component: 'ws' });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 4096,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  wss.on('error', (error) => log.error({ err: error }, 'websocket server error'));
+
+  /** PostgreSQL history is needed only for partitions the ring no longer holds from their start. */
+  async function loadHistory(connectionId: string, taskUuid: string): Promise<HistoryEvent[]> {
+    const deadline = Date.now() + deps.historyWaitMs;
+    for (;;) {
+      const projected = await deps.history.projectedUpTo();
+      const behind = [...deps.hub.ring.coverage()].filter(
+        ([partition, from]) =>
+          from > deps.hub.lowWatermark(partition) && (projected.get(partition) ?? 0) < from,
+      );
+      if (behind.length === 0) return deps.history.taskEvents(connectionId, taskUuid);
+      if (Date.now() > deadline)
+        throw new StreamAccessError('task history is not available yet', 503, { retriable: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  async function serve(ws: WebSocket, req: IncomingMessage, taskUuid: string): Promise<void> {
+    const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
+    const { connectionId } = await authorizeStream(deps, req.headers, query);
+    if (ws.readyState !== ws.OPEN) return;
+    const client = new WsClient({
+      ws,
+      connectionId,
+      taskUuid,
+      maxBufferedBytes: deps.maxBufferedBytes,
+      maxPendingFrames: deps.maxPendingFrames,
+      onSent: () => deps.metrics.sent.inc({ stream: 'ws' }),
+      onCutOff: (reason) => {
+        deps.metrics.disconnects.inc({ stream: 'ws', reason });
+        log.info({ connectionId, taskUuid, reason }, 'ws client cut off');
+      },
+    });
+    deps.clients.add(client);
+    deps.metrics.clients.inc({ stream: 'ws' });
+    ws.once('close', () => {
+      deps.hub.unsubscribe(client);
+      deps.clients.delete(client);
+      deps.metrics.clients.dec({ stream: 'ws' });
+    });
+    // Subscribe first (live frames are held), then read history: the merge removes the overlap.
+    deps.hub.subscribe(client, null);
+    client.finishHistory(await loadHistory(connectionId, taskUuid));
+  }
+
+  return {
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      socket.on('error', (error) => log.debug({ err: error }, 'upgrade socket error'));
+      const taskUuid = taskIdOfPath(new URL(req.url ?? '/', 'http://gateway').pathname);
+      if (!taskUuid) return refuse(socket, '404 Not Found');
+      if (!deps.isAccepting() || deps.clients.full) return refuse(socket, '503 Service Unavailable');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', (error) => log.debug({ err: error }, 'websocket error'));
+        // wscelery clients only listen; anything they send is ignored.
+        serve(ws, req, taskUuid).catch((error: unknown) => {
+          const access =
+            error instanceof StreamAccessError
+              ? error
+              : new StreamAccessError('stream failed', 500, { cause: error });
+          if (access.status >= 500 && !access.retriable)
+            log.error({ err: access.cause ?? access }, 'ws stream failed');
+          if (ws.readyState === ws.OPEN)
+            ws.close(access.retriable ? CLOSE_TRY_AGAIN : access.closeCode, access.message.slice(0, 120));
+        });
+      });
+    },
+  };
+}
