@@ -1,0 +1,76 @@
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { createGroupConsumer, type PartitionBatch } from '@celeriac/event-log/consumer';
+import type { Component } from '@celeriac/service-runtime/lifecycle';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import { applyBatch } from './apply-batch';
+import { type ProjectorMetrics, recordOutcome } from './metrics';
+import type { PartitionManager } from './partitions';
+import { readPositions } from './snapshot-store';
+
+/** A batch could not be applied; kafkajs redelivers it and the stored position keeps it exactly-once. */
+export class ProjectionError extends Error {
+  readonly retriable = true;
+  constructor(message: string, readonly context: { topic: string; partition: number; firstOffset: number }, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'ProjectionError';
+  }
+}
+
+/** The consumer-group member that folds the event log into the read models. */
+export function createProjector(options: {
+  kafka: Kafka;
+  pool: Pool;
+  partitions: PartitionManager;
+  metrics: ProjectorMetrics;
+  logger: Logger;
+  now: () => number;
+  groupId: string;
+  topic: string;
+  batchSize: number;
+  concurrency: number;
+}): Component & { readonly joined: boolean } {
+  const log = options.logger.child({ component: 'projector' });
+
+  async function handle(batch: PartitionBatch): Promise<void> {
+    const timer = options.metrics.batchSeconds.startTimer();
+    try {
+      const outcome = await applyBatch(
+        { pool: options.pool, partitions: options.partitions, nowMs: options.now },
+        { group: options.groupId, topic: batch.topic, partition: batch.partition, messages: batch.messages },
+      );
+      recordOutcome(options.metrics, outcome);
+      options.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, batch.highWatermark - outcome.nextOffset));
+      if (outcome.skipped.size > 0) log.warn({ partition: batch.partition, skipped: Object.fromEntries(outcome.skipped) }, 'bad events skipped');
+    } catch (error) {
+      const firstOffset = batch.messages[0]?.offset ?? -1;
+      log.error({ err: error, partition: batch.partition, firstOffset }, 'batch failed, will be redelivered');
+      throw new ProjectionError('batch could not be applied', { topic: batch.topic, partition: batch.partition, firstOffset }, { cause: error });
+    } finally {
+      timer();
+    }
+  }
+
+  const consumer = createGroupConsumer({
+    kafka: options.kafka,
+    logger: options.logger,
+    groupId: options.groupId,
+    topic: options.topic,
+    maxMessages: options.batchSize,
+    concurrency: options.concurrency,
+    handle,
+    positions: () => readPositions(options.pool, options.groupId, options.topic),
+  });
+
+  return {
+    name: 'projector',
+    get isRunning() {
+      return consumer.isRunning;
+    },
+    get joined() {
+      return consumer.joined;
+    },
+    start: () => consumer.start(),
+    stop: () => consumer.stop(),
+  };
+}

@@ -1,0 +1,107 @@
+import type { PoolClient } from 'pg';
+import { type HistoryRow, rowKey } from './batch-fold';
+import type { TaskRow } from './task-state';
+
+// Column order shared by the upsert's unnest list and the values it is given.
+const COLUMNS: [column: string, sqlType: string, read: (row: TaskRow) => unknown][] = [
+  ['connection_id', 'uuid', (r) => r.connectionId], ['uuid', 'text', (r) => r.uuid], ['name', 'text', (r) => r.name],
+  ['state', 'text', (r) => r.state], ['sent', 'float8', (r) => r.sent], ['received', 'float8', (r) => r.received],
+  ['started', 'float8', (r) => r.started], ['succeeded', 'float8', (r) => r.succeeded], ['failed', 'float8', (r) => r.failed],
+  ['retried', 'float8', (r) => r.retried], ['revoked', 'float8', (r) => r.revoked], ['rejected', 'float8', (r) => r.rejected],
+  ['timestamp', 'float8', (r) => r.timestamp], ['args', 'text', (r) => r.args], ['kwargs', 'text', (r) => r.kwargs],
+  ['result', 'text', (r) => r.result], ['exception', 'text', (r) => r.exception], ['traceback', 'text', (r) => r.traceback],
+  ['eta', 'text', (r) => r.eta], ['expires', 'text', (r) => r.expires], ['retries', 'int4', (r) => r.retries],
+  ['worker', 'text', (r) => r.worker], ['client', 'text', (r) => r.client], ['runtime', 'float8', (r) => r.runtime],
+  ['exchange', 'text', (r) => r.exchange], ['routing_key', 'text', (r) => r.routingKey], ['queue', 'text', (r) => r.queue],
+  ['root_id', 'text', (r) => r.rootId], ['parent_id', 'text', (r) => r.parentId], ['clock', 'int8', (r) => r.clock],
+  ['extra', 'jsonb', (r) => JSON.stringify(r.extra)], ['custom_state', 'text', (r) => r.customState],
+  ['custom_ts', 'float8', (r) => r.customTs], ['last_ts', 'float8', (r) => r.lastTs],
+];
+
+const quoted = (column: string) => (column === 'timestamp' ? '"timestamp"' : column);
+const UPSERT_SQL = `
+  INSERT INTO celeriac.tasks (${COLUMNS.map(([c]) => quoted(c)).join(', ')}, last_event_at)
+  SELECT *, to_timestamp(u.last_ts) FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+    AS u(${COLUMNS.map(([c]) => quoted(c)).join(', ')})
+  ON CONFLICT (connection_id, uuid) DO UPDATE SET
+  ${[...COLUMNS.slice(2).map(([c]) => `${quoted(c)} = EXCLUDED.${quoted(c)}`), 'last_event_at = EXCLUDED.last_event_at'].join(', ')}`;
+
+const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+function fromDb(row: Record<string, unknown>): TaskRow {
+  const text = (key: string) => (row[key] ?? null) as string | null;
+  return {
+    connectionId: row.connection_id as string, uuid: row.uuid as string, name: text('name'), state: row.state as string,
+    sent: num(row.sent), received: num(row.received), started: num(row.started), succeeded: num(row.succeeded),
+    failed: num(row.failed), retried: num(row.retried), revoked: num(row.revoked), rejected: num(row.rejected),
+    timestamp: num(row.timestamp), args: text('args'), kwargs: text('kwargs'), result: text('result'),
+    exception: text('exception'), traceback: text('traceback'), eta: text('eta'), expires: text('expires'),
+    retries: num(row.retries), worker: text('worker'), client: text('client'), runtime: num(row.runtime),
+    exchange: text('exchange'), routingKey: text('routing_key'), queue: text('queue'), rootId: text('root_id'),
+    parentId: text('parent_id'), children: (row.children as string[]) ?? [], clock: num(row.clock),
+    extra: (row.extra as Record<string, unknown>) ?? {}, customState: text('custom_state'), customTs: num(row.custom_ts), lastTs: num(row.last_ts),
+  };
+}
+
+/** The stored rows of the given tasks, keyed by rowKey(connectionId, uuid). */
+export async function loadTasks(client: PoolClient, keys: { connectionId: string; uuid: string }[]): Promise<Map<string, TaskRow>> {
+  const found = new Map<string, TaskRow>();
+  if (keys.length === 0) return found;
+  const { rows } = await client.query(
+    `SELECT t.* FROM celeriac.tasks t JOIN unnest($1::uuid[], $2::text[]) AS k(connection_id, uuid)
+       ON t.connection_id = k.connection_id AND t.uuid = k.uuid`,
+    [keys.map((k) => k.connectionId), keys.map((k) => k.uuid)],
+  );
+  for (const row of rows) {
+    const task = fromDb(row);
+    found.set(rowKey(task.connectionId, task.uuid), task);
+  }
+  return found;
+}
+
+export async function upsertTasks(client: PoolClient, tasks: TaskRow[]): Promise<void> {
+  if (tasks.length === 0) return;
+  await client.query(UPSERT_SQL, COLUMNS.map(([, , read]) => tasks.map(read)));
+}
+
+/** Children are recomputed from parent_id rather than appended, so replays and reordering agree. */
+export async function refreshChildren(client: PoolClient, parents: { connectionId: string; uuid: string }[]): Promise<void> {
+  if (parents.length === 0) return;
+  await client.query(
+    `WITH targets AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS t(connection_id, uuid)),
+     kids AS (
+       SELECT t.connection_id, t.uuid, coalesce(array_agg(c.uuid ORDER BY c.uuid) FILTER (WHERE c.uuid IS NOT NULL), '{}') AS children
+       FROM targets t LEFT JOIN celeriac.tasks c ON c.connection_id = t.connection_id AND c.parent_id = t.uuid
+       GROUP BY t.connection_id, t.uuid)
+     UPDATE celeriac.tasks p SET children = kids.children FROM kids
+     WHERE p.connection_id = kids.connection_id AND p.uuid = kids.uuid AND p.children IS DISTINCT FROM kids.children`,
+    [parents.map((p) => p.connectionId), parents.map((p) => p.uuid)],
+  );
+}
+
+/** Event ids among `keys` that are already in the history: redeliveries to skip. */
+export async function knownEventIds(client: PoolClient, keys: { connectionId: string; eventId: string }[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { rows } = await client.query<{ connection_id: string; event_id: string }>(
+    `SELECT e.connection_id, e.event_id FROM celeriac.task_events e
+       JOIN unnest($1::uuid[], $2::text[]) AS k(connection_id, event_id) ON e.connection_id = k.connection_id AND e.event_id = k.event_id`,
+    [keys.map((k) => k.connectionId), keys.map((k) => k.eventId)],
+  );
+  return new Set(rows.map((row) => rowKey(row.connection_id, row.event_id)));
+}
+
+export async function insertHistory(client: PoolClient, history: HistoryRow[]): Promise<void> {
+  if (history.length === 0) return;
+  await client.query(
+    `INSERT INTO celeriac.task_events (connection_id, event_id, task_uuid, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset, fields)
+     SELECT c, e, u, t, h, ts, cl, to_timestamp(r / 1000.0), p, o, f
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int8[], $8::int8[], $9::int4[], $10::int8[], $11::jsonb[])
+       AS x(c, e, u, t, h, ts, cl, r, p, o, f)
+     ON CONFLICT DO NOTHING`,
+    [
+      history.map((h) => h.connectionId), history.map((h) => h.eventId), history.map((h) => h.taskUuid), history.map((h) => h.type),
+      history.map((h) => h.hostname), history.map((h) => h.timestamp), history.map((h) => h.clock), history.map((h) => h.receivedAtMs),
+      history.map((h) => h.partition), history.map((h) => h.offset), history.map((h) => JSON.stringify(h.fields)),
+    ],
+  );
+}
