@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { addConnection, connectionView, createKey, keyView } from '../admin/admin-commands';
+import { createAdminStore } from '../data/admin-store';
+
+const USAGE = `usage: npm run admin -w @celeriac/gateway -- <command>
+  connections add --name <name> --broker-url amqp://... [--options '<json>']
+  connections list
+  connections delete <connection-id>
+  keys create --name <name> --role viewer|operator|support|admin (--connections <id,...> | --all)
+  keys list
+  keys revoke <key-id>
+environment: CELERIAC_DATABASE_URL (always), CELERIAC_SECRET_KEY (connections add)`;
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+/** Runs one admin command and returns what to print; errors carry a message for the user. */
+export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      'broker-url': { type: 'string' },
+      options: { type: 'string' },
+      role: { type: 'string' },
+      connections: { type: 'string' },
+      all: { type: 'boolean', default: false },
+    },
+  });
+  const [noun, verb, id] = positionals;
+  const pool = new pg.Pool({ connectionString: required(env, 'CELERIAC_DATABASE_URL'), max: 2 });
+  pool.on('error', () => {});
+  const store = createAdminStore(pool);
+  try {
+    switch (`${noun} ${verb}`) {
+      case 'connections add': {
+        const box = createSecretBox(required(env, 'CELERIAC_SECRET_KEY'));
+        const options = values.options ? (JSON.parse(values.options) as unknown) : {};
+        const row = await addConnection(store, box.seal, { name: values.name, brokerUrl: values['broker-url'], options });
+        return JSON.stringify(connectionView(row), null, 2);
+      }
+      case 'connections list':
+        return JSON.stringify((await store.listConnections()).map(connectionView), null, 2);
+      case 'connections delete':
+        if (!id || !(await store.deleteConnection(id))) throw new Error(`unknown connection ${id ?? ''}`);
+        return `deleted ${id}`;
+      case 'keys create': {
+        const connectionIds = values.connections?.split(',').map((part) => part.trim()).filter(Boolean) ?? [];
+        const { key, row } = await createKey(store, {
+          name: values.name,
+          role: values.role,
+          allConnections: values.all,
+          connectionIds,
+        });
+        return `${JSON.stringify(keyView(row), null, 2)}\nkey (shown once, store it now): ${key}`;
+      }
+      case 'keys list':
+        return JSON.stringify((await store.listKeys()).map(keyView), null, 2);
+      case 'keys revoke':
+        if (!id || !(await store.revokeKey(id))) throw new Error(`unknown or already revoked key ${id ?? ''}`);
+        return `revoked ${id}`;
+      default:
+        throw new Error(USAGE);
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runAdmin(process.argv.slice(2), process.env).then(
+    (output) => console.log(output),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,101 @@
+import type pg from 'pg';
+import { filterToSql, type TaskFilter } from '../flower/task-filters';
+import { TASK_COLUMNS, type TaskRow } from '../flower/task-object';
+import { sortToSql, type TaskSort } from '../flower/task-sort';
+
+export interface TaskEventRow {
+  event_id: string;
+  type: string;
+  hostname: string;
+  timestamp: number;
+  clock: string | null;
+  received_at: Date;
+  kafka_partition: number;
+  kafka_offset: string;
+  fields: Record<string, unknown>;
+}
+
+/** Keyset position for /api/v1/tasks: the (timestamp, uuid) of the last item returned. */
+export interface TaskCursor {
+  timestamp: number | null;
+  uuid: string;
+}
+
+/** Every task read model query of the gateway (celeriac.tasks, task_types, task_events). */
+export function createTasksStore(pool: pg.Pool) {
+  return {
+    async list(connectionId: string, filter: TaskFilter, sort: TaskSort, limit: number, offset: number) {
+      const values: unknown[] = [];
+      const where = filterToSql(connectionId, filter, values);
+      values.push(limit, offset);
+      const text = `SELECT ${TASK_COLUMNS} FROM celeriac.tasks WHERE ${where.join(' AND ')}
+        ORDER BY ${sortToSql(sort)} LIMIT $${values.length - 1} OFFSET $${values.length}`;
+      return (await pool.query<TaskRow>(text, values)).rows;
+    },
+
+    /** Newest first by last state change; `after` continues strictly past the previous page. */
+    async page(connectionId: string, filter: TaskFilter, after: TaskCursor | undefined, limit: number) {
+      const values: unknown[] = [];
+      const where = filterToSql(connectionId, filter, values);
+      if (after) {
+        values.push(after.uuid);
+        const uuid = `$${values.length}`;
+        if (after.timestamp === null) {
+          where.push(`("timestamp" IS NULL AND uuid < ${uuid})`);
+        } else {
+          values.push(after.timestamp);
+          const ts = `$${values.length}`;
+          where.push(
+            `("timestamp" < ${ts} OR ("timestamp" = ${ts} AND uuid < ${uuid}) OR "timestamp" IS NULL)`,
+          );
+        }
+      }
+      values.push(limit);
+      const text = `SELECT ${TASK_COLUMNS} FROM celeriac.tasks WHERE ${where.join(' AND ')}
+        ORDER BY "timestamp" DESC NULLS LAST, uuid DESC LIMIT $${values.length}`;
+      return (await pool.query<TaskRow>(text, values)).rows;
+    },
+
+    async get(connectionId: string, uuid: string): Promise<TaskRow | undefined> {
+      const { rows } = await pool.query<TaskRow>(
+        `SELECT ${TASK_COLUMNS} FROM celeriac.tasks WHERE connection_id = $1 AND uuid = $2`,
+        [connectionId, uuid],
+      );
+      return rows[0];
+    },
+
+    async types(connectionId: string): Promise<string[]> {
+      const { rows } = await pool.query<{ name: string }>(
+        'SELECT name FROM celeriac.task_types WHERE connection_id = $1 ORDER BY name',
+        [connectionId],
+      );
+      return rows.map((row) => row.name);
+    },
+
+    async isKnownTaskName(connectionId: string, name: string): Promise<boolean> {
+      const { rows } = await pool.query(
+        `SELECT 1 FROM celeriac.task_types WHERE connection_id = $1 AND name = $2
+         UNION ALL
+         SELECT 1 FROM celeriac.workers w, jsonb_array_elements_text(
+           CASE WHEN jsonb_typeof(w.inspect->'registered') = 'array' THEN w.inspect->'registered' ELSE '[]'::jsonb END) r
+         WHERE w.connection_id = $1 AND split_part(r, ' [', 1) = $2
+         LIMIT 1`,
+        [connectionId, name],
+      );
+      return rows.length > 0;
+    },
+
+    /** One task's history in log order, `limit` rows after Kafka position `afterOffset`. */
+    async events(connectionId: string, uuid: string, afterOffset: bigint | undefined, limit: number) {
+      const { rows } = await pool.query<TaskEventRow>(
+        `SELECT event_id, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset, fields
+         FROM celeriac.task_events WHERE connection_id = $1 AND task_uuid = $2 AND kafka_offset > $3
+         ORDER BY kafka_offset LIMIT $4`,
+        [connectionId, uuid, (afterOffset ?? -1n).toString(), limit],
+      );
+      return rows;
+    },
+  };
+}
+
+export type TasksStore = ReturnType<typeof createTasksStore>;

@@ -1,0 +1,68 @@
+import { BadRequestError } from '../errors';
+import type { Params } from '../http/params';
+import { parseSearch, type SearchNode } from './search-parser';
+import { searchToSql } from './search-sql';
+
+/** The /api/tasks filters, shared by the Flower listing and /api/v1/tasks. */
+export interface TaskFilter {
+  workername?: string;
+  taskname?: string;
+  state?: string;
+  receivedStart?: number;
+  receivedEnd?: number;
+  search?: SearchNode;
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/;
+
+/**
+ * Flower's `%Y-%m-%d %H:%M`. Flower reads it in its host's time zone; a fleet of gateway replicas must
+ * agree, so Celeriac reads it as UTC (documented difference).
+ */
+export function parseReceivedBound(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const match = DATE.exec(value);
+  const [year, month, day, hour, minute] = (match?.slice(1) ?? []).map(Number) as number[];
+  const epochMs = Date.UTC(year ?? 0, (month ?? 1) - 1, day, hour, minute);
+  const date = new Date(epochMs);
+  if (!match || date.getUTCMonth() !== (month ?? 0) - 1 || date.getUTCDate() !== day || (hour ?? 0) > 23) {
+    throw new BadRequestError(`Invalid ${name} '${value}': expected 'YYYY-MM-DD HH:MM' (UTC)`);
+  }
+  return epochMs / 1000;
+}
+
+/** `All` means no filter in Flower's UI; an empty value likewise. */
+function filterValue(value: string | undefined): string | undefined {
+  return value === undefined || value === '' || value === 'All' ? undefined : value;
+}
+
+export function readTaskFilter(params: Params): TaskFilter {
+  const search = params.string('search');
+  return {
+    workername: filterValue(params.string('workername')),
+    taskname: filterValue(params.string('taskname')),
+    state: filterValue(params.string('state'))?.toUpperCase(),
+    receivedStart: parseReceivedBound('received_start', params.string('received_start')),
+    receivedEnd: parseReceivedBound('received_end', params.string('received_end')),
+    search: search ? (parseSearch(search) ?? undefined) : undefined,
+  };
+}
+
+/** SQL conditions for a filter; `values` receives the bind parameters. */
+export function filterToSql(connectionId: string, filter: TaskFilter, values: unknown[]): string[] {
+  const bind = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const where = [`connection_id = ${bind(connectionId)}`];
+  if (filter.workername !== undefined) where.push(`worker = ${bind(filter.workername)}`);
+  if (filter.taskname !== undefined) where.push(`name = ${bind(filter.taskname)}`);
+  if (filter.state !== undefined) where.push(`state = ${bind(filter.state)}`);
+  // Flower keeps tasks that have no `received` time when a range is given; so do we.
+  if (filter.receivedStart !== undefined)
+    where.push(`(received IS NULL OR received >= ${bind(filter.receivedStart)})`);
+  if (filter.receivedEnd !== undefined)
+    where.push(`(received IS NULL OR received <= ${bind(filter.receivedEnd)})`);
+  if (filter.search) where.push(searchToSql(filter.search, values));
+  return where;
+}

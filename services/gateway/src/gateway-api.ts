@@ -1,0 +1,54 @@
+import type pg from 'pg';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import { createApiKeyAuthenticator, openAuthenticator } from './auth/api-keys';
+import type { Authenticator } from './auth/principal';
+import { createTenancy } from './auth/tenancy';
+import { type ControlGateway, createControlGateway } from './control/control-gateway';
+import { createInspector } from './control/inspector';
+import { createAdminStore } from './data/admin-store';
+import { createTasksStore } from './data/tasks-store';
+import { createWorkersStore } from './data/workers-store';
+import { createResultWaiter } from './flower/result-waiter';
+import type { ApiDeps } from './http/api-deps';
+
+/**
+ * Builds the REST API's dependencies over one pg pool: stores, tenancy, authenticator, the gRPC
+ * control gateway and the inspector. main.ts and the integration tests build the API the same way.
+ */
+export function createGatewayApi(options: {
+  pool: pg.Pool;
+  logger: Logger;
+  authDisabled: boolean;
+  defaultConnection?: string;
+  sealBrokerUrl?: (url: string) => Buffer;
+  maxPageSize: number;
+  now?: () => number;
+  /** Tests of revocation set 0 so a revoked key fails at once. */
+  keyCacheTtlMs?: number;
+}): { deps: ApiDeps; authenticator: Authenticator; control: ControlGateway } {
+  const now = options.now ?? Date.now;
+  const admin = createAdminStore(options.pool);
+  const tasks = createTasksStore(options.pool);
+  const control = createControlGateway({
+    ownerAddress: (connectionId) => admin.ownerAddress(connectionId),
+    logger: options.logger.child({ component: 'control' }),
+  });
+  const { resolveConnection } = createTenancy({ store: admin, defaultConnection: options.defaultConnection });
+  const authenticator = options.authDisabled
+    ? openAuthenticator
+    : createApiKeyAuthenticator({ store: admin, now, cacheTtlMs: options.keyCacheTtlMs });
+  const deps: ApiDeps = {
+    logger: options.logger,
+    tasks,
+    workers: createWorkersStore(options.pool),
+    admin,
+    control,
+    inspector: createInspector({ control, logger: options.logger.child({ component: 'inspector' }), now }),
+    results: createResultWaiter({ load: tasks.get, now }),
+    resolveConnection,
+    sealBrokerUrl: options.sealBrokerUrl,
+    maxPageSize: options.maxPageSize,
+    now,
+  };
+  return { deps, authenticator, control };
+}

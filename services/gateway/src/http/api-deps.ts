@@ -1,0 +1,25 @@
+import type { Logger } from '@celeriac/service-runtime/logger';
+import type { ResolveConnection } from '../auth/tenancy';
+import type { ControlGateway } from '../control/control-gateway';
+import type { Inspector } from '../control/inspector';
+import type { AdminStore } from '../data/admin-store';
+import type { TasksStore } from '../data/tasks-store';
+import type { WorkersStore } from '../data/workers-store';
+import type { ResultWaiter } from '../flower/result-waiter';
+
+/** What the REST routes need; built in main.ts (or a test) and handed to createApp. */
+export interface ApiDeps {
+  logger: Logger;
+  tasks: TasksStore;
+  workers: WorkersStore;
+  admin: AdminStore;
+  control: ControlGateway;
+  inspector: Inspector;
+  results: ResultWaiter;
+  resolveConnection: ResolveConnection;
+  /** Seals broker URLs for the admin API; absent when no CELERIAC_SECRET_KEY is configured. */
+  sealBrokerUrl?: (url: string) => Buffer;
+  /** Upper bound on items of one /api/tasks response (memory stays bounded). */
+  maxPageSize: number;
+  now: () => number;
+}

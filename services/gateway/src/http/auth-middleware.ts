@@ -1,0 +1,46 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { type Authenticator, allows, type Permission, type Principal } from '../auth/principal';
+import type { ResolveConnection } from '../auth/tenancy';
+import { ForbiddenError, UnauthenticatedError } from '../errors';
+import type { Params } from './params';
+
+/** Resolves the caller's API key into `res.locals.principal`; 401 when there is none. */
+export function authenticate(authenticator: Authenticator): RequestHandler {
+  return async (req, res, next) => {
+    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
+    const principal = await authenticator.authenticate({ authorization: req.headers.authorization, token });
+    if (!principal) {
+      throw new UnauthenticatedError(
+        'An API key is required: send Authorization: Bearer <key> (or Token <key>, or ?token=)',
+      );
+    }
+    res.locals.principal = principal;
+    next();
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new UnauthenticatedError('not authenticated');
+  return principal;
+}
+
+export function requirePermission(permission: Permission): RequestHandler {
+  return (_req, res, next) => {
+    if (!allows(principalOf(res), permission)) {
+      throw new ForbiddenError(`This key's role does not allow '${permission}'`);
+    }
+    next();
+  };
+}
+
+/** The connection a request addresses: `connectionId` (query or form) or X-Celeriac-Connection. */
+export function connectionOf(
+  resolve: ResolveConnection,
+  req: Request,
+  res: Response,
+  params: Params,
+): Promise<string> {
+  const requested = params.string('connectionId') ?? req.get('x-celeriac-connection')?.trim();
+  return resolve(principalOf(res), requested);
+}

@@ -1,0 +1,62 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import { GatewayError, type GatewayErrorKind } from '../errors';
+
+const STATUS: Record<GatewayErrorKind, number> = {
+  'bad-request': 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  // Flower answers a failure the worker reports (or no reply in time) with 403.
+  'worker-refused': 403,
+  unavailable: 503,
+  upstream: 502,
+};
+
+/** Errors raised by express's own body parsers carry an HTTP status and a `type`. */
+interface ParserError {
+  status?: number;
+  type?: string;
+  expose?: boolean;
+  message: string;
+}
+
+function isParserError(error: unknown): error is ParserError {
+  return typeof error === 'object' && error !== null && typeof (error as ParserError).status === 'number';
+}
+
+/**
+ * The one place that turns errors into HTTP responses, always `{"error": "..."}`. Anything not
+ * recognised is a bug of ours: logged with its stack, answered 500 without internals.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (error instanceof GatewayError) {
+      if (error.kind === 'unavailable' || error.kind === 'upstream') {
+        logger.warn({ err: error, path: req.path }, 'request failed upstream');
+      }
+      res.status(STATUS[error.kind]).json({ error: error.message });
+      return;
+    }
+    if (isParserError(error) && error.status !== undefined && error.status >= 400 && error.status < 500) {
+      const message = error.type === 'entity.parse.failed' ? 'Request body is not valid JSON' : error.message;
+      res.status(error.status).json({ error: message });
+      return;
+    }
+    logger.error({ err: error, path: req.path, method: req.method }, 'unhandled request error');
+    res.status(500).json({ error: 'Internal server error' });
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: `No route for ${req.method} ${req.path}` });
+};
+
+/** Flower answers a known path with the wrong verb with 405. */
+export const methodNotAllowed: RequestHandler = (req, res) => {
+  res.status(405).json({ error: `Method ${req.method} not allowed on ${req.path}` });
+};

@@ -1,0 +1,78 @@
+import pg from 'pg';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { parseConfig } from '@celeriac/service-runtime/config';
+import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
+import { createLogger } from '@celeriac/service-runtime/logger';
+import { gatewayConfigSchema } from './config';
+import { createGatewayApi } from './gateway-api';
+import { createApp } from './http/app';
+import { createHttpServer } from './http/server';
+import { createLiveStreams } from './streams/live-streams';
+
+// Composition root: configuration, clients, components; no logic of its own.
+const config = parseConfig(gatewayConfigSchema, process.env);
+const logger = createLogger({ service: 'gateway', level: config.CELERIAC_LOG_LEVEL });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const pool = new pg.Pool({ connectionString: config.CELERIAC_DATABASE_URL, max: config.CELERIAC_DATABASE_POOL_SIZE });
+pool.on('error', (error) => logger.error({ err: error }, 'idle database client failed'));
+const secretBox = config.CELERIAC_SECRET_KEY ? createSecretBox(config.CELERIAC_SECRET_KEY) : undefined;
+if (config.CELERIAC_AUTH_DISABLED) logger.warn('CELERIAC_AUTH_DISABLED is set: the API answers without API keys');
+
+const { deps, authenticator, control } = createGatewayApi({
+  pool,
+  logger,
+  authDisabled: config.CELERIAC_AUTH_DISABLED,
+  defaultConnection: config.CELERIAC_DEFAULT_CONNECTION,
+  sealBrokerUrl: secretBox?.seal,
+  maxPageSize: config.CELERIAC_GATEWAY_MAX_PAGE_SIZE,
+});
+
+// ---- live streams (SSE + WebSocket), built by the streams engineer in src/streams/ ----
+const liveStreams = createLiveStreams({
+  logger,
+  pool,
+  kafkaBrokers: config.CELERIAC_KAFKA_BROKERS,
+  eventsTopic: config.CELERIAC_EVENTS_TOPIC,
+  authenticator,
+  resolveConnection: deps.resolveConnection,
+  registry,
+});
+
+let shuttingDown = false;
+const app = createApp({
+  deps,
+  authenticator,
+  registry,
+  readiness: { notReadyReason: () => (shuttingDown ? 'shutting down' : null) },
+  applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
+  liveStreamsRouter: liveStreams.router,
+});
+const http = createHttpServer({
+  app,
+  port: config.CELERIAC_GATEWAY_PORT,
+  host: config.CELERIAC_GATEWAY_HOST,
+  logger,
+  onUpgrade: (req, socket, head) => liveStreams.handleUpgrade(req, socket, head),
+});
+
+const resources = {
+  name: 'clients',
+  isRunning: true,
+  async start() {},
+  async stop() {
+    control.close();
+    await pool.end();
+  },
+};
+
+await runUntilSignal({
+  logger,
+  components: [resources, liveStreams, http],
+  shutdownDeadlineMs: 15_000,
+  onShutdownBegin: () => {
+    shuttingDown = true;
+  },
+});
