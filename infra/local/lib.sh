@@ -109,3 +109,21 @@ apt_install() {
     die "apt-get install failed for: ${missing[*]}; see $log"
   fi
 }
+
+# npm ci when node_modules is missing or older than the lockfile (npm records the installed tree in
+# node_modules/.package-lock.json). Without a lockfile there is nothing to be exact about: npm install.
+ensure_node_modules() {
+  command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js >= 20.19"
+  local stamp="$REPO_ROOT/node_modules/.package-lock.json" lock="$REPO_ROOT/package-lock.json"
+  if [[ ! -f "$lock" ]]; then
+    if [[ ! -d "$REPO_ROOT/node_modules" ]]; then
+      say "no package-lock.json: npm install"
+      (cd "$REPO_ROOT" && npm install --no-audit --no-fund) || die "npm install failed"
+    fi
+    return 0
+  fi
+  if [[ ! -f "$stamp" || "$lock" -nt "$stamp" ]]; then
+    say "node_modules missing or older than package-lock.json: npm ci"
+    (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) || die "npm ci failed (is package-lock.json in sync with package.json?)"
+  fi
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `npm test`: every tier (unit, int, e2e) against real servers.
+#   npm test [-- <vitest args>]     e.g. npm test -- --project unit
+# Installs node_modules if needed, brings the local stack up (infra/local/up.sh; servers named by
+# CELERIAC_* variables are used instead), typechecks, runs vitest. Servers stay up afterwards, so
+# the next run reuses them; infra/local/down.sh stops them.
+set -euo pipefail
+COMPONENT=test
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+ensure_node_modules
+"$LOCAL_DIR/up.sh"
+set -a
+# shellcheck source=/dev/null
+source "$WORK_DIR/env"
+set +a
+
+# Both run even if the first fails, so one run reports everything; either failing fails the run.
+typecheck_rc=0
+say "npx turbo run typecheck"
+npx --no-install turbo run typecheck || typecheck_rc=$?
+test_rc=0
+say "npx vitest run $*"
+npx --no-install vitest run "$@" || test_rc=$?
+
+if ((test_rc != 0)); then
+  say "tests failed (exit $test_rc; typecheck exit $typecheck_rc)"
+  exit "$test_rc"
+fi
+if ((typecheck_rc != 0)); then
+  say "tests passed but typecheck failed (exit $typecheck_rc)"
+  exit "$typecheck_rc"
+fi
+say "typecheck and tests passed"
