@@ -1,0 +1,130 @@
+import pg from 'pg';
+import type { Logger } from '@celeriac/service-runtime/logger';
+
+/** A connection row as the collector needs it; the broker URL stays sealed until a runner opens it. */
+export interface ConnectionRow {
+  connectionId: string;
+  name: string;
+  brokerUrlEncrypted: Buffer;
+  options: Record<string, unknown>;
+  enabled: boolean;
+}
+
+export interface LeaseOwner {
+  ownerId: string;
+  ownerGrpcAddress: string;
+  expired: boolean;
+}
+
+/**
+ * All SQL of the collector: connections (read; insert for tests and tools) and leases. Lease times
+ * come from the database clock (`now()`), so collectors with skewed clocks still agree on expiry.
+ */
+export function createCollectorStore(options: { databaseUrl: string; logger: Logger; maxClients?: number }) {
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.maxClients ?? 4 });
+  pool.on('error', (error) => options.logger.warn({ err: error }, 'idle postgres client failed'));
+
+  return {
+    async close(): Promise<void> {
+      await pool.end();
+    },
+
+    async insertConnection(row: { name: string; brokerUrlEncrypted: Buffer; options?: Record<string, unknown> }): Promise<string> {
+      const result = await pool.query<{ connection_id: string }>(
+        'INSERT INTO celeriac.connections (name, broker_url_encrypted, options) VALUES ($1, $2, $3) RETURNING connection_id',
+        [row.name, row.brokerUrlEncrypted, JSON.stringify(row.options ?? {})],
+      );
+      return result.rows[0]!.connection_id;
+    },
+
+    async getConnection(connectionId: string): Promise<ConnectionRow | undefined> {
+      const result = await pool.query(
+        `SELECT connection_id, name, broker_url_encrypted, options, enabled FROM celeriac.connections
+         WHERE connection_id::text = $1`,
+        [connectionId],
+      );
+      const row = result.rows[0];
+      if (!row) return undefined;
+      return {
+        connectionId: row.connection_id,
+        name: row.name,
+        brokerUrlEncrypted: row.broker_url_encrypted,
+        options: row.options ?? {},
+        enabled: row.enabled,
+      };
+    },
+
+    /**
+     * Claims up to `limit` enabled connections that have no lease or an expired one. SKIP LOCKED lets
+     * concurrent collectors claim disjoint sets; the ON CONFLICT guard re-checks expiry against the
+     * latest committed lease row, so a lease renewed meanwhile is never stolen.
+     */
+    async claimLeases(owner: { ownerId: string; grpcAddress: string; ttlMs: number; limit: number }): Promise<string[]> {
+      if (owner.limit <= 0) return [];
+      const result = await pool.query<{ connection_id: string }>(
+        `WITH candidates AS (
+           SELECT c.connection_id FROM celeriac.connections c
+           LEFT JOIN celeriac.connection_leases l ON l.connection_id = c.connection_id
+           WHERE c.enabled AND (l.connection_id IS NULL OR l.expires_at < now())
+           ORDER BY c.connection_id
+           LIMIT $4
+           FOR UPDATE OF c SKIP LOCKED)
+         INSERT INTO celeriac.connection_leases AS lease
+           (connection_id, owner_id, owner_grpc_address, acquired_at, renewed_at, expires_at)
+         SELECT connection_id, $1, $2, now(), now(), now() + make_interval(secs => $3 / 1000.0) FROM candidates
+         ON CONFLICT (connection_id) DO UPDATE
+           SET owner_id = EXCLUDED.owner_id, owner_grpc_address = EXCLUDED.owner_grpc_address,
+               acquired_at = now(), renewed_at = now(), expires_at = EXCLUDED.expires_at
+           WHERE lease.expires_at < now()
+         RETURNING connection_id`,
+        [owner.ownerId, owner.grpcAddress, owner.ttlMs, owner.limit],
+      );
+      return result.rows.map((row) => row.connection_id);
+    },
+
+    /** Extends this owner's leases; returns the ones still held (a missing id was lost). */
+    async renewLeases(ownerId: string, connectionIds: string[], ttlMs: number): Promise<string[]> {
+      if (connectionIds.length === 0) return [];
+      const result = await pool.query<{ connection_id: string }>(
+        `UPDATE celeriac.connection_leases l SET renewed_at = now(), expires_at = now() + make_interval(secs => $3 / 1000.0)
+         FROM celeriac.connections c
+         WHERE l.connection_id = c.connection_id AND c.enabled AND l.owner_id = $1 AND l.connection_id = ANY($2::uuid[])
+         RETURNING l.connection_id`,
+        [ownerId, connectionIds, ttlMs],
+      );
+      return result.rows.map((row) => row.connection_id);
+    },
+
+    async releaseLeases(ownerId: string, connectionIds: string[]): Promise<void> {
+      if (connectionIds.length === 0) return;
+      await pool.query('DELETE FROM celeriac.connection_leases WHERE owner_id = $1 AND connection_id = ANY($2::uuid[])', [
+        ownerId,
+        connectionIds,
+      ]);
+    },
+
+    /** How many connections exist and how many collectors hold a live lease (for the fair share). */
+    async leaseCensus(ownerId: string): Promise<{ connections: number; otherOwners: number }> {
+      const result = await pool.query<{ connections: string; other_owners: string }>(
+        `SELECT (SELECT count(*) FROM celeriac.connections WHERE enabled) AS connections,
+                (SELECT count(DISTINCT owner_id) FROM celeriac.connection_leases
+                  WHERE expires_at >= now() AND owner_id <> $1) AS other_owners`,
+        [ownerId],
+      );
+      const row = result.rows[0]!;
+      return { connections: Number(row.connections), otherOwners: Number(row.other_owners) };
+    },
+
+    async leaseOwner(connectionId: string): Promise<LeaseOwner | undefined> {
+      const result = await pool.query(
+        `SELECT owner_id, owner_grpc_address, expires_at < now() AS expired FROM celeriac.connection_leases
+         WHERE connection_id::text = $1`,
+        [connectionId],
+      );
+      const row = result.rows[0];
+      return row ? { ownerId: row.owner_id, ownerGrpcAddress: row.owner_grpc_address, expired: row.expired } : undefined;
+    },
+  };
+}
+
+export type CollectorStore = ReturnType<typeof createCollectorStore>;

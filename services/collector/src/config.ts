@@ -1,0 +1,70 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
+import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveMs = z.coerce.number().int().positive();
+
+/** The collector's whole environment; parsed once in main.ts with `parseConfig`. */
+export const collectorConfigSchema = z
+  .object({
+    /** PostgreSQL URL holding connections and leases. Required. */
+    CELERIAC_DATABASE_URL: z.string().min(1),
+    /** Kafka bootstrap brokers, comma list. Required. */
+    CELERIAC_KAFKA_BROKERS: commaList,
+    /** Topic of normalized events. Default celeriac.events. */
+    CELERIAC_EVENTS_TOPIC: z.string().min(1).default(DEFAULT_EVENTS_TOPIC),
+    /** Topic of broker input that could not be used. Default celeriac.deadletter. */
+    CELERIAC_DEAD_LETTER_TOPIC: z.string().min(1).default(DEFAULT_DEAD_LETTER_TOPIC),
+    /** base64 of the 32-byte AES key that opens broker URLs. Required. */
+    CELERIAC_SECRET_KEY: z.string().min(1),
+    /** This replica's id in lease rows. Default <hostname>-<pid>. */
+    CELERIAC_COLLECTOR_ID: z.string().min(1).optional(),
+    /** Port of the Control gRPC service. Default 50051 (0 = any free port). */
+    CELERIAC_COLLECTOR_GRPC_PORT: port.default(50051),
+    /** host:port gateways use to reach this replica's gRPC service. Default 127.0.0.1:<grpc port>. */
+    CELERIAC_COLLECTOR_GRPC_ADVERTISE: z.string().min(1).optional(),
+    /** Port of /metrics, /healthz, /readyz. Default 9101. */
+    CELERIAC_COLLECTOR_OPS_PORT: port.default(9101),
+    /** Lease lifetime without renewal, ms. Default 10000 (takeover well within 15 s). */
+    CELERIAC_LEASE_TTL_MS: positiveMs.default(10_000),
+    /** How often leases are renewed and free connections claimed, ms. Default 3000. */
+    CELERIAC_LEASE_RENEW_MS: positiveMs.default(3_000),
+    /** Unacked broker messages per connection (AMQP prefetch). Default 2000. */
+    CELERIAC_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(2_000),
+    /** Largest broker message body accepted, bytes; larger ones are dead-lettered. Default 1 MiB. */
+    CELERIAC_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    /** Most events produced to Kafka in one batch. Default 2000. */
+    CELERIAC_BATCH_MAX_EVENTS: z.coerce.number().int().positive().default(2_000),
+    /** How long a partial batch waits for more events, ms. Default 10. */
+    CELERIAC_BATCH_LINGER_MS: z.coerce.number().int().min(0).default(10),
+    /** Log level (pino). Default info. */
+    CELERIAC_LOG_LEVEL: z.string().default('info'),
+    /** Collector-wide default for casting enable_events+heartbeat on worker-online. Default true. */
+    CELERIAC_ENABLE_EVENTS: booleanFlag.default(true),
+  })
+  .transform((env) => ({
+    databaseUrl: env.CELERIAC_DATABASE_URL,
+    kafkaBrokers: env.CELERIAC_KAFKA_BROKERS,
+    eventsTopic: env.CELERIAC_EVENTS_TOPIC,
+    deadLetterTopic: env.CELERIAC_DEAD_LETTER_TOPIC,
+    secretKey: env.CELERIAC_SECRET_KEY,
+    collectorId: env.CELERIAC_COLLECTOR_ID ?? `${hostname()}-${process.pid}`,
+    grpcPort: env.CELERIAC_COLLECTOR_GRPC_PORT,
+    grpcAdvertise: env.CELERIAC_COLLECTOR_GRPC_ADVERTISE ?? `127.0.0.1:${env.CELERIAC_COLLECTOR_GRPC_PORT}`,
+    opsPort: env.CELERIAC_COLLECTOR_OPS_PORT,
+    leaseTtlMs: env.CELERIAC_LEASE_TTL_MS,
+    leaseRenewMs: env.CELERIAC_LEASE_RENEW_MS,
+    prefetch: env.CELERIAC_PREFETCH,
+    maxBodyBytes: env.CELERIAC_MAX_BODY_BYTES,
+    batchMaxEvents: env.CELERIAC_BATCH_MAX_EVENTS,
+    batchLingerMs: env.CELERIAC_BATCH_LINGER_MS,
+    logLevel: env.CELERIAC_LOG_LEVEL,
+    enableEvents: env.CELERIAC_ENABLE_EVENTS,
+  }))
+  .refine((config) => config.leaseRenewMs * 2 <= config.leaseTtlMs, {
+    message: 'CELERIAC_LEASE_RENEW_MS must be at most half of CELERIAC_LEASE_TTL_MS',
+  });
+
+export type CollectorConfig = z.infer<typeof collectorConfigSchema>;

@@ -1,0 +1,134 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { encodeDeadLetter, encodeEvent } from '@celeriac/event-log/codec';
+import type { EventLogProducer, LogRecord } from '@celeriac/event-log/producer';
+import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import { decodeBrokerMessage } from './decode-message';
+import type { CollectorMetrics } from './metrics';
+
+export interface IngestOptions {
+  channel: Pick<Channel, 'ack'>;
+  producer: EventLogProducer;
+  topics: { events: string; deadLetter: string };
+  connectionId: string;
+  maxBodyBytes: number;
+  batchMaxEvents: number;
+  lingerMs: number;
+  clock: () => number;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  /** Aborted when the session ends: an unfinished produce stops retrying and its messages stay unacked. */
+  signal: AbortSignal;
+  onWorkerOnline?: (hostname: string) => void;
+}
+
+interface Batch {
+  events: LogRecord[];
+  deadLetters: LogRecord[];
+  reasons: string[];
+  messages: number;
+  last: ConsumeMessage | undefined;
+}
+
+const emptyBatch = (): Batch => ({ events: [], deadLetters: [], reasons: [], messages: 0, last: undefined });
+
+/**
+ * Turns deliveries of one consumer channel into Kafka batches. A broker message is acknowledged only
+ * after Kafka acknowledged every event and dead letter it produced; acks go out in delivery order with
+ * `allUpTo`. One batch is in flight at a time, so a connection's events keep their broker order, and
+ * memory is bounded by the channel's prefetch: while Kafka is down nothing is acked, the prefetch
+ * window fills and RabbitMQ stops delivering.
+ */
+export function createEventIngest(options: IngestOptions) {
+  const log = options.logger.child({ component: 'event-ingest', connectionId: options.connectionId });
+  let pending = emptyBatch();
+  let flushing: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  function kick(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    flushing ??= flushLoop().finally(() => {
+      flushing = undefined;
+    });
+  }
+
+  async function flushLoop(): Promise<void> {
+    while (pending.messages > 0 && !options.signal.aborted) {
+      const batch = pending;
+      pending = emptyBatch();
+      if (!(await produceUntilAcked(batch))) return;
+      try {
+        if (batch.last) options.channel.ack(batch.last, true);
+      } catch (error) {
+        // The channel closed under us: RabbitMQ redelivers these messages, their events keep their ids.
+        log.warn({ err: error }, 'ack failed after produce; messages will be redelivered');
+        return;
+      }
+      options.metrics.messages.inc(batch.messages);
+      options.metrics.events.inc({ source: 'celery' }, batch.events.length);
+      for (const reason of batch.reasons) options.metrics.deadLetters.inc({ reason });
+    }
+  }
+
+  async function produceUntilAcked(batch: Batch): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const endTimer = options.metrics.produceSeconds.startTimer();
+      try {
+        await options.producer.produce([
+          { topic: options.topics.events, records: batch.events },
+          { topic: options.topics.deadLetter, records: batch.deadLetters },
+        ]);
+        endTimer();
+        return true;
+      } catch (error) {
+        options.metrics.produceFailures.inc();
+        log.warn({ err: error, attempt, events: batch.events.length }, 'kafka produce failed; holding the batch unacked');
+        if (options.signal.aborted) return false;
+        await pause(backoffDelayMs(attempt, { baseMs: 250, maxMs: 10_000 }), options.signal);
+        if (options.signal.aborted) return false;
+      }
+    }
+  }
+
+  return {
+    handle(message: ConsumeMessage): void {
+      const receivedAtMs = options.clock();
+      const decoded = decodeBrokerMessage(
+        {
+          content: message.content,
+          routingKey: message.fields.routingKey,
+          contentType: message.properties.contentType as string | undefined,
+          contentEncoding: message.properties.contentEncoding as string | undefined,
+          headers: message.properties.headers,
+        },
+        { connectionId: options.connectionId, receivedAtMs, maxBodyBytes: options.maxBodyBytes },
+      );
+      for (const event of decoded.events) {
+        pending.events.push({ key: options.connectionId, value: encodeEvent(event) });
+        if (event.type === 'worker-online') options.onWorkerOnline?.(event.hostname);
+      }
+      for (const rejection of decoded.rejections) {
+        pending.deadLetters.push({ key: options.connectionId, value: encodeDeadLetter(rejection.record) });
+        pending.reasons.push(rejection.reason);
+      }
+      pending.messages += 1;
+      pending.last = message;
+      if (pending.events.length + pending.deadLetters.length >= options.batchMaxEvents) kick();
+      else timer ??= setTimeout(kick, options.lingerMs);
+    },
+
+    /** Produces and acks whatever was delivered so far; resolves when nothing is in flight. */
+    async drain(): Promise<void> {
+      if (pending.messages > 0) kick();
+      while (flushing) await flushing;
+    },
+
+    dispose(): void {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+export type EventIngest = ReturnType<typeof createEventIngest>;

@@ -1,0 +1,94 @@
+import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { createKafka } from '@celeriac/event-log/kafka';
+import { createEventLogProducer } from '@celeriac/event-log/producer';
+import { parseConfig } from '@celeriac/service-runtime/config';
+import { type Component, runUntilSignal } from '@celeriac/service-runtime/lifecycle';
+import { createLogger } from '@celeriac/service-runtime/logger';
+import { createOpsServer } from '@celeriac/service-runtime/ops-server';
+import { createCollectorStore } from './collector-store';
+import { collectorConfigSchema } from './config';
+import { createConnectionRegistry } from './connection-registry';
+import { createControlService } from './control-service';
+import { createGrpcServer } from './grpc-server';
+import { createLeaseManager } from './lease-manager';
+import { createCollectorMetrics } from './metrics';
+
+// Composition root: configuration, wiring and lifecycle only.
+const config = parseConfig(collectorConfigSchema, process.env);
+const logger = createLogger({ service: 'collector', level: config.logLevel }).child({ collectorId: config.collectorId });
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+const clock = () => Date.now();
+const metrics = createCollectorMetrics();
+const store = createCollectorStore({ databaseUrl: config.databaseUrl, logger });
+const producer = createEventLogProducer({
+  kafka: createKafka({ clientId: `celeriac-collector-${config.collectorId}`, brokers: config.kafkaBrokers, logger }),
+  logger,
+});
+const registry = createConnectionRegistry({
+  store,
+  runnerDeps: {
+    secretBox: createSecretBox(config.secretKey),
+    producer,
+    settings: {
+      collectorId: config.collectorId,
+      eventsTopic: config.eventsTopic,
+      deadLetterTopic: config.deadLetterTopic,
+      prefetch: config.prefetch,
+      maxBodyBytes: config.maxBodyBytes,
+      batchMaxEvents: config.batchMaxEvents,
+      batchLingerMs: config.batchLingerMs,
+      enableEvents: config.enableEvents,
+      drainTimeoutMs: 10_000,
+    },
+    metrics,
+    logger,
+    clock,
+  },
+});
+const grpcServer = createGrpcServer({
+  port: config.grpcPort,
+  host: '0.0.0.0',
+  control: createControlService({ registry, store, origin: `celeriac@${config.collectorId}`, clock }),
+  metrics,
+  logger,
+});
+const leases = createLeaseManager({
+  store,
+  ownerId: config.collectorId,
+  // With port 0 the real port is known only after binding.
+  grpcAddress: () => config.grpcAdvertise.replace(/:0$/, `:${grpcServer.port}`),
+  ttlMs: config.leaseTtlMs,
+  renewMs: config.leaseRenewMs,
+  clock,
+  logger,
+  onAcquired: async (id) => {
+    await registry.acquire(id);
+    metrics.ownedConnections.set(registry.size);
+  },
+  onLost: async (id) => {
+    await registry.release(id);
+    metrics.ownedConnections.set(registry.size);
+  },
+});
+let shuttingDown = false;
+const ops = createOpsServer({
+  port: config.opsPort,
+  host: '0.0.0.0',
+  registry: metrics.registry,
+  readiness: {
+    notReadyReason: () => (shuttingDown ? 'shutting down' : producer.isRunning ? null : 'kafka producer not connected'),
+  },
+  logger,
+});
+const database: Component = { name: 'postgres', isRunning: true, start: async () => undefined, stop: () => store.close() };
+
+// Stopped in reverse: leases first (cancel consumers, ack what Kafka took, release), producer late.
+await runUntilSignal({
+  logger,
+  components: [database, producer, ops, grpcServer, leases],
+  shutdownDeadlineMs: 30_000,
+  onShutdownBegin: () => {
+    shuttingDown = true;
+  },
+});

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import { BrokerUnavailableError } from './errors';
+
+export interface NodeReplyValue {
+  node: string;
+  value: unknown;
+}
+
+export interface PidboxRequest {
+  method: string;
+  arguments: Record<string, unknown>;
+  /** Exact nodenames; empty means every worker. */
+  destination: string[];
+  /** false = cast: publish and return at once with no replies. */
+  reply: boolean;
+  /** Idle gap between replies that ends collection (kombu semantics, wire protocol §3.5), ms. */
+  timeoutMs: number;
+}
+
+const REQUEST_EXCHANGE = 'celery.pidbox';
+const REPLY_EXCHANGE = 'reply.celery.pidbox';
+/** Hard ceiling on one collection whatever the replies' pace, and on replies kept per request. */
+const MAX_COLLECT_MS = 60_000;
+const MAX_REPLIES = 10_000;
+const MAX_WAITERS = 256;
+
+interface Waiter {
+  replies: NodeReplyValue[];
+  limit: number;
+  idle: NodeJS.Timeout | undefined;
+  timeoutMs: number;
+  finish: () => void;
+}
+
+/**
+ * Celery remote control over one broker connection (kombu Mailbox, wire protocol §3): requests go to
+ * the `celery.pidbox` fanout, replies come back on our own exclusive queue bound to
+ * `reply.celery.pidbox` and are matched on the `ticket` header. No `clock` header is sent, because
+ * amqplib would encode most integers in a way py-amqp misreads (§0.2) and workers treat it as optional.
+ */
+export function createPidboxClient(options: { connection: ChannelModel; logger: Logger }) {
+  const log = options.logger.child({ component: 'pidbox' });
+  const replyKey = randomUUID();
+  const waiters = new Map<string, Waiter>();
+  let channel: Promise<Channel> | undefined;
+
+  async function open(): Promise<Channel> {
+    const created = await options.connection.createChannel();
+    created.on('error', (error) => log.warn({ err: error }, 'pidbox channel error'));
+    created.on('close', () => {
+      channel = undefined;
+      for (const waiter of waiters.values()) waiter.finish();
+    });
+    // Flags must match what workers declare (non-durable), or RabbitMQ closes the channel with 406.
+    await created.assertExchange(REQUEST_EXCHANGE, 'fanout', { durable: false, autoDelete: false });
+    await created.assertExchange(REPLY_EXCHANGE, 'direct', { durable: false, autoDelete: false });
+    const { queue } = await created.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+    await created.bindQueue(queue, REPLY_EXCHANGE, replyKey);
+    await created.consume(queue, onReply, { noAck: true });
+    return created;
+  }
+
+  function onReply(message: ConsumeMessage | null): void {
+    if (!message) return;
+    const ticket = message.properties.headers?.ticket;
+    const waiter = typeof ticket === 'string' ? waiters.get(ticket) : undefined;
+    if (!waiter) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(message.content.toString('utf8'));
+    } catch {
+      log.warn({ ticket }, 'unparseable pidbox reply ignored');
+      return;
+    }
+    if (body && typeof body === 'object' && !Array.isArray(body)) {
+      for (const [node, value] of Object.entries(body)) {
+        if (waiter.replies.length < MAX_REPLIES) waiter.replies.push({ node, value });
+      }
+    }
+    if (waiter.replies.length >= waiter.limit) return waiter.finish();
+    if (waiter.idle) clearTimeout(waiter.idle);
+    waiter.idle = setTimeout(waiter.finish, waiter.timeoutMs);
+  }
+
+  async function ensureChannel(): Promise<Channel> {
+    channel ??= open().catch((error: unknown) => {
+      channel = undefined;
+      throw new BrokerUnavailableError('cannot open the pidbox channel', { cause: error });
+    });
+    return channel;
+  }
+
+  return {
+    async call(request: PidboxRequest): Promise<NodeReplyValue[]> {
+      const current = await ensureChannel();
+      if (request.reply && waiters.size >= MAX_WAITERS) throw new BrokerUnavailableError('too many control requests in flight');
+      const ticket = randomUUID();
+      const body: Record<string, unknown> = {
+        method: request.method,
+        arguments: request.arguments,
+        destination: request.destination.length > 0 ? request.destination : null,
+        pattern: null,
+        matcher: null,
+      };
+      if (request.reply) Object.assign(body, { ticket, reply_to: { exchange: REPLY_EXCHANGE, routing_key: replyKey } });
+      const collected = request.reply ? collect(ticket, request) : Promise.resolve([]);
+      try {
+        current.publish(REQUEST_EXCHANGE, '', Buffer.from(JSON.stringify(body)), {
+          contentType: 'application/json',
+          contentEncoding: 'utf-8',
+          deliveryMode: 1,
+          priority: 0,
+        });
+      } catch (error) {
+        waiters.get(ticket)?.finish();
+        throw new BrokerUnavailableError('cannot publish to celery.pidbox', { cause: error });
+      }
+      return collected;
+    },
+
+    async close(): Promise<void> {
+      const current = channel;
+      channel = undefined;
+      for (const waiter of waiters.values()) waiter.finish();
+      if (current) await (await current.catch(() => undefined))?.close().catch(() => undefined);
+    },
+  };
+
+  function collect(ticket: string, request: PidboxRequest): Promise<NodeReplyValue[]> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        replies: [],
+        limit: request.destination.length > 0 ? request.destination.length : Number.POSITIVE_INFINITY,
+        idle: undefined,
+        timeoutMs: request.timeoutMs,
+        finish: () => {
+          if (waiter.idle) clearTimeout(waiter.idle);
+          clearTimeout(ceiling);
+          waiters.delete(ticket);
+          resolve(waiter.replies);
+        },
+      };
+      const ceiling = setTimeout(waiter.finish, Math.min(MAX_COLLECT_MS, request.timeoutMs * 20));
+      waiter.idle = setTimeout(waiter.finish, request.timeoutMs);
+      waiters.set(ticket, waiter);
+    });
+  }
+}
+
+export type PidboxClient = ReturnType<typeof createPidboxClient>;

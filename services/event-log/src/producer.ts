@@ -1,0 +1,86 @@
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from '@celeriac/service-runtime/logger';
+
+/** One Kafka record: key decides the partition (connectionId keeps a connection totally ordered). */
+export interface LogRecord {
+  key: string;
+  value: Buffer;
+}
+
+export interface TopicRecords {
+  topic: string;
+  records: LogRecord[];
+}
+
+/** Kafka refused or did not acknowledge a produce; the caller keeps the input unacknowledged. */
+export class ProduceError extends Error {
+  readonly retriable = true;
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'ProduceError';
+  }
+}
+
+/**
+ * The event log's write side. `produce` resolves only after Kafka acknowledged every record with
+ * acks=all, so a caller may then acknowledge its own input. Records of one call keep their order per
+ * key. The kafkajs type stays behind this interface.
+ */
+export interface EventLogProducer {
+  readonly name: string;
+  readonly isRunning: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  produce(batches: TopicRecords[]): Promise<void>;
+}
+
+export function createEventLogProducer(options: {
+  kafka: Kafka;
+  logger: Logger;
+  /** Attempts kafkajs makes inside one produce call before it fails it back to the caller. */
+  retries?: number;
+}): EventLogProducer {
+  const log = options.logger.child({ component: 'event-log-producer' });
+  let producer: Producer | undefined;
+  let running = false;
+  return {
+    name: 'event-log-producer',
+    get isRunning() {
+      return running;
+    },
+    async start() {
+      if (running) return;
+      producer = options.kafka.producer({
+        idempotent: true,
+        // Idempotence needs at most 5 in flight; 1 also keeps retried batches in order.
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // kafkajs would retry an idempotent produce forever, which would hang shutdown while Kafka is
+        // down. A bounded count hands the failure back: the caller keeps its input unacked and retries
+        // with backoff (a re-send after a failed call may duplicate records; they keep their eventId).
+        retry: { retries: options.retries ?? 6, initialRetryTime: 200, maxRetryTime: 3000 },
+      });
+      await producer.connect();
+      running = true;
+    },
+    async stop() {
+      const current = producer;
+      producer = undefined;
+      running = false;
+      if (current) await current.disconnect().catch((error: unknown) => log.warn({ err: error }, 'producer disconnect failed'));
+    },
+    async produce(batches) {
+      const current = producer;
+      if (!current) throw new ProduceError('producer is not running', { cause: undefined });
+      const topicMessages = batches
+        .filter((batch) => batch.records.length > 0)
+        .map((batch) => ({ topic: batch.topic, messages: batch.records }));
+      if (topicMessages.length === 0) return;
+      try {
+        await current.sendBatch({ topicMessages, acks: -1 });
+      } catch (error) {
+        throw new ProduceError('kafka did not acknowledge the batch', { cause: error });
+      }
+    },
+  };
+}
