@@ -51,7 +51,7 @@ ensure_user() {
 }
 
 start() {
-  install
+  command -v rabbitmq-server >/dev/null 2>&1 || install
   # Fast path for repeated runs: a node that lets celeriac open / is booted and set up.
   if amqp_ok; then
     say "reusing the RabbitMQ server already running on $HOST:$PORT (user $USER_NAME works)"
