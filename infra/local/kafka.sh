@@ -46,16 +46,17 @@ install() {
   mkdir -p "$KAFKA_WORK"
   local tmp="$KAFKA_WORK/libs.tmp" log="$LOG_DIR/kafka-maven.log"
   rm -rf "$tmp"
-  say "resolving Kafka 3.9.1 jars from Maven Central (log: $log)"
+  say "resolving the Kafka jars named in $SRC_DIR/pom.xml from Maven Central (log: $log)"
   if ! timeout 900 mvn -B -f "$SRC_DIR/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$tmp" -DincludeScope=runtime >"$log" 2>&1; then
-    grep -E '^\[ERROR\]' "$log" | grep -vE 'Re-run Maven|^\[ERROR\] *$|-> \[Help|^\[ERROR\] To see|^\[ERROR\] For more|^\[ERROR\] \[Help' | head -n 10 >&2 || true
+    grep -E '^\[ERROR\] .*(Failed to execute goal|Could not|Failure|Non-resolvable)' "$log" | cut -c1-400 | head -n 3 >&2 || true
     local failed
-    failed="$(grep -oE '(Could not (resolve|find|transfer) artifact|Failure to (find|transfer)|artifacts could not be resolved:) [^ ]+' "$log" | head -3 || true)"
-    [[ -z "$failed" ]] && failed="$(grep -oE '[a-z0-9.-]+:[a-z0-9_.-]+:(jar|pom)(:[a-z0-9-]+)?:[0-9][^ ,]*' "$log" | head -3 || true)"
-    die "Maven could not fetch the Kafka jars${failed:+ — failing artifact: $(echo "$failed" | tr '\n' ' ')}; full log: $log"
+    # Name the artifacts Maven gave up on (group:artifact:type:version), not just "it failed".
+    failed="$(grep -E 'could not be resolved|Could not (find|transfer|resolve)|Failure to' "$log" |
+      grep -oE '[A-Za-z0-9._-]+:[A-Za-z0-9._-]+:(jar|pom)(:[A-Za-z0-9._-]+)?:[0-9][A-Za-z0-9._-]*' | grep -v '^dev.celeriac.local:' | sort -u | head -n 5 | paste -sd' ' || true)"
+    die "Maven could not fetch the Kafka jars${failed:+ — failing artifact(s): $failed}; full log: $log"
   fi
-  [[ -f "$tmp/kafka_2.13-3.9.1.jar" ]] || die "Maven finished but kafka_2.13-3.9.1.jar is missing from $tmp; see $log"
+  compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || die "Maven finished but no kafka_2.13 jar is in $tmp; see $log"
   rm -rf "$LIBS"
   mv "$tmp" "$LIBS"
   printf '%s' "$want" >"$LIBS_STAMP"
