@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
+import { z } from 'zod';
 
 /** The gateway's environment. Parsed once, in main.ts, with parseConfig. */
 export const gatewayConfigSchema = z.object({

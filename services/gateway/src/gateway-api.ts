@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type pg from 'pg';
 import { createApiKeyAuthenticator, openAuthenticator } from './auth/api-keys';
 import type { Authenticator } from './auth/principal';
 import { createTenancy } from './auth/tenancy';

@@ -1,9 +1,9 @@
-import pg from 'pg';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
+import pg from 'pg';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { gatewayConfigSchema } from './config';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
@@ -16,10 +16,14 @@ const logger = createLogger({ service: 'gateway', level: config.CELERIAC_LOG_LEV
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
-const pool = new pg.Pool({ connectionString: config.CELERIAC_DATABASE_URL, max: config.CELERIAC_DATABASE_POOL_SIZE });
+const pool = new pg.Pool({
+  connectionString: config.CELERIAC_DATABASE_URL,
+  max: config.CELERIAC_DATABASE_POOL_SIZE,
+});
 pool.on('error', (error) => logger.error({ err: error }, 'idle database client failed'));
 const secretBox = config.CELERIAC_SECRET_KEY ? createSecretBox(config.CELERIAC_SECRET_KEY) : undefined;
-if (config.CELERIAC_AUTH_DISABLED) logger.warn('CELERIAC_AUTH_DISABLED is set: the API answers without API keys');
+if (config.CELERIAC_AUTH_DISABLED)
+  logger.warn('CELERIAC_AUTH_DISABLED is set: the API answers without API keys');
 
 const { deps, authenticator, control } = createGatewayApi({
   pool,

@@ -1,5 +1,5 @@
-import { BadRequestError, NotFoundError } from '../errors';
 import type { AdminStore } from '../data/admin-store';
+import { BadRequestError, NotFoundError } from '../errors';
 import { canSee, type Principal } from './principal';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

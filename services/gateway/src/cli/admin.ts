@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import pg from 'pg';
 import { addConnection, connectionView, createKey, keyView } from '../admin/admin-commands';
 import { createAdminStore } from '../data/admin-store';
 
@@ -42,7 +42,11 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
       case 'connections add': {
         const box = createSecretBox(required(env, 'CELERIAC_SECRET_KEY'));
         const options = values.options ? (JSON.parse(values.options) as unknown) : {};
-        const row = await addConnection(store, box.seal, { name: values.name, brokerUrl: values['broker-url'], options });
+        const row = await addConnection(store, box.seal, {
+          name: values.name,
+          brokerUrl: values['broker-url'],
+          options,
+        });
         return JSON.stringify(connectionView(row), null, 2);
       }
       case 'connections list':
@@ -51,7 +55,11 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
         if (!id || !(await store.deleteConnection(id))) throw new Error(`unknown connection ${id ?? ''}`);
         return `deleted ${id}`;
       case 'keys create': {
-        const connectionIds = values.connections?.split(',').map((part) => part.trim()).filter(Boolean) ?? [];
+        const connectionIds =
+          values.connections
+            ?.split(',')
+            .map((part) => part.trim())
+            .filter(Boolean) ?? [];
         const { key, row } = await createKey(store, {
           name: values.name,
           role: values.role,
@@ -63,7 +71,8 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
       case 'keys list':
         return JSON.stringify((await store.listKeys()).map(keyView), null, 2);
       case 'keys revoke':
-        if (!id || !(await store.revokeKey(id))) throw new Error(`unknown or already revoked key ${id ?? ''}`);
+        if (!id || !(await store.revokeKey(id)))
+          throw new Error(`unknown or already revoked key ${id ?? ''}`);
         return `revoked ${id}`;
       default:
         throw new Error(USAGE);

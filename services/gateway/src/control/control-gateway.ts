@@ -1,6 +1,11 @@
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { ControlClient, type NodeReplies, type SendTaskReply, type SendTaskRequest } from '@celeriac/proto/control';
+import {
+  ControlClient,
+  type NodeReplies,
+  type SendTaskReply,
+  type SendTaskRequest,
+} from '@celeriac/proto/control';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { UnavailableError, UpstreamError } from '../errors';
 import { isServiceError, mapGrpcError, ownerFromTrailer } from './grpc-errors';
 

@@ -43,7 +43,8 @@ export function createInspector(options: { control: ControlGateway; logger: Logg
       for (const { node, reply } of outcome.value) {
         if (reply === null || (typeof reply === 'object' && !Array.isArray(reply) && 'error' in reply))
           continue;
-        const entry = (info[node] ??= {});
+        const entry = info[node] ?? {};
+        info[node] = entry;
         entry[method] = method === 'stats' ? withoutAlternates(reply) : reply;
         entry.timestamp = timestamp;
       }

@@ -19,7 +19,10 @@ function datetime(name: string, value: string): string {
     throw new BadRequestError(`Invalid option '${name}': expected 'YYYY-MM-DD HH:MM:SS.ffffff' or ISO-8601`);
   }
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new BadRequestError(`Invalid option '${name}': not a real date`);
+  // Date rolls 2026-02-30 over to March; a real date survives the round trip.
+  const rolledOver = flower !== null && !date.toISOString().startsWith(flower[1] ?? '');
+  if (Number.isNaN(date.getTime()) || rolledOver)
+    throw new BadRequestError(`Invalid option '${name}': not a real date`);
   return date.toISOString();
 }
 

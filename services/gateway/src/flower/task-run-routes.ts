@@ -5,8 +5,8 @@ import { connectionOf, requirePermission } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { paramsFrom, pathParam } from '../http/params';
 import { READY_STATES } from './result-waiter';
-import type { TaskRow } from './task-object';
 import { parseTaskBody } from './task-message-options';
+import type { TaskRow } from './task-object';
 
 /** Said in every result answer: Celeriac has no result backend, the read model is the source. */
 export const RESULT_NOTE =

@@ -1,10 +1,10 @@
 import { Router } from 'express';
+import type { WorkerRow } from '../data/workers-store';
 import { NotFoundError } from '../errors';
 import type { ApiDeps } from '../http/api-deps';
 import { connectionOf, requirePermission } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { type Params, paramsFrom, pathParam, requiredInt, requiredString } from '../http/params';
-import type { WorkerRow } from '../data/workers-store';
 import { commandWorker } from './worker-commands';
 
 function storedInfo(row: WorkerRow): Record<string, unknown> {

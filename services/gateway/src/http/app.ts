@@ -1,10 +1,10 @@
+import type { Readiness } from '@celeriac/service-runtime/ops-server';
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { Readiness } from '@celeriac/service-runtime/ops-server';
 import type { Authenticator } from '../auth/principal';
-import { tasksRoutes } from '../flower/tasks-routes';
 import { taskControlRoutes } from '../flower/task-control-routes';
 import { taskRunRoutes } from '../flower/task-run-routes';
+import { tasksRoutes } from '../flower/tasks-routes';
 import { workersRoutes } from '../flower/workers-routes';
 import { adminRoutes } from '../v1/admin-routes';
 import { openApiDocument } from '../v1/openapi-document';

@@ -1,5 +1,5 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { GatewayError, type GatewayErrorKind } from '../errors';
 
 const STATUS: Record<GatewayErrorKind, number> = {

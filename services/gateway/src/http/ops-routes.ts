@@ -1,6 +1,6 @@
+import type { Readiness } from '@celeriac/service-runtime/ops-server';
 import { Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { Readiness } from '@celeriac/service-runtime/ops-server';
 
 /** /metrics, /healthz, /readyz and Flower's /healthcheck: never authenticated (as in Flower). */
 export function opsRoutes(options: { registry: Registry; readiness: Readiness }): Router {

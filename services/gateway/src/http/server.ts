@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Express } from 'express';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Express } from 'express';
 
 /** The HTTP listener as a Component; WebSocket upgrades go to `onUpgrade` (the live streams). */
 export function createHttpServer(options: {
