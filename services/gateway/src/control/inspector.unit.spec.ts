@@ -2,7 +2,7 @@ import { silentLogger } from '@celeriac/service-runtime/logger';
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../errors';
 import type { ControlGateway, NodeReplyValue } from './control-gateway';
-import { createInspector } from './inspector';
+import { createInspector, type InspectInfo } from './inspector';
 
 /** A stand-in for the gRPC side that counts inspect calls and answers when told to. */
 function fakeControl() {
