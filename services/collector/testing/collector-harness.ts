@@ -1,0 +1,190 @@
+/**
+ * What the collector's int tests share: a real collector as a child process (`node --import tsx
+ * src/main.ts`, so the composition root is what is tested and kill -9 is a real crash), a Kafka
+ * topic reader, a ground-truth tap on `celeryev`, and isolated fixtures (database, topics, vhost).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import amqp, { type ChannelModel } from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
+import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { decodeDeadLetter, decodeEvent } from '@celeriac/event-log/codec';
+import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
+import { silentLogger } from '@celeriac/service-runtime/logger';
+import { createTestDatabase, createTestTopics, createTestVhost } from '../../../tests/harness/isolation';
+import { readStackEnv } from '../../../tests/harness/stack-env';
+import { waitFor } from '../../../tests/harness/wait-for';
+import { type CollectorStore, createCollectorStore } from '../src/collector-store';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const SECRET_KEY = randomBytes(32).toString('base64');
+
+export interface CollectorProcess {
+  readonly id: string;
+  readonly child: ChildProcess;
+  readonly opsPort: number;
+  readonly grpcPort: number;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
+
+export async function spawnCollector(env: Record<string, string>, id = `c-${randomBytes(3).toString('hex')}`): Promise<CollectorProcess> {
+  const opsPort = nextPort++;
+  const grpcPort = nextPort++;
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      CELERIAC_SECRET_KEY: SECRET_KEY,
+      CELERIAC_COLLECTOR_ID: id,
+      CELERIAC_COLLECTOR_OPS_PORT: String(opsPort),
+      CELERIAC_COLLECTOR_GRPC_PORT: String(grpcPort),
+      CELERIAC_LEASE_TTL_MS: '4000',
+      CELERIAC_LEASE_RENEW_MS: '1000',
+      CELERIAC_LOG_LEVEL: process.env.CELERIAC_LOG_LEVEL ?? 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const append = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-200_000);
+    if (process.env.COLLECTOR_TEST_ECHO) process.stderr.write(chunk);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitFor(`collector ${id} to be ready`, async () => {
+    if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}: ${log.slice(-3000)}`);
+    const response = await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined);
+    return response?.ok === true;
+  }, { timeoutMs: 60_000 });
+  return {
+    id,
+    child,
+    opsPort,
+    grpcPort,
+    output: () => log,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Reads a whole topic from the beginning, continuously, into memory (tests only; small topics). */
+export async function readTopic<T>(topic: string, decode: (value: Buffer) => T) {
+  const kafka = new Kafka({ clientId: 'collector-test-reader', brokers: readStackEnv().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `collector-test-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100 });
+  const records: { key: string; partition: number; offset: string; value: T }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message, partition }) => {
+      records.push({ key: String(message.key), partition, offset: message.offset, value: decode(message.value ?? Buffer.alloc(0)) });
+    },
+  });
+  return { records, stop: () => consumer.disconnect() };
+}
+
+export const readEvents = (topic: string) => readTopic<CeleryEvent>(topic, decodeEvent);
+export const readDeadLetters = (topic: string) => readTopic<DeadLetter>(topic, decodeDeadLetter);
+
+/** A queue of our own bound to `celeryev` `#`: the ground truth of what Celery put on the wire. */
+export async function tapCeleryEvents(brokerUrl: string) {
+  const connection: ChannelModel = await amqp.connect(brokerUrl);
+  const channel = await connection.createChannel();
+  await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, 'celeryev', '#');
+  const elements: Record<string, unknown>[] = [];
+  await channel.consume(queue, (message) => {
+    if (!message || message.properties.contentType !== 'application/json') return;
+    try {
+      const body = JSON.parse(message.content.toString('utf8')) as unknown;
+      for (const item of Array.isArray(body) ? body : [body]) {
+        if (item && typeof item === 'object' && typeof (item as { type?: unknown }).type === 'string') elements.push(item as Record<string, unknown>);
+      }
+    } catch {
+      // malformed input is the dead-letter test's business, not the ground truth's
+    }
+  }, { noAck: true });
+  return { elements, channel, close: () => connection.close() };
+}
+
+/** One isolated world: database, topics, and `vhostCount` RabbitMQ vhosts each registered as a connection. */
+export async function createWorld(options: { vhostCount?: number; connectionOptions?: Record<string, unknown> } = {}) {
+  const [database, topics, ...vhosts] = await Promise.all([
+    createTestDatabase(),
+    createTestTopics(['events', 'deadletter'], 3),
+    ...Array.from({ length: options.vhostCount ?? 1 }, () => createTestVhost()),
+  ]);
+  const store: CollectorStore = createCollectorStore({ databaseUrl: database.url, logger: silentLogger, maxClients: 2 });
+  const box = createSecretBox(SECRET_KEY);
+  const connectionIds: string[] = [];
+  for (const [index, vhost] of vhosts.entries()) {
+    connectionIds.push(await store.insertConnection({ name: `test-${index}`, brokerUrlEncrypted: box.seal(vhost.url), options: options.connectionOptions }));
+  }
+  const eventsTopic = topics.topics.events as string;
+  const deadLetterTopic = topics.topics.deadletter as string;
+  return {
+    database,
+    store,
+    vhosts,
+    connectionIds,
+    eventsTopic,
+    deadLetterTopic,
+    env: {
+      CELERIAC_DATABASE_URL: database.url,
+      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
+      CELERIAC_EVENTS_TOPIC: eventsTopic,
+      CELERIAC_DEAD_LETTER_TOPIC: deadLetterTopic,
+    },
+    async cleanup() {
+      await store.close().catch(() => undefined);
+      await Promise.allSettled([database.drop(), topics.remove(), ...vhosts.map((vhost) => vhost.remove())]);
+    },
+  };
+}
+
+/** Runs demo_app's traffic generator against a broker and resolves with its JSON summary. */
+export function sendTraffic(brokerUrl: string, args: string[]): Promise<string> {
+  const stack = readStackEnv();
+  return new Promise((resolve, reject) => {
+    const child = spawn(stack.python, ['send_traffic.py', ...args], {
+      cwd: stack.celeryAppDir,
+      env: { ...process.env, CELERY_BROKER_URL: brokerUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`send_traffic exited ${code}: ${out.slice(-2000)}`))));
+  });
+}
+
+/** Resolves once the collector declared and bound its durable event queue on the broker. */
+export async function waitForEventQueue(brokerUrl: string, connectionId: string, timeoutMs = 30_000): Promise<void> {
+  const connection = await amqp.connect(brokerUrl);
+  try {
+    await waitFor(`event queue of ${connectionId}`, async () => {
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      try {
+        const reply = await channel.checkQueue(`celeriac.events.${connectionId}`);
+        return reply.consumerCount > 0;
+      } catch {
+        return false;
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+    }, { timeoutMs, intervalMs: 200 });
+  } finally {
+    await connection.close();
+  }
+}
