@@ -27,10 +27,10 @@ export const collectorConfigSchema = z
     CELERIAC_COLLECTOR_GRPC_ADVERTISE: z.string().min(1).optional(),
     /** Port of /metrics, /healthz, /readyz. Default 9101. */
     CELERIAC_COLLECTOR_OPS_PORT: port.default(9101),
-    /** Lease lifetime without renewal, ms. Default 10000 (takeover well within 15 s). */
-    CELERIAC_LEASE_TTL_MS: positiveMs.default(10_000),
-    /** How often leases are renewed and free connections claimed, ms. Default 3000. */
-    CELERIAC_LEASE_RENEW_MS: positiveMs.default(3_000),
+    /** Lease lifetime without renewal, ms. Default 9000: a dead owner's connections move within TTL + one renew interval (11 s). */
+    CELERIAC_LEASE_TTL_MS: positiveMs.default(9_000),
+    /** How often leases are renewed and free connections claimed, ms. Default 2000. */
+    CELERIAC_LEASE_RENEW_MS: positiveMs.default(2_000),
     /** Unacked broker messages per connection (AMQP prefetch). Default 2000. */
     CELERIAC_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(2_000),
     /** Largest broker message body accepted, bytes; larger ones are dead-lettered. Default 1 MiB. */

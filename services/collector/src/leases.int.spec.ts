@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../tests/harness/wait-for';
+import { type CollectorProcess, createWorld, readEvents, spawnCollector, waitForEventQueue } from '../testing/collector-harness';
+
+/** Publishes `count` well-formed task-started events the way a worker does (celeryev, task.multi lists). */
+async function publishEvents(brokerUrl: string, count: number): Promise<void> {
+  const connection = await amqp.connect(brokerUrl);
+  try {
+    const channel = await connection.createConfirmChannel();
+    await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
+    for (let i = 0; i < count; i += 2) {
+      const batch = [0, 1].map((j) => ({ type: 'task-started', uuid: randomUUID(), hostname: 'celery@synthetic', timestamp: Date.now() / 1000, clock: i + j, pid: 1, utcoffset: 0 }));
+      channel.publish('celeryev', 'task.multi', Buffer.from(JSON.stringify(batch)), { contentType: 'application/json', contentEncoding: 'utf-8', headers: { hostname: 'celery@synthetic' } });
+    }
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
+}
+
+// Two collector replicas share three connections through PostgreSQL leases, with the production
+// lease timings (TTL 9 s, renew 2 s).
+describe('collector leases', () => {
+  let world: Awaited<ReturnType<typeof createWorld>>;
+  const collectors: CollectorProcess[] = [];
+  let kafka: Awaited<ReturnType<typeof readEvents>>;
+  const timings = { CELERIAC_LEASE_TTL_MS: '9000', CELERIAC_LEASE_RENEW_MS: '2000' };
+
+  beforeAll(async () => {
+    world = await createWorld({ vhostCount: 3, connectionOptions: { inspectIntervalMs: 0, queueSampleIntervalMs: 0 } });
+    kafka = await readEvents(world.eventsTopic);
+  });
+  afterAll(async () => {
+    for (const collector of collectors) await collector.kill();
+    await kafka?.stop();
+    await world?.cleanup();
+  });
+
+  const owners = async () => Promise.all(world.connectionIds.map(async (id) => (await world.store.leaseOwner(id))?.ownerId));
+
+  it('consumes each connection exactly once, and moves a dead replica\'s connections within 15 s', async () => {
+    collectors.push(...(await Promise.all([spawnCollector({ ...world.env, ...timings }), spawnCollector({ ...world.env, ...timings })])));
+    const ids = collectors.map((collector) => collector.id);
+    await waitFor('all three connections leased', async () => (await owners()).every((owner) => owner && ids.includes(owner)));
+    await Promise.all(world.connectionIds.map((id, index) => waitForEventQueue(world.vhosts[index]!.url, id)));
+
+    await Promise.all(world.vhosts.map((vhost) => publishEvents(vhost.url, 100)));
+    await waitFor('300 events in Kafka', () => kafka.records.length >= 300);
+    const perConnection = new Map<string, Set<string>>();
+    for (const { key, value } of kafka.records) {
+      expect(value.connectionId).toBe(key);
+      const seen = perConnection.get(key) ?? new Set();
+      expect(seen.has(value.eventId), 'an event was delivered twice').toBe(false);
+      perConnection.set(key, seen.add(value.eventId));
+    }
+    expect([...perConnection.keys()].sort()).toEqual([...world.connectionIds].sort());
+    expect([...perConnection.values()].map((set) => set.size)).toEqual([100, 100, 100]);
+
+    const before = await owners();
+    const victim = collectors.find((collector) => before.includes(collector.id))!;
+    const survivor = collectors.find((collector) => collector !== victim)!;
+    const moved = world.connectionIds.filter((_id, index) => before[index] === victim.id);
+    const killedAt = Date.now();
+    await victim.kill('SIGKILL');
+    await waitFor('the survivor to own every connection', async () => (await owners()).every((owner) => owner === survivor.id), { timeoutMs: 20_000, intervalMs: 100 });
+    await Promise.all(moved.map((id) => waitForEventQueue(world.vhosts[world.connectionIds.indexOf(id)]!.url, id)));
+    const takeoverMs = Date.now() - killedAt;
+    expect(takeoverMs).toBeLessThan(15_000);
+
+    await Promise.all(moved.map((id) => publishEvents(world.vhosts[world.connectionIds.indexOf(id)]!.url, 50)));
+    await waitFor('events of the moved connections in Kafka', () => kafka.records.length >= 300 + 50 * moved.length);
+    const lease = await world.store.leaseOwner(moved[0]!);
+    expect(lease?.ownerGrpcAddress).toBe(`127.0.0.1:${survivor.grpcPort}`);
+  });
+});
