@@ -20,8 +20,8 @@ function datetime(name: string, value: string): string {
   }
   const date = new Date(text);
   // Date rolls 2026-02-30 over to March; a real date survives the round trip.
-  const rolledOver = flower !== null && !date.toISOString().startsWith(flower[1] ?? '');
-  if (Number.isNaN(date.getTime()) || rolledOver)
+  const invalid = Number.isNaN(date.getTime());
+  if (invalid || (flower !== null && !date.toISOString().startsWith(flower[1] ?? '')))
     throw new BadRequestError(`Invalid option '${name}': not a real date`);
   return date.toISOString();
 }

@@ -55,7 +55,8 @@ export function tasksRoutes(deps: ApiDeps): Router {
       paramsFrom(req.query, req.body),
     );
     const id = typeof req.params.taskid === 'string' ? req.params.taskid : '';
-    const row = id && id.length <= 255 ? await deps.tasks.get(connectionId, id) : undefined;
+    const row =
+      id && id.length <= 255 && !id.includes('\u0000') ? await deps.tasks.get(connectionId, id) : undefined;
     if (!row) throw new NotFoundError(`Unknown task '${id}'`);
     res.json(flowerTask(row, true));
   };

@@ -47,9 +47,19 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(error.status).json({ error: message });
       return;
     }
+    if (isPgDataException(error)) {
+      // Safety net: a value PostgreSQL cannot store or compare (class 22) came from the client.
+      res.status(400).json({ error: 'A parameter has a value the database cannot use' });
+      return;
+    }
     logger.error({ err: error, path: req.path, method: req.method }, 'unhandled request error');
     res.status(500).json({ error: 'Internal server error' });
   };
+}
+
+function isPgDataException(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {

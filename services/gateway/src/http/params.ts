@@ -14,9 +14,12 @@ export interface Params {
 
 type Source = Record<string, unknown> | undefined;
 
-function lastString(value: unknown): string | undefined {
+function lastString(name: string, value: unknown): string | undefined {
   const last = Array.isArray(value) ? value[value.length - 1] : value;
-  return typeof last === 'string' ? last.trim() : undefined;
+  if (typeof last !== 'string') return undefined;
+  // PostgreSQL text cannot hold NUL; refuse it here rather than fail in a query.
+  if (last.includes('\u0000')) throw new BadRequestError(`Parameter '${name}' contains a NUL character`);
+  return last.trim();
 }
 
 const TRUE = new Set(['y', 'yes', 't', 'true', 'on', '1']);
@@ -26,8 +29,8 @@ const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export function paramsFrom(query: Source, body: Source): Params {
   const raw = (name: string): string | undefined => {
-    const fromBody = body && typeof body === 'object' ? lastString(body[name]) : undefined;
-    return fromBody ?? lastString(query?.[name]);
+    const fromBody = body && typeof body === 'object' ? lastString(name, body[name]) : undefined;
+    return fromBody ?? lastString(name, query?.[name]);
   };
   const invalid = (name: string, value: string, type: string) =>
     new BadRequestError(`Invalid argument '${value}' of type '${type}' for parameter '${name}'`);
@@ -60,6 +63,7 @@ export function paramsFrom(query: Source, body: Source): Params {
 export function pathParam(value: unknown, what: string, maxLength = 512): string {
   if (typeof value !== 'string' || value.length === 0) throw new BadRequestError(`missing ${what}`);
   if (value.length > maxLength) throw new BadRequestError(`${what} is longer than ${maxLength} characters`);
+  if (value.includes('\u0000')) throw new BadRequestError(`${what} contains a NUL character`);
   return value;
 }
 
