@@ -17,7 +17,7 @@ export function createLogIo(brokers: string[]) {
       await producer.disconnect();
       await admin.disconnect();
     },
-    async produce(topic: string, events: (CeleryEvent | { key: string; raw: Buffer })[], chunk = 5000) {
+    async produce(topic: string, events: (CeleryEvent | { key: string; raw: Buffer })[], chunk = 1500) {
       for (let start = 0; start < events.length; start += chunk) {
         const messages = events.slice(start, start + chunk).map((event) =>
           'raw' in event ? { key: event.key, value: event.raw } : { key: event.connectionId, value: encodeEvent(event) });
