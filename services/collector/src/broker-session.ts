@@ -70,6 +70,23 @@ export async function openBrokerSession(options: { url: string; connectionName: 
     }
   }
 
+  /** Passive exchange declare on a throwaway channel (a missing exchange closes it with 404). */
+  async function exchangeExists(exchange: string): Promise<boolean> {
+    const channel = await connection.createChannel().catch((error: unknown) => {
+      throw new BrokerUnavailableError('cannot open a channel', { cause: error });
+    });
+    channel.on('error', () => undefined);
+    try {
+      await channel.checkExchange(exchange);
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return false;
+      throw new BrokerUnavailableError(`passive declare of exchange ${exchange} failed`, { cause: error });
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
   return {
     connection,
     pidbox,
@@ -86,6 +103,9 @@ export async function openBrokerSession(options: { url: string; connectionName: 
       // missing; check first so the caller hears about it.
       if (message.exchange === '' && !(await queueDepth(message.routingKey))) {
         throw new InvalidArgumentError(`queue ${message.routingKey} does not exist on the broker`);
+      }
+      if (message.exchange !== '' && !(await exchangeExists(message.exchange))) {
+        throw new InvalidArgumentError(`exchange ${message.exchange} does not exist on the broker`);
       }
       const channel = await confirmChannel();
       try {
