@@ -106,11 +106,12 @@ describe('tenant isolation', () => {
 
 describe('authentication and roles', () => {
   it('answers 401 JSON without a key or with an unknown one', async () => {
-    for (const headers of [
+    const variants: Array<Record<string, string>> = [
       {},
       { authorization: 'Bearer clk_nope' },
       { authorization: 'Basic Zm9vOmJhcg==' },
-    ]) {
+    ];
+    for (const headers of variants) {
       const reply = await gw.request('GET', '/api/tasks', { headers });
       expect(reply.status).toBe(401);
       expect(reply.json.error).toMatch(/API key/);

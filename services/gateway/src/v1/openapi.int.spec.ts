@@ -1,0 +1,115 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertConnection, insertKey, startTestGateway, type TestGateway } from '../testing/gateway-fixture';
+import { seedConnection } from '../testing/read-model-rows';
+
+// The OpenAPI document the gateway serves is checked against the gateway's real responses.
+let gw: TestGateway;
+let admin: string;
+let connectionId: string;
+let document: { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats.default(ajv);
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  connectionId = await insertConnection(gw.pool, 'alpha');
+  await seedConnection(gw.pool, connectionId, 'alpha');
+  admin = await insertKey(gw.pool, 'admin', 'all');
+  const served = await gw.request('GET', '/api/openapi.json');
+  expect(served.status).toBe(200);
+  document = served.json;
+  ajv.addSchema({ ...served.json, $id: 'openapi.json' });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+const pointer = (...parts: string[]) =>
+  parts.map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+
+function expectConforms(template: string, method: string, status: number, body: unknown) {
+  const responses = document.paths[template]?.[method]?.responses;
+  expect(responses, `${method} ${template} is documented`).toBeDefined();
+  expect(responses?.[String(status)], `${method} ${template} documents ${status}`).toBeDefined();
+  const ref = `openapi.json#/paths/${pointer(template)}/${method}/responses/${status}/content/${pointer('application/json')}/schema`;
+  const valid = ajv.validate({ $ref: ref }, body);
+  expect(valid, `${method} ${template} ${status}: ${ajv.errorsText(ajv.errors)}`).toBe(true);
+}
+
+const q = () => `connectionId=${connectionId}`;
+const CALLS: Array<[template: string, method: string, path: string, status: number]> = [
+  ['/api/workers', 'get', '/api/workers', 200],
+  ['/api/workers', 'get', '/api/workers?status=1', 200],
+  ['/api/workers', 'get', '/api/workers?workername=ghost', 404],
+  ['/api/tasks', 'get', '/api/tasks', 200],
+  ['/api/tasks', 'get', '/api/tasks?sort_by=bad', 400],
+  ['/api/task/types', 'get', '/api/task/types', 200],
+  ['/api/queues/length', 'get', '/api/queues/length', 200],
+  ['/api/task/info/{taskid}', 'get', '/api/task/info/alpha-t1', 200],
+  ['/api/task/info/{taskid}', 'get', '/api/task/info/ghost', 404],
+  ['/api/task/result/{taskid}', 'get', '/api/task/result/alpha-t2', 200],
+  ['/api/task/result/{taskid}', 'get', '/api/task/result/alpha-t3', 200],
+  ['/api/task/abort/{taskid}', 'post', '/api/task/abort/alpha-t3', 503],
+  ['/api/task/revoke/{taskid}', 'post', '/api/task/revoke/alpha-t3', 503],
+  ['/api/worker/pool/grow/{worker}', 'post', '/api/worker/pool/grow/ghost', 404],
+  ['/api/celery-stats/', 'get', '/api/celery-stats/', 200],
+  ['/api/v1/tasks', 'get', '/api/v1/tasks?limit=2', 200],
+  ['/api/v1/tasks', 'get', '/api/v1/tasks?cursor=zzz', 400],
+  ['/api/v1/tasks/{taskId}', 'get', '/api/v1/tasks/alpha-t1', 200],
+  ['/api/v1/tasks/{taskId}/events', 'get', '/api/v1/tasks/alpha-t1/events', 200],
+  ['/api/v1/workers', 'get', '/api/v1/workers', 200],
+  ['/api/v1/queues', 'get', '/api/v1/queues', 200],
+  ['/api/v1/connections', 'get', '/api/v1/connections', 200],
+  ['/api/v1/keys', 'get', '/api/v1/keys', 200],
+];
+
+describe('OpenAPI 3.1 document', () => {
+  it('is a 3.1 document with every Flower endpoint', () => {
+    expect((document as unknown as { openapi: string }).openapi).toBe('3.1.0');
+    for (const path of [
+      '/api/workers',
+      '/api/tasks',
+      '/api/task/apply/{taskname}',
+      '/api/task/revoke/{taskid}',
+      '/api/queues/length',
+    ]) {
+      expect(document.paths[path]).toBeDefined();
+    }
+  });
+
+  it('really validates: a wrong shape is refused', () => {
+    expect(ajv.validate({ $ref: 'openapi.json#/components/schemas/Task' }, { uuid: 1 })).toBe(false);
+    expect(ajv.validate({ $ref: 'openapi.json#/components/schemas/Error' }, { error: 'x', extra: 1 })).toBe(
+      false,
+    );
+  });
+
+  it.each(CALLS)('%s %s (%s) answers %i as documented', async (template, method, path, status) => {
+    const reply = await gw.request(method.toUpperCase(), `${path}${path.includes('?') ? '&' : '?'}${q()}`, {
+      key: admin,
+    });
+    expect(reply.status).toBe(status);
+    expectConforms(template, method, status, reply.json);
+  });
+
+  it('documents the admin writes as they answer', async () => {
+    const created = await gw.request('POST', '/api/v1/keys', {
+      key: admin,
+      body: JSON.stringify({ name: 'docs', role: 'viewer', connectionIds: [connectionId] }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(created.status).toBe(201);
+    expectConforms('/api/v1/keys', 'post', 201, created.json);
+    const connection = await gw.request('POST', '/api/v1/connections', {
+      key: admin,
+      body: JSON.stringify({ name: 'docs-conn', brokerUrl: 'amqp://u:p@127.0.0.1:5672/v' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(connection.status).toBe(201);
+    expectConforms('/api/v1/connections', 'post', 201, connection.json);
+    const unauthenticated = await gw.request('GET', '/api/tasks');
+    expectConforms('/api/tasks', 'get', 401, unauthenticated.json);
+  });
+});
