@@ -9,6 +9,8 @@ export class ReplayRing {
   private readonly slots: (StreamEntry | undefined)[];
   private head = 0;
   private length = 0;
+  /** Sequence number the next pushed entry gets; entries keep theirs while they stay in the ring. */
+  private nextSeq = 0;
   /** Per partition, the first offset from which every record of the partition is in the ring. */
   private readonly coveredFrom = new Map<number, number>();
 
@@ -31,6 +33,23 @@ export class ReplayRing {
       this.length += 1;
     }
     this.slots[index] = entry;
+    this.nextSeq += 1;
+  }
+
+  /** The sequence number of the oldest entry still held. */
+  get oldestSeq(): number {
+    return this.nextSeq - this.length;
+  }
+
+  /** The sequence number the next entry will get. */
+  get endSeq(): number {
+    return this.nextSeq;
+  }
+
+  /** The entry with sequence number `seq`, or undefined once evicted or not yet pushed. */
+  at(seq: number): StreamEntry | undefined {
+    if (seq < this.oldestSeq || seq >= this.nextSeq) return undefined;
+    return this.slots[(this.head + (seq - this.oldestSeq)) % this.slots.length];
   }
 
   /** True when the ring holds every record of `partition` from `offset` on. */

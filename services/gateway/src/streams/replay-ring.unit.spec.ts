@@ -21,3 +21,17 @@ describe('ReplayRing', () => {
     expect(ring.covers(1, 1)).toBe(true);
   });
 });
+
+describe('ReplayRing sequence numbers', () => {
+  it('addresses entries by a number that survives eviction of others', () => {
+    const ring = new ReplayRing(2);
+    ring.startPartition(0, 0);
+    for (const offset of [0, 1, 2]) ring.push(entry(0, offset));
+    expect(ring.oldestSeq).toBe(1);
+    expect(ring.endSeq).toBe(3);
+    expect(ring.at(0)).toBeUndefined();
+    expect(ring.at(1)?.offset).toBe(1);
+    expect(ring.at(2)?.offset).toBe(2);
+    expect(ring.at(3)).toBeUndefined();
+  });
+});

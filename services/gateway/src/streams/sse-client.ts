@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Cursor, formatEventId, type Position } from './cursor';
 import type { LiveClient } from './live-clients';
+import type { ReplayRing } from './replay-ring';
 import type { Subscriber } from './stream-hub';
 import type { StreamEntry, StreamKind } from './stream-entries';
 
@@ -8,8 +9,10 @@ export interface SseClientOptions {
   res: ServerResponse;
   connectionId: string;
   kinds: ReadonlySet<StreamKind>;
+  /** Resume point; the client replays the ring after it before going live. Null: live only. */
   resumeAfter: Position | null;
-  /** Bytes the socket may hold unsent before the client counts as stuck. */
+  ring: ReplayRing;
+  /** Bytes of entries waiting for the socket before the client counts as too slow. */
   maxBufferedBytes: number;
   /** Milliseconds the browser waits before reconnecting after we close. */
   retryMs: number;
@@ -17,9 +20,13 @@ export interface SseClientOptions {
   onCutOff: (reason: string) => void;
 }
 
+const sizeOf = (entry: StreamEntry): number => entry.sse.reduce((sum, item) => sum + item.data.length + 64, 0);
+
 /**
- * One EventSource client. The socket's own write buffer is the per-client buffer: once it holds
- * more than `maxBufferedBytes`, the client is cut off with a reason and resumes by id.
+ * One EventSource client. It writes only while its socket accepts data; what waits is a bounded
+ * list of references to shared entries. A resume replays from the shared ring by sequence number,
+ * at the client's pace, so neither a large replay nor a slow reader costs memory of its own beyond
+ * `maxBufferedBytes`; past that the client is cut off with a reason and resumes by id.
  */
 export class SseClient implements Subscriber, LiveClient {
   readonly taskUuid = null;
@@ -27,12 +34,17 @@ export class SseClient implements Subscriber, LiveClient {
   private readonly cursor: Cursor;
   /** Last position processed for this client, filtered or not; the heartbeat carries it as its id. */
   private lastSeen: Position | null;
+  private replaySeq: number | null;
+  private readonly queue: StreamEntry[] = [];
+  private queuedBytes = 0;
+  private waitingForDrain = false;
   private open = true;
 
   constructor(private readonly options: SseClientOptions) {
     this.connectionId = options.connectionId;
     this.cursor = Cursor.after(options.resumeAfter);
     this.lastSeen = options.resumeAfter;
+    this.replaySeq = options.resumeAfter ? options.ring.oldestSeq : null;
   }
 
   get isOpen(): boolean {
@@ -40,29 +52,29 @@ export class SseClient implements Subscriber, LiveClient {
   }
 
   deliver(entry: StreamEntry): void {
-    if (!this.isOpen) return;
-    let chunk = '';
-    entry.sse.forEach((item, index) => {
-      if (!this.cursor.isNew(entry.partition, entry.offset, index)) return;
-      const position = { partition: entry.partition, offset: entry.offset, index };
-      this.cursor.advance(position);
-      this.lastSeen = position;
-      if (!this.options.kinds.has(item.kind)) return;
-      chunk += `id: ${formatEventId(position)}\nevent: ${item.event}\ndata: ${item.data}\n\n`;
-      this.options.onSent();
-    });
-    if (chunk) this.write(chunk);
+    // While replaying, live entries are reached through the ring they were just pushed to.
+    if (!this.isOpen || this.replaySeq !== null) return;
+    this.queue.push(entry);
+    this.queuedBytes += sizeOf(entry);
+    if (this.queuedBytes > this.options.maxBufferedBytes) return this.cutOff();
+    this.pump();
   }
 
   heartbeat(now: Date): void {
-    if (!this.isOpen) return;
+    // A client busy receiving needs no keep-alive, and its queue must stay in order.
+    if (!this.isOpen || this.waitingForDrain || this.queue.length > 0) return;
     const id = this.lastSeen ? `id: ${formatEventId(this.lastSeen)}\n` : '';
-    this.write(`${id}event: heartbeat\ndata: ${JSON.stringify({ timestamp: now.toISOString() })}\n\n`);
+    this.options.res.write(`${id}event: heartbeat\ndata: ${JSON.stringify({ timestamp: now.toISOString() })}\n\n`);
   }
 
   /** A notice the client can act on, sent without an id so it does not move the client's cursor. */
   notice(event: string, data: Record<string, unknown>): void {
     if (this.isOpen) this.options.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** Starts the replay, if any. */
+  begin(): void {
+    this.pump();
   }
 
   shutdown(): Promise<void> {
@@ -74,15 +86,69 @@ export class SseClient implements Subscriber, LiveClient {
     this.options.res.destroy();
   }
 
-  private write(chunk: string): void {
-    const res = this.options.res;
-    res.write(chunk);
-    if (res.writableLength > this.options.maxBufferedBytes) {
-      this.options.onCutOff('slow-consumer');
-      // Queued behind what the client has not read: it sees why it was cut off if it ever reads on.
-      void this.close(`event: disconnect\ndata: {"reason":"slow-consumer"}\n\n`);
-      setTimeout(() => this.terminate(), 5_000).unref();
+  private next(): StreamEntry | undefined {
+    const ring = this.options.ring;
+    while (this.replaySeq !== null) {
+      if (this.replaySeq < ring.oldestSeq) {
+        // Fell a whole ring behind while replaying.
+        this.cutOff();
+        return undefined;
+      }
+      if (this.replaySeq >= ring.endSeq) {
+        this.replaySeq = null;
+        break;
+      }
+      const entry = ring.at(this.replaySeq);
+      this.replaySeq += 1;
+      if (entry && entry.connectionId === this.connectionId && entry.sse.length > 0) return entry;
     }
+    const entry = this.queue.shift();
+    if (entry) this.queuedBytes -= sizeOf(entry);
+    return entry;
+  }
+
+  private pump(): void {
+    if (this.waitingForDrain) return;
+    const res = this.options.res;
+    for (;;) {
+      if (!this.isOpen) return;
+      const entry = this.next();
+      if (!entry) return;
+      const chunk = this.format(entry);
+      if (chunk && !res.write(chunk)) {
+        this.waitingForDrain = true;
+        res.once('drain', () => {
+          this.waitingForDrain = false;
+          this.pump();
+        });
+        return;
+      }
+    }
+  }
+
+  private format(entry: StreamEntry): string {
+    let chunk = '';
+    entry.sse.forEach((item, index) => {
+      if (!this.cursor.isNew(entry.partition, entry.offset, index)) return;
+      const position = { partition: entry.partition, offset: entry.offset, index };
+      this.cursor.advance(position);
+      this.lastSeen = position;
+      if (!this.options.kinds.has(item.kind)) return;
+      chunk += `id: ${formatEventId(position)}\nevent: ${item.event}\ndata: ${item.data}\n\n`;
+      this.options.onSent();
+    });
+    return chunk;
+  }
+
+  private cutOff(): void {
+    if (!this.open) return;
+    this.options.onCutOff('slow-consumer');
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.replaySeq = null;
+    // Queued behind what the client has not read: it sees why it was cut off if it ever reads on.
+    void this.close(`event: disconnect\ndata: {"reason":"slow-consumer"}\n\n`);
+    setTimeout(() => this.terminate(), 5_000).unref();
   }
 
   private close(lastWords: string): Promise<void> {

@@ -89,6 +89,7 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       connectionId,
       kinds,
       resumeAfter: coverable ? resumeAfter : null,
+      ring: deps.hub.ring,
       maxBufferedBytes: deps.maxBufferedBytes,
       retryMs: deps.retryMs,
       onSent: () => deps.metrics.sent.inc({ stream: 'sse' }),
@@ -108,9 +109,7 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       deps.clients.delete(client);
       deps.metrics.clients.dec({ stream: 'sse' });
     });
-    deps.hub.subscribe(
-      client,
-      coverable && resumeAfter ? { partition: resumeAfter.partition, offset: resumeAfter.offset } : null,
-    );
+    deps.hub.subscribe(client);
+    client.begin();
   };
 }

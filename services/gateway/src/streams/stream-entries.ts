@@ -57,7 +57,7 @@ export function entryOf(
 
   if (body?.$case === 'task') {
     const task = body.value;
-    const fields = celeryTaskFields(event, task);
+    const fields = celeryTaskFields(event);
     trackers.workers.touch(event.connectionId, event.hostname, atMs);
     const celeryState = stateOfTaskEvent(event.type);
     const change = trackers.tasks.apply(event.connectionId, task.uuid, celeryState, task.name ?? null);

@@ -61,7 +61,11 @@ export class StreamHub {
       logger: this.options.logger,
       start: { from: 'end', backfill: this.options.backfill },
       groupPrefix: 'celeriac-gateway-streams',
-      onBatch: async (batch) => this.ingest(batch),
+      onBatch: async (batch) => {
+        this.ingest(batch);
+        // Let sockets drain between batches so a burst is not mistaken for a slow client.
+        await new Promise((resolve) => setImmediate(resolve));
+      },
       onPlan: (plan) => {
         for (const entry of plan) this.startPartition(entry.partition, entry.start, entry.low);
       },
@@ -134,27 +138,16 @@ export class StreamHub {
   }
 
   /**
-   * Replays what the ring holds for the subscriber (from `replayFrom` per partition for a
-   * connection-wide one; every entry of the task for a task one), then registers it for live entries.
+   * Registers for live entries. A task subscriber first gets every entry of its task the ring holds,
+   * in the same synchronous step; a connection-wide subscriber replays from the ring at its own pace.
    */
-  subscribe(subscriber: Subscriber, replayFrom: { partition: number; offset: number } | null): void {
+  subscribe(subscriber: Subscriber): void {
     if (subscriber.taskUuid === null) {
-      if (replayFrom) {
-        const { partition, offset } = replayFrom;
-        for (const entry of this.ring.entries(
-          (e) =>
-            e.partition === partition && e.offset >= offset && e.connectionId === subscriber.connectionId,
-        ))
-          subscriber.deliver(entry);
-      }
       addTo(this.byConnection, subscriber.connectionId, subscriber);
       return;
     }
     const uuid = subscriber.taskUuid;
-    for (const entry of this.ring.entries(
-      (e) => e.taskUuid === uuid && e.connectionId === subscriber.connectionId,
-    ))
-      subscriber.deliver(entry);
+    for (const entry of this.ring.entries((e) => e.taskUuid === uuid && e.connectionId === subscriber.connectionId)) subscriber.deliver(entry);
     addTo(this.byTask, taskKey(subscriber.connectionId, uuid), subscriber);
   }
 

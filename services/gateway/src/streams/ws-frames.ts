@@ -1,4 +1,5 @@
-import type { CeleryEvent, TaskEvent } from '@celeriac/proto/events';
+import { restoreCeleryObject } from '@celeriac/event-log/normalize';
+import type { CeleryEvent } from '@celeriac/proto/events';
 
 /**
  * wscelery frames: the Celery event dict of a task event, minus the keys wscelery leaves out.
@@ -8,57 +9,17 @@ import type { CeleryEvent, TaskEvent } from '@celeriac/proto/events';
 
 const EXCLUDED = new Set(['hostname', 'pid', 'queue', 'exchange', 'args', 'kwargs']);
 
-/** Celery's wire names of the typed TaskEvent fields. */
-const TASK_FIELD_NAMES: ReadonlyArray<[keyof TaskEvent, string]> = [
-  ['uuid', 'uuid'],
-  ['name', 'name'],
-  ['args', 'args'],
-  ['kwargs', 'kwargs'],
-  ['retries', 'retries'],
-  ['eta', 'eta'],
-  ['expires', 'expires'],
-  ['rootId', 'root_id'],
-  ['parentId', 'parent_id'],
-  ['queue', 'queue'],
-  ['exchange', 'exchange'],
-  ['routingKey', 'routing_key'],
-  ['result', 'result'],
-  ['runtime', 'runtime'],
-  ['exception', 'exception'],
-  ['traceback', 'traceback'],
-  ['requeue', 'requeue'],
-  ['terminated', 'terminated'],
-  ['signum', 'signum'],
-  ['expired', 'expired'],
-];
-
-function parseExtra(text: string): Record<string, unknown> {
-  if (!text) return {};
+/**
+ * The event as Celery's dict, rebuilt by the same function the projector uses for the history rows,
+ * so live and historical frames are identical. Extra fields that are not valid JSON are dropped
+ * rather than failing the stream.
+ */
+export function celeryTaskFields(event: CeleryEvent): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : {};
+    return restoreCeleryObject(event);
   } catch {
-    // The collector writes valid JSON; a bad value must still not break the stream.
-    return {};
+    return restoreCeleryObject({ ...event, extraJson: '{}' });
   }
-}
-
-/** The event as Celery's dict: extra fields first so typed fields win on a clash. */
-export function celeryTaskFields(event: CeleryEvent, task: TaskEvent): Record<string, unknown> {
-  const fields: Record<string, unknown> = { ...parseExtra(event.extraJson) };
-  for (const [key, wire] of TASK_FIELD_NAMES) {
-    const value = task[key];
-    if (value !== undefined) fields[wire] = value;
-  }
-  fields.type = event.type;
-  fields.hostname = event.hostname;
-  fields.timestamp = event.timestamp;
-  if (event.utcoffset !== undefined) fields.utcoffset = event.utcoffset;
-  if (event.pid !== undefined) fields.pid = event.pid;
-  if (event.clock !== undefined) fields.clock = event.clock;
-  return fields;
 }
 
 /** `local_received` is when Celeriac's collector got the event (Celery's receiver sets it the same way). */

@@ -86,7 +86,7 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
       deps.metrics.clients.dec({ stream: 'ws' });
     });
     // Subscribe first (live frames are held), then read history: the merge removes the overlap.
-    deps.hub.subscribe(client, null);
+    deps.hub.subscribe(client);
     client.finishHistory(await loadHistory(connectionId, taskUuid));
   }
 
