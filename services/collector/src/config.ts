@@ -33,8 +33,13 @@ export const collectorConfigSchema = z
     CELERIAC_LEASE_RENEW_MS: positiveMs.default(2_000),
     /** Unacked broker messages per connection (AMQP prefetch). Default 2000. */
     CELERIAC_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(2_000),
-    /** Largest broker message body accepted, bytes; larger ones are dead-lettered. Default 1 MiB. */
-    CELERIAC_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    /** Largest broker message body accepted, bytes; larger ones are dead-lettered. Default 512 KiB. */
+    CELERIAC_MAX_BODY_BYTES: z.coerce.number().int().positive().max(768 * 1024).default(512 * 1024),
+    /**
+     * Cap on one Kafka batch, bytes. Default 512 KiB. A batch can reach this plus one message, so this
+     * plus CELERIAC_MAX_BODY_BYTES must stay under the topic's max.message.bytes (Kafka default ~1 MiB).
+     */
+    CELERIAC_BATCH_MAX_BYTES: z.coerce.number().int().positive().default(512 * 1024),
     /** Most events produced to Kafka in one batch. Default 2000. */
     CELERIAC_BATCH_MAX_EVENTS: z.coerce.number().int().positive().default(2_000),
     /** How long a partial batch waits for more events, ms. Default 10. */
@@ -59,6 +64,7 @@ export const collectorConfigSchema = z
     prefetch: env.CELERIAC_PREFETCH,
     maxBodyBytes: env.CELERIAC_MAX_BODY_BYTES,
     batchMaxEvents: env.CELERIAC_BATCH_MAX_EVENTS,
+    batchMaxBytes: env.CELERIAC_BATCH_MAX_BYTES,
     batchLingerMs: env.CELERIAC_BATCH_LINGER_MS,
     logLevel: env.CELERIAC_LOG_LEVEL,
     enableEvents: env.CELERIAC_ENABLE_EVENTS,

@@ -19,6 +19,7 @@ export interface RunnerSettings {
   prefetch: number;
   maxBodyBytes: number;
   batchMaxEvents: number;
+  batchMaxBytes: number;
   batchLingerMs: number;
   enableEvents: boolean;
   /** How long stop() waits for the in-flight batch to be produced and acked, ms. */
@@ -84,6 +85,7 @@ export function createConnectionRunner(deps: {
       connectionId,
       maxBodyBytes: deps.settings.maxBodyBytes,
       batchMaxEvents: deps.settings.batchMaxEvents,
+      batchMaxBytes: deps.settings.batchMaxBytes,
       lingerMs: deps.settings.batchLingerMs,
       clock: deps.clock,
       metrics: deps.metrics,

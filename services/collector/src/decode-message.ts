@@ -41,6 +41,8 @@ export interface DecodeContext {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_HEADERS_JSON = 4096;
+/** Raw bytes kept in a dead letter: enough to diagnose, small enough for any Kafka max message size. */
+export const MAX_DEAD_LETTER_RAW = 256 * 1024;
 
 function headersJson(headers: Record<string, unknown> | undefined): string {
   try {
@@ -63,8 +65,10 @@ export function decodeBrokerMessage(message: BrokerMessage, context: DecodeConte
       reason,
       record: {
         connectionId: context.connectionId,
-        reason: `${reason}: ${detail}`,
-        raw: message.content,
+        reason: message.content.length > MAX_DEAD_LETTER_RAW
+          ? `${reason}: ${detail} (raw truncated from ${message.content.length} bytes)`
+          : `${reason}: ${detail}`,
+        raw: message.content.subarray(0, MAX_DEAD_LETTER_RAW),
         routingKey: message.routingKey,
         contentType: message.contentType ?? '',
         receivedAtMs: context.receivedAtMs,

@@ -13,6 +13,8 @@ export interface IngestOptions {
   connectionId: string;
   maxBodyBytes: number;
   batchMaxEvents: number;
+  /** Cap on one batch's encoded size; keep it and maxBodyBytes well under Kafka's max message size. */
+  batchMaxBytes: number;
   lingerMs: number;
   clock: () => number;
   metrics: CollectorMetrics;
@@ -27,36 +29,57 @@ interface Batch {
   deadLetters: LogRecord[];
   reasons: string[];
   messages: number;
+  bytes: number;
   last: ConsumeMessage | undefined;
 }
 
-const emptyBatch = (): Batch => ({ events: [], deadLetters: [], reasons: [], messages: 0, last: undefined });
+const emptyBatch = (): Batch => ({ events: [], deadLetters: [], reasons: [], messages: 0, bytes: 0, last: undefined });
+const sizeOf = (records: LogRecord[]) => records.reduce((total, record) => total + record.value.length + record.key.length, 0);
 
 /**
  * Turns deliveries of one consumer channel into Kafka batches. A broker message is acknowledged only
  * after Kafka acknowledged every event and dead letter it produced; acks go out in delivery order with
  * `allUpTo`. One batch is in flight at a time, so a connection's events keep their broker order, and
  * memory is bounded by the channel's prefetch: while Kafka is down nothing is acked, the prefetch
- * window fills and RabbitMQ stops delivering.
+ * window fills and RabbitMQ stops delivering. Batches are capped in count and in bytes, because Kafka
+ * refuses a record batch above its max message size and a refused batch would stall the connection.
  */
 export function createEventIngest(options: IngestOptions) {
   const log = options.logger.child({ component: 'event-ingest', connectionId: options.connectionId });
-  let pending = emptyBatch();
+  let open = emptyBatch();
+  const sealed: Batch[] = [];
   let flushing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  function seal(): void {
+    if (open.messages === 0) return;
+    sealed.push(open);
+    open = emptyBatch();
+  }
+
   function kick(): void {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
     flushing ??= flushLoop().finally(() => {
       flushing = undefined;
     });
   }
 
+  function onLinger(): void {
+    timer = undefined;
+    // While a batch is in flight the open one keeps growing; the flush loop takes it next.
+    if (flushing) return;
+    seal();
+    kick();
+  }
+
   async function flushLoop(): Promise<void> {
-    while (pending.messages > 0 && !options.signal.aborted) {
-      const batch = pending;
-      pending = emptyBatch();
+    while (!options.signal.aborted) {
+      if (sealed.length === 0) seal();
+      const batch = sealed.shift();
+      if (!batch) return;
+      if (timer && open.messages === 0) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
       if (!(await produceUntilAcked(batch))) return;
       try {
         if (batch.last) options.channel.ack(batch.last, true);
@@ -104,23 +127,35 @@ export function createEventIngest(options: IngestOptions) {
         },
         { connectionId: options.connectionId, receivedAtMs, maxBodyBytes: options.maxBodyBytes },
       );
+      const events = decoded.events.map((event) => ({ key: options.connectionId, value: encodeEvent(event) }));
+      const deadLetters = decoded.rejections.map((rejection) => ({ key: options.connectionId, value: encodeDeadLetter(rejection.record) }));
+      const bytes = sizeOf(events) + sizeOf(deadLetters);
+      const count = events.length + deadLetters.length;
+      if (open.messages > 0 && (open.bytes + bytes > options.batchMaxBytes || open.events.length + open.deadLetters.length + count > options.batchMaxEvents)) {
+        seal();
+        kick();
+      }
+      open.events.push(...events);
+      open.deadLetters.push(...deadLetters);
+      open.reasons.push(...decoded.rejections.map((rejection) => rejection.reason));
+      open.messages += 1;
+      open.bytes += bytes;
+      open.last = message;
       for (const event of decoded.events) {
-        pending.events.push({ key: options.connectionId, value: encodeEvent(event) });
         if (event.type === 'worker-online') options.onWorkerOnline?.(event.hostname);
       }
-      for (const rejection of decoded.rejections) {
-        pending.deadLetters.push({ key: options.connectionId, value: encodeDeadLetter(rejection.record) });
-        pending.reasons.push(rejection.reason);
+      if (open.bytes >= options.batchMaxBytes || open.events.length + open.deadLetters.length >= options.batchMaxEvents) {
+        seal();
+        kick();
+      } else {
+        timer ??= setTimeout(onLinger, options.lingerMs);
       }
-      pending.messages += 1;
-      pending.last = message;
-      if (pending.events.length + pending.deadLetters.length >= options.batchMaxEvents) kick();
-      else timer ??= setTimeout(kick, options.lingerMs);
     },
 
     /** Produces and acks whatever was delivered so far; resolves when nothing is in flight. */
     async drain(): Promise<void> {
-      if (pending.messages > 0) kick();
+      seal();
+      if (sealed.length > 0) kick();
       while (flushing) await flushing;
     },
 

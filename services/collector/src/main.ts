@@ -37,6 +37,7 @@ const registry = createConnectionRegistry({
       prefetch: config.prefetch,
       maxBodyBytes: config.maxBodyBytes,
       batchMaxEvents: config.batchMaxEvents,
+      batchMaxBytes: config.batchMaxBytes,
       batchLingerMs: config.batchLingerMs,
       enableEvents: config.enableEvents,
       drainTimeoutMs: 10_000,
