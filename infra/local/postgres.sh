@@ -15,7 +15,7 @@ ROLE=celeriac
 PASSWORD=celeriac
 DB=celeriac
 # Which cluster this script started, "<version> <name>", so stop/down touch nothing else.
-STARTED_FILE="$WORK_DIR/postgres.started"
+STARTED_FILE="$WORK_DIR/postgres-$PORT.started"
 
 install() {
   if command -v pg_ctlcluster >/dev/null 2>&1 && compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then

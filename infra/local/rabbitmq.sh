@@ -13,7 +13,7 @@ PORT="${CELERIAC_RABBITMQ_PORT:-5672}"
 START_TIMEOUT="${CELERIAC_RABBITMQ_START_TIMEOUT:-90}"
 USER_NAME=celeriac
 PASSWORD=celeriac
-STARTED_FILE="$WORK_DIR/rabbitmq.started"
+STARTED_FILE="$WORK_DIR/rabbitmq-$PORT.started"
 
 # A non-default port gets its own node (own name, Erlang distribution port and data), so it can
 # run beside a system RabbitMQ on 5672.
@@ -64,6 +64,8 @@ start() {
   else
     require_root_for "starting RabbitMQ"
     say "starting RabbitMQ on $HOST:$PORT (logs: /var/log/rabbitmq/)"
+    # AMQP on loopback only, like the other local servers (the package default is every interface).
+    export RABBITMQ_NODE_IP_ADDRESS="$HOST"
     # -detached returns before the node exists; the bounded waits below decide.
     (cd /var/lib/rabbitmq && timeout 60 rabbitmq-server -detached) >>"$LOG_DIR/rabbitmq.log" 2>&1 ||
       die "rabbitmq-server -detached failed; see $LOG_DIR/rabbitmq.log"
