@@ -4,6 +4,7 @@ import type { ApiDeps } from '../http/api-deps';
 import { connectionOf, requirePermission } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { paramsFrom, pathParam } from '../http/params';
+import { isKnownTaskName } from './task-names';
 import { commandWorker } from './worker-commands';
 
 /** Celery wants an uppercase signal name ("SIGTERM", "TERM", "KILL") or a number. */
@@ -20,7 +21,7 @@ export function taskControlRoutes(deps: ApiDeps): Router {
     const params = paramsFrom(req.query, req.body);
     const taskName = pathParam(req.params.taskname, 'task name');
     const connectionId = await connectionOf(deps.resolveConnection, req, res, params);
-    if (!(await deps.tasks.isKnownTaskName(connectionId, taskName))) {
+    if (!(await isKnownTaskName(deps, connectionId, taskName))) {
       throw new NotFoundError(`Unknown task '${taskName}'`);
     }
     const worker = params.string('workername') ?? '';

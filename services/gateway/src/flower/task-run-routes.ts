@@ -6,6 +6,7 @@ import { methodNotAllowed } from '../http/error-handler';
 import { paramsFrom, pathParam } from '../http/params';
 import { READY_STATES } from './result-waiter';
 import { parseTaskBody } from './task-message-options';
+import { isKnownTaskName } from './task-names';
 import type { TaskRow } from './task-object';
 
 /** Said in every result answer: Celeriac has no result backend, the read model is the source. */
@@ -41,7 +42,7 @@ export function taskRunRoutes(deps: ApiDeps, applyTimeoutSeconds: number): Route
       res,
       paramsFrom(req.query, undefined),
     );
-    if (checkRegistered && !(await deps.tasks.isKnownTaskName(connectionId, taskName))) {
+    if (checkRegistered && !(await isKnownTaskName(deps, connectionId, taskName))) {
       throw new NotFoundError(`Unknown task '${taskName}'`);
     }
     const taskId = await deps.control.sendTask({ connectionId, taskName, ...body });

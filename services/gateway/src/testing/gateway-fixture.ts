@@ -25,10 +25,11 @@ export interface Reply {
  * integration tests. Rows are written straight into the read models, standing in for the projector.
  */
 export async function startTestGateway(
-  options: { authDisabled?: boolean; applyTimeoutSeconds?: number } = {},
+  options: { authDisabled?: boolean; applyTimeoutSeconds?: number; databaseUrl?: string } = {},
 ) {
-  const db = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: db.url, max: 5 });
+  // A given database belongs to the caller (shared with a collector/projector); otherwise one of our own.
+  const db = options.databaseUrl ? undefined : await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: options.databaseUrl ?? db?.url, max: 5 });
   pool.on('error', () => {});
   const registry = new Registry();
   const api = createGatewayApi({
@@ -87,7 +88,7 @@ export async function startTestGateway(
       await server.stop();
       api.control.close();
       await pool.end();
-      await db.drop();
+      await db?.drop();
     },
   };
 }

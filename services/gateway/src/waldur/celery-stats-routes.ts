@@ -7,7 +7,7 @@ import { paramsFrom } from '../http/params';
 /**
  * Waldur's GET /api/celery-stats/ (support role): per-worker inspect data keyed by worker name, every
  * field null when no worker is alive. Served from the collector's periodic inspect snapshots in the read
- * model instead of a live broadcast, so a dashboard polling it costs the workers nothing.
+ * model, so a dashboard polling it costs the workers nothing; a live inspect only when none is stored.
  */
 export function celeryStatsRoutes(deps: ApiDeps): Router {
   const router = Router();
@@ -21,7 +21,14 @@ export function celeryStatsRoutes(deps: ApiDeps): Router {
         paramsFrom(req.query, undefined),
       );
       const alive = (await deps.workers.list(connectionId)).filter((row) => row.alive);
-      if (alive.length === 0) {
+      let infos: Array<[string, Record<string, unknown>]> = alive
+        .filter((row) => row.inspected_epoch !== null)
+        .map((row) => [row.hostname, row.inspect]);
+      if (infos.length === 0) {
+        // No inspect snapshot stored yet: ask the workers once (coalesced with other refreshes).
+        infos = Object.entries(await deps.inspector.refresh(connectionId).catch(() => ({})));
+      }
+      if (infos.length === 0) {
         res.json({
           active: null,
           scheduled: null,
@@ -33,7 +40,7 @@ export function celeryStatsRoutes(deps: ApiDeps): Router {
         return;
       }
       const section = (name: string) =>
-        Object.fromEntries(alive.map((row) => [row.hostname, row.inspect[name] ?? null]));
+        Object.fromEntries(infos.map(([hostname, info]) => [hostname, info[name] ?? null]));
       res.json({
         active: section('active'),
         scheduled: section('scheduled'),
