@@ -18,7 +18,8 @@ STARTED_FILE="$WORK_DIR/rabbitmq-$PORT.started"
 # A non-default port gets its own node (own name, Erlang distribution port and data), so it can
 # run beside a system RabbitMQ on 5672.
 if [[ "$PORT" != 5672 ]]; then
-  export RABBITMQ_NODENAME="celeriac$PORT@$(hostname -s)"
+  RABBITMQ_NODENAME="celeriac$PORT@$(hostname -s)"
+  export RABBITMQ_NODENAME
   export RABBITMQ_NODE_PORT="$PORT"
   export RABBITMQ_DIST_PORT=$((PORT + 20000))
 fi

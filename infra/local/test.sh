@@ -5,7 +5,7 @@
 # CELERIAC_* variables are used instead), typechecks, runs vitest. Servers stay up afterwards, so
 # the next run reuses them; infra/local/down.sh stops them.
 set -euo pipefail
-COMPONENT=test
+COMPONENT="test"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
