@@ -6,7 +6,8 @@ import { type BatchChanges, foldBatch, type PositionedEvent, rowKey } from './ba
 import { classifyEvent, type SkipReason, withoutNul } from './event-input';
 import { dayStartMs, type PartitionManager } from './partitions';
 import { lockPosition, savePosition, writeQueueSamples, writeTaskTypes } from './snapshot-store';
-import { insertHistory, knownEventIds, loadTasks, refreshChildren, upsertTasks } from './task-store';
+import { copyHistory } from './history-copy';
+import { knownEventIds, loadTasks, refreshChildren, upsertTasks } from './task-store';
 import { loadWorkers, upsertWorkers } from './worker-store';
 
 export interface RawMessage { offset: number; value: Buffer | null }
@@ -78,7 +79,7 @@ export async function applyBatch(deps: { pool: Pool; partitions: PartitionManage
       else outcome.ignored += 1;
     }
     const taskEvents = usable.filter((e): e is Extract<PositionedEvent, { kind: 'task' }> => e.kind === 'task');
-    const known = await knownEventIds(client, taskEvents.map((e) => ({ connectionId: e.connectionId, eventId: e.eventId })));
+    const known = await knownEventIds(client, taskEvents.map((e) => ({ connectionId: e.connectionId, eventId: e.eventId, receivedAtMs: e.receivedAtMs })));
     const seen = new Set<string>();
     const events = usable.filter((e) => {
       if (e.kind !== 'task') return true;
@@ -106,8 +107,8 @@ export async function applyBatch(deps: { pool: Pool; partitions: PartitionManage
     const [tasks, workers] = [await loadTasks(client, [...taskKeys.values()]), await loadWorkers(client, [...workerKeys.values()])];
     const changes = foldBatch({ events, tasks, workers, nowMs });
     await upsertTasks(client, [...changes.tasks.values()]);
-    await refreshChildren(client, [...changes.parents.values()]);
-    await insertHistory(client, changes.history.filter((h) => h.receivedAtMs >= retentionStart));
+    await refreshChildren(client, [...changes.parents.values()], changes.created);
+    await copyHistory(client, changes.history.filter((h) => h.receivedAtMs >= retentionStart));
     await upsertWorkers(client, [...changes.workers.values()]);
     await writeTaskTypes(client, [...changes.taskTypes.values()]);
     await writeQueueSamples(client, changes.samples);

@@ -32,8 +32,10 @@ export interface BatchChanges {
   history: HistoryRow[];
   taskTypes: Map<string, { connectionId: string; name: string; firstSeenMs: number }>;
   samples: QueueSample[];
-  /** Tasks whose `children` must be recomputed: parents named by folded events, and new tasks. */
+  /** Tasks named as parent by folded events: their `children` are recomputed. */
   parents: Map<string, { connectionId: string; uuid: string }>;
+  /** Tasks this batch creates; children that arrived before them are looked up. */
+  created: { connectionId: string; uuid: string }[];
   observations: TaskObservation[];
 }
 
@@ -59,7 +61,7 @@ export function foldBatch(input: {
   workers: Map<string, WorkerRow>;
   nowMs: number;
 }): BatchChanges {
-  const changes: BatchChanges = { tasks: new Map(), workers: new Map(), history: [], taskTypes: new Map(), samples: [], parents: new Map(), observations: [] };
+  const changes: BatchChanges = { tasks: new Map(), workers: new Map(), history: [], taskTypes: new Map(), samples: [], parents: new Map(), created: [], observations: [] };
   const taskOf = (connectionId: string, uuid: string) => {
     const key = rowKey(connectionId, uuid);
     return changes.tasks.get(key) ?? input.tasks.get(key) ?? emptyTask(connectionId, uuid);
@@ -75,7 +77,7 @@ export function foldBatch(input: {
       const before = taskOf(event.connectionId, event.task.uuid);
       const after = evolveTask(before, { subject: event.subject, timestamp: event.timestamp, clock: event.clock, hostname: event.hostname, task: event.task, extra: taskExtra(event) });
       const key = rowKey(event.connectionId, event.task.uuid);
-      if (!changes.tasks.has(key) && !input.tasks.has(key)) changes.parents.set(key, { connectionId: event.connectionId, uuid: event.task.uuid });
+      if (!changes.tasks.has(key) && !input.tasks.has(key)) changes.created.push({ connectionId: event.connectionId, uuid: event.task.uuid });
       changes.tasks.set(key, after);
       if (after.parentId) changes.parents.set(rowKey(event.connectionId, after.parentId), { connectionId: event.connectionId, uuid: after.parentId });
       const typeName = event.task.name;

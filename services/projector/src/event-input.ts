@@ -29,14 +29,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EARLIEST_EPOCH_S = 946_684_800;
 const MAX_AHEAD_S = 86_400;
 
-/** PostgreSQL text and jsonb reject NUL characters, so one bad byte would wedge a partition forever. */
-export function withoutNul<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T;
-  if (Array.isArray(value)) return value.map(withoutNul) as T;
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || hasNul(inner));
+  return false;
+}
+
+function stripNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '') as T;
+  if (Array.isArray(value)) return value.map(stripNul) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [withoutNul(key), withoutNul(inner)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [stripNul(key), stripNul(inner)])) as T;
   }
   return value;
+}
+
+/**
+ * PostgreSQL text and jsonb reject NUL characters, so one bad byte would wedge a partition forever.
+ * Copies only when there is one to remove (the common case allocates nothing).
+ */
+export function withoutNul<T>(value: T): T {
+  return hasNul(value) ? stripNul(value) : value;
 }
 
 function parseExtra(text: string): Record<string, unknown> | null {

@@ -43,18 +43,26 @@ function fromDb(row: Record<string, unknown>): TaskRow {
   };
 }
 
+/** Groups keys by connection: `connection_id = $1 AND id = ANY($2)` is a plain index scan at any table size. */
+export function byConnection<K extends { connectionId: string }>(keys: K[], id: (key: K) => string): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const key of keys) {
+    const list = groups.get(key.connectionId);
+    if (list) list.push(id(key));
+    else groups.set(key.connectionId, [id(key)]);
+  }
+  return groups;
+}
+
 /** The stored rows of the given tasks, keyed by rowKey(connectionId, uuid). */
 export async function loadTasks(client: PoolClient, keys: { connectionId: string; uuid: string }[]): Promise<Map<string, TaskRow>> {
   const found = new Map<string, TaskRow>();
-  if (keys.length === 0) return found;
-  const { rows } = await client.query(
-    `SELECT t.* FROM celeriac.tasks t JOIN unnest($1::uuid[], $2::text[]) AS k(connection_id, uuid)
-       ON t.connection_id = k.connection_id AND t.uuid = k.uuid`,
-    [keys.map((k) => k.connectionId), keys.map((k) => k.uuid)],
-  );
-  for (const row of rows) {
-    const task = fromDb(row);
-    found.set(rowKey(task.connectionId, task.uuid), task);
+  for (const [connectionId, uuids] of byConnection(keys, (k) => k.uuid)) {
+    const { rows } = await client.query('SELECT * FROM celeriac.tasks WHERE connection_id = $1 AND uuid = ANY($2::text[])', [connectionId, uuids]);
+    for (const row of rows) {
+      const task = fromDb(row);
+      found.set(rowKey(task.connectionId, task.uuid), task);
+    }
   }
   return found;
 }
@@ -64,30 +72,53 @@ export async function upsertTasks(client: PoolClient, tasks: TaskRow[]): Promise
   await client.query(UPSERT_SQL, COLUMNS.map(([, , read]) => tasks.map(read)));
 }
 
-/** Children are recomputed from parent_id rather than appended, so replays and reordering agree. */
-export async function refreshChildren(client: PoolClient, parents: { connectionId: string; uuid: string }[]): Promise<void> {
-  if (parents.length === 0) return;
+/**
+ * Children are recomputed from parent_id rather than appended, so replays and reordering agree.
+ * `parents` are tasks named as parent by folded events; `created` are tasks new in this batch, which
+ * may have children that arrived first: only those that really have some are recomputed.
+ */
+export async function refreshChildren(
+  client: PoolClient,
+  parents: { connectionId: string; uuid: string }[],
+  created: { connectionId: string; uuid: string }[],
+): Promise<void> {
+  const targets = new Map(parents.map((p) => [rowKey(p.connectionId, p.uuid), p]));
+  for (const [connectionId, uuids] of byConnection(created, (c) => c.uuid)) {
+    const { rows } = await client.query<{ parent_id: string }>(
+      'SELECT DISTINCT parent_id FROM celeriac.tasks WHERE connection_id = $1 AND parent_id = ANY($2::text[])', [connectionId, uuids]);
+    for (const row of rows) targets.set(rowKey(connectionId, row.parent_id), { connectionId, uuid: row.parent_id });
+  }
+  if (targets.size === 0) return;
+  const list = [...targets.values()];
   await client.query(
-    `WITH targets AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS t(connection_id, uuid)),
-     kids AS (
-       SELECT t.connection_id, t.uuid, coalesce(array_agg(c.uuid ORDER BY c.uuid) FILTER (WHERE c.uuid IS NOT NULL), '{}') AS children
-       FROM targets t LEFT JOIN celeriac.tasks c ON c.connection_id = t.connection_id AND c.parent_id = t.uuid
-       GROUP BY t.connection_id, t.uuid)
+    `WITH kids AS (
+       SELECT t.connection_id, t.uuid, coalesce((SELECT array_agg(c.uuid ORDER BY c.uuid) FROM celeriac.tasks c
+         WHERE c.connection_id = t.connection_id AND c.parent_id = t.uuid), '{}') AS children
+       FROM unnest($1::uuid[], $2::text[]) AS t(connection_id, uuid))
      UPDATE celeriac.tasks p SET children = kids.children FROM kids
      WHERE p.connection_id = kids.connection_id AND p.uuid = kids.uuid AND p.children IS DISTINCT FROM kids.children`,
-    [parents.map((p) => p.connectionId), parents.map((p) => p.uuid)],
+    [list.map((p) => p.connectionId), list.map((p) => p.uuid)],
   );
 }
 
-/** Event ids among `keys` that are already in the history: redeliveries to skip. */
-export async function knownEventIds(client: PoolClient, keys: { connectionId: string; eventId: string }[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const { rows } = await client.query<{ connection_id: string; event_id: string }>(
-    `SELECT e.connection_id, e.event_id FROM celeriac.task_events e
-       JOIN unnest($1::uuid[], $2::text[]) AS k(connection_id, event_id) ON e.connection_id = k.connection_id AND e.event_id = k.event_id`,
-    [keys.map((k) => k.connectionId), keys.map((k) => k.eventId)],
-  );
-  return new Set(rows.map((row) => rowKey(row.connection_id, row.event_id)));
+/** How far back a redelivered event's original is looked for; the window prunes history partitions. */
+export const DEDUPE_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * Event ids among `keys` already in the history: redeliveries to skip. A redelivery is received after
+ * its original, so only partitions from a day before the batch's earliest receive time are searched.
+ */
+export async function knownEventIds(client: PoolClient, keys: { connectionId: string; eventId: string; receivedAtMs: number }[]): Promise<Set<string>> {
+  const known = new Set<string>();
+  if (keys.length === 0) return known;
+  const since = new Date(keys.reduce((min, k) => Math.min(min, k.receivedAtMs), Number.POSITIVE_INFINITY) - DEDUPE_WINDOW_MS);
+  for (const [connectionId, eventIds] of byConnection(keys, (k) => k.eventId)) {
+    const { rows } = await client.query<{ event_id: string }>(
+      'SELECT event_id FROM celeriac.task_events WHERE connection_id = $1 AND event_id = ANY($2::text[]) AND received_at >= $3',
+      [connectionId, eventIds, since]);
+    for (const row of rows) known.add(rowKey(connectionId, row.event_id));
+  }
+  return known;
 }
 
 export async function insertHistory(client: PoolClient, history: HistoryRow[]): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { rowKey } from './batch-fold';
+import { byConnection } from './task-store';
 import { DEFAULT_FREQ_SECONDS, EXPIRE_FACTOR, type WorkerRow } from './worker-state';
 
 const ms = (value: unknown): number | null => (value instanceof Date ? value.getTime() : null);
@@ -19,15 +20,12 @@ function fromDb(row: Record<string, unknown>): WorkerRow {
 
 export async function loadWorkers(client: PoolClient, keys: { connectionId: string; hostname: string }[]): Promise<Map<string, WorkerRow>> {
   const found = new Map<string, WorkerRow>();
-  if (keys.length === 0) return found;
-  const { rows } = await client.query(
-    `SELECT w.* FROM celeriac.workers w JOIN unnest($1::uuid[], $2::text[]) AS k(connection_id, hostname)
-       ON w.connection_id = k.connection_id AND w.hostname = k.hostname`,
-    [keys.map((k) => k.connectionId), keys.map((k) => k.hostname)],
-  );
-  for (const row of rows) {
-    const worker = fromDb(row);
-    found.set(rowKey(worker.connectionId, worker.hostname), worker);
+  for (const [connectionId, hostnames] of byConnection(keys, (k) => k.hostname)) {
+    const { rows } = await client.query('SELECT * FROM celeriac.workers WHERE connection_id = $1 AND hostname = ANY($2::text[])', [connectionId, hostnames]);
+    for (const row of rows) {
+      const worker = fromDb(row);
+      found.set(rowKey(worker.connectionId, worker.hostname), worker);
+    }
   }
   return found;
 }
