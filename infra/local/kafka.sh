@@ -105,6 +105,7 @@ our_pid() {
 }
 
 start() {
+  take_lock kafka-start $((START_TIMEOUT + 60))
   local pid
   pid="$(our_pid)"
   if [[ -n "$pid" ]]; then
@@ -126,7 +127,7 @@ start() {
     write_config
     format_storage
     say "starting Kafka on $HOST:$PORT (controller $CONTROLLER_PORT, logs: $KLOGS)"
-    nohup "$(java_bin)" -Xms256m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    exec_without_inherited_fds nohup "$(java_bin)" -Xms256m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
       -Dkafka.logs.dir="$KLOGS" -Dlog4j.configuration="file:$SRC_DIR/log4j.properties" \
       -cp "$LIBS/*" kafka.Kafka "$CONF" >"$KLOGS/kafka.out" 2>&1 </dev/null &
     pid=$!

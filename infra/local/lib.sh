@@ -127,3 +127,26 @@ ensure_node_modules() {
     (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) || die "npm ci failed (is package-lock.json in sync with package.json?)"
   fi
 }
+
+# take_lock <name> <timeout-seconds>: serialize one critical section across processes (vitest
+# projects can each run a global setup that calls up.sh at the same moment). Held until exit.
+take_lock() {
+  local file="$WORK_DIR/$1.lock"
+  exec {LOCK_FD}>"$file"
+  if ! flock -w "$2" "$LOCK_FD"; then
+    die "another infra/local run held $file for ${2}s; is one stuck? (check: infra/local/status.sh)"
+  fi
+}
+
+# exec_without_inherited_fds <command...>: close every fd above 2, then exec the command in place
+# of the current shell, so call it in a subshell: `( exec_without_inherited_fds cmd )` or
+# `exec_without_inherited_fds cmd &` (then $! is the command's own pid). Daemons started under a
+# take_lock would otherwise inherit the lock's fd and hold the lock for as long as they live.
+exec_without_inherited_fds() {
+  local fd_path fd
+  for fd_path in "/proc/$BASHPID/fd/"*; do
+    fd="${fd_path##*/}"
+    if ((fd > 2)); then exec {fd}>&-; fi
+  done
+  exec "$@"
+}

@@ -91,7 +91,7 @@ start() {
     read -r ver name <<<"$cluster"
     tune_cluster "$ver" "$name"
     say "starting cluster $ver/$name on port $PORT (pg_ctlcluster)"
-    if ! timeout "$START_TIMEOUT" pg_ctlcluster "$ver" "$name" start >>"$LOG_DIR/postgres.log" 2>&1; then
+    if ! (exec_without_inherited_fds timeout "$START_TIMEOUT" pg_ctlcluster "$ver" "$name" start) >>"$LOG_DIR/postgres.log" 2>&1; then
       tail -n 20 "/var/log/postgresql/postgresql-$ver-$name.log" >&2 2>/dev/null || true
       die "pg_ctlcluster $ver $name start failed; see /var/log/postgresql/postgresql-$ver-$name.log"
     fi

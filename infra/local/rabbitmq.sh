@@ -68,7 +68,7 @@ start() {
     # AMQP on loopback only, like the other local servers (the package default is every interface).
     export RABBITMQ_NODE_IP_ADDRESS="$HOST"
     # -detached returns before the node exists; the bounded waits below decide.
-    (cd /var/lib/rabbitmq && timeout 60 rabbitmq-server -detached) >>"$LOG_DIR/rabbitmq.log" 2>&1 ||
+    (cd /var/lib/rabbitmq && exec_without_inherited_fds timeout 60 rabbitmq-server -detached) >>"$LOG_DIR/rabbitmq.log" 2>&1 ||
       die "rabbitmq-server -detached failed; see $LOG_DIR/rabbitmq.log"
     printf '%s\n' "${RABBITMQ_NODENAME:-default}" >"$STARTED_FILE"
     if ! wait_until "$START_TIMEOUT" "the RabbitMQ node to come up" node_running; then

@@ -41,6 +41,8 @@ verify_python() {
   say "using Python from CELERIAC_PYTHON ($CELERIAC_PYTHON)"
 }
 
+take_lock up 600
+
 # apt-based installs first and one at a time (dpkg holds a lock); the starts then run in parallel,
 # each bounded by its own timeouts.
 [[ -n "${CELERIAC_DATABASE_URL:-}" ]] || "$LOCAL_DIR/postgres.sh" install
