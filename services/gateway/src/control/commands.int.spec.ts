@@ -80,12 +80,16 @@ beforeAll(async () => {
     },
     readyUrl: `http://127.0.0.1:${projectorOps}/readyz`,
   });
-  await waitFor('the collector to hold the lease', async () => {
-    const lease = await gw.pool.query('SELECT 1 FROM celeriac.connection_leases WHERE expires_at > now()');
-    if (collector?.process.exitCode !== null)
-      throw new Error(`collector exited: ${collector?.output().slice(-2000)}`);
-    return lease.rowCount === 1;
-  }).catch((error: unknown) => {
+  await waitFor(
+    'the collector to hold the lease',
+    async () => {
+      const lease = await gw.pool.query('SELECT 1 FROM celeriac.connection_leases WHERE expires_at > now()');
+      if (collector?.process.exitCode !== null)
+        throw new Error(`collector exited: ${collector?.output().slice(-2000)}`);
+      return lease.rowCount === 1;
+    },
+    { timeoutMs: 60_000 },
+  ).catch((error: unknown) => {
     throw new Error(`${String(error)}\ncollector: ${collector?.output().slice(-3000)}`);
   });
   worker = await startCeleryWorker({ brokerUrl: vhost.url, name: 'gwcmd', concurrency: 2 });
