@@ -64,6 +64,9 @@ export function* syntheticEvents(options: {
       yield event(INSPECT_SNAPSHOT_TYPE, 'collector-1', t0, {
         $case: 'inspect', value: { method: 'active_queues', repliesJson: Object.fromEntries(workers.map((w) => [w, JSON.stringify([{ name: 'celery' }])])) },
       });
+      yield event(INSPECT_SNAPSHOT_TYPE, 'collector-1', t0, {
+        $case: 'inspect', value: { method: 'stats', repliesJson: Object.fromEntries(workers.map((w) => [w, JSON.stringify({ uptime: Math.round((t0 - options.startMs) / 1000) + 600, pid: 4242 })])) },
+      });
     }
   }
 }
