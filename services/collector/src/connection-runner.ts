@@ -139,6 +139,10 @@ export function createConnectionRunner(deps: {
         session = await openBrokerSession({ url, connectionName: deps.row.name, logger: log });
         attempt = 0;
         await consume(session);
+        if (!stopController.signal.aborted) {
+          deps.metrics.brokerReconnects.inc();
+          log.warn('broker session ended; reconnecting');
+        }
       } catch (error) {
         deps.metrics.brokerReconnects.inc();
         log.warn({ err: error, attempt }, 'broker session failed');

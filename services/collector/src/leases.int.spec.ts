@@ -1,24 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../tests/harness/wait-for';
-import { type CollectorProcess, createWorld, readEvents, spawnCollector, waitForEventQueue } from '../testing/collector-harness';
-
-/** Publishes `count` well-formed task-started events the way a worker does (celeryev, task.multi lists). */
-async function publishEvents(brokerUrl: string, count: number): Promise<void> {
-  const connection = await amqp.connect(brokerUrl);
-  try {
-    const channel = await connection.createConfirmChannel();
-    await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
-    for (let i = 0; i < count; i += 2) {
-      const batch = [0, 1].map((j) => ({ type: 'task-started', uuid: randomUUID(), hostname: 'celery@synthetic', timestamp: Date.now() / 1000, clock: i + j, pid: 1, utcoffset: 0 }));
-      channel.publish('celeryev', 'task.multi', Buffer.from(JSON.stringify(batch)), { contentType: 'application/json', contentEncoding: 'utf-8', headers: { hostname: 'celery@synthetic' } });
-    }
-    await channel.waitForConfirms();
-  } finally {
-    await connection.close();
-  }
-}
+import { type CollectorProcess, createWorld, publishEvents, readEvents, spawnCollector, waitForEventQueue } from '../testing/collector-harness';
 
 // Two collector replicas share three connections through PostgreSQL leases, with the production
 // lease timings (TTL 9 s, renew 2 s).

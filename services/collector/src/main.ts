@@ -84,10 +84,11 @@ const ops = createOpsServer({
 });
 const database: Component = { name: 'postgres', isRunning: true, start: async () => undefined, stop: () => store.close() };
 
+// Ops first so /healthz answers while Kafka is still being reached (/readyz says why not ready).
 // Stopped in reverse: leases first (cancel consumers, ack what Kafka took, release), producer late.
 await runUntilSignal({
   logger,
-  components: [database, producer, ops, grpcServer, leases],
+  components: [database, ops, producer, grpcServer, leases],
   shutdownDeadlineMs: 30_000,
   onShutdownBegin: () => {
     shuttingDown = true;

@@ -4,7 +4,7 @@
  * topic reader, a ground-truth tap on `celeryev`, and isolated fixtures (database, topics, vhost).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import amqp, { type ChannelModel } from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
@@ -184,6 +184,22 @@ export async function waitForEventQueue(brokerUrl: string, connectionId: string,
         await channel.close().catch(() => undefined);
       }
     }, { timeoutMs, intervalMs: 200 });
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Publishes `count` well-formed task-started events the way a worker does (celeryev, task.multi lists). */
+export async function publishEvents(brokerUrl: string, count: number): Promise<void> {
+  const connection = await amqp.connect(brokerUrl);
+  try {
+    const channel = await connection.createConfirmChannel();
+    await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
+    for (let i = 0; i < count; i += 2) {
+      const batch = [0, 1].map((j) => ({ type: 'task-started', uuid: randomUUID(), hostname: 'celery@synthetic', timestamp: Date.now() / 1000, clock: i + j, pid: 1, utcoffset: 0 }));
+      channel.publish('celeryev', 'task.multi', Buffer.from(JSON.stringify(batch)), { contentType: 'application/json', contentEncoding: 'utf-8', headers: { hostname: 'celery@synthetic' } });
+    }
+    await channel.waitForConfirms();
   } finally {
     await connection.close();
   }

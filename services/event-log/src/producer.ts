@@ -1,4 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
+import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
 import type { Logger } from '@celeriac/service-runtime/logger';
 
 /** One Kafka record: key decides the partition (connectionId keeps a connection totally ordered). */
@@ -43,6 +44,7 @@ export function createEventLogProducer(options: {
   const log = options.logger.child({ component: 'event-log-producer' });
   let producer: Producer | undefined;
   let running = false;
+  const stopping = new AbortController();
   return {
     name: 'event-log-producer',
     get isRunning() {
@@ -60,10 +62,22 @@ export function createEventLogProducer(options: {
         // with backoff (a re-send after a failed call may duplicate records; they keep their eventId).
         retry: { retries: options.retries ?? 6, initialRetryTime: 200, maxRetryTime: 3000 },
       });
-      await producer.connect();
+      // Kafka may be down when a replica starts: keep trying (capped, jittered) rather than crash-loop.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await producer.connect();
+          break;
+        } catch (error) {
+          if (stopping.signal.aborted) throw error;
+          const delayMs = backoffDelayMs(attempt, { baseMs: 500, maxMs: 15_000 });
+          log.warn({ err: error, attempt, delayMs }, 'kafka unreachable; retrying');
+          await pause(delayMs, stopping.signal);
+        }
+      }
       running = true;
     },
     async stop() {
+      stopping.abort();
       const current = producer;
       producer = undefined;
       running = false;
