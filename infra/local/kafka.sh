@@ -135,7 +135,8 @@ start() {
     printf '%s\n' "$PORT" >"$PORT_FILE"
   fi
   local deadline=$((SECONDS + START_TIMEOUT))
-  until probe kafka "$HOST:$PORT" >/dev/null 2>&1; do
+  # Ready means consumer groups work too: the first test must not meet "coordinator not available".
+  until probe kafka-groups "$HOST:$PORT" >/dev/null 2>&1; do
     if ! pid_alive "$pid"; then
       tail -n 30 "$KLOGS/kafka.out" "$KLOGS/server.log" >&2 2>/dev/null || true
       rm -f "$PID_FILE" "$PORT_FILE"
@@ -143,7 +144,7 @@ start() {
     fi
     if ((SECONDS >= deadline)); then
       tail -n 30 "$KLOGS/server.log" >&2 2>/dev/null || true
-      die "Kafka (pid $pid) did not answer a metadata request on $HOST:$PORT within ${START_TIMEOUT}s; see $KLOGS/server.log (left running; infra/local/kafka.sh stop)"
+      die "Kafka (pid $pid) did not answer metadata and FindCoordinator on $HOST:$PORT within ${START_TIMEOUT}s; see $KLOGS/server.log (left running; infra/local/kafka.sh stop)"
     fi
     sleep 1
   done

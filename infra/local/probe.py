@@ -3,6 +3,8 @@
 
   probe.py tcp HOST PORT            something accepts TCP connections
   probe.py kafka HOST:PORT[,...]    a Kafka broker answers a Metadata request with >= 1 broker
+  probe.py kafka-groups HOST:PORT   ... and can coordinate consumer groups (FindCoordinator OK;
+                                    the first call creates __consumer_offsets)
   probe.py amqp URL                 an AMQP 0-9-1 server lets URL's user open URL's vhost
 
 A port that accepts TCP is not enough: these speak each protocol, so "port taken by something
@@ -36,25 +38,34 @@ def kafka_string(s):
     return struct.pack(">h", len(b)) + b
 
 
-def probe_kafka(bootstrap):
+def kafka_call(sock, api_key, correlation_id, payload):
+    """One v0 request (header: api_key, version 0, correlation id, client id); the response body."""
+    body = struct.pack(">hhi", api_key, 0, correlation_id) + kafka_string("celeriac-probe") + payload
+    sock.sendall(struct.pack(">i", len(body)) + body)
+    (size,) = struct.unpack(">i", recv_exact(sock, 4))
+    if size <= 0 or size > 64 * 1024 * 1024:
+        raise ValueError(f"not a Kafka response (size {size})")
+    resp = recv_exact(sock, size)
+    if struct.unpack(">i", resp[:4])[0] != correlation_id:
+        raise ValueError("not a Kafka response (correlation id mismatch)")
+    return resp[4:]
+
+
+def probe_kafka(bootstrap, groups=False):
     host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
-    # Metadata v0 request: header (api_key=3, version=0, correlation_id, client_id), empty topics.
-    correlation_id = 0x0CE1E
-    body = struct.pack(">hhi", 3, 0, correlation_id) + kafka_string("celeriac-probe")
-    body += struct.pack(">i", 0)
     with socket.create_connection((host, int(port)), timeout=TIMEOUT_S) as sock:
         sock.settimeout(TIMEOUT_S)
-        sock.sendall(struct.pack(">i", len(body)) + body)
-        (size,) = struct.unpack(">i", recv_exact(sock, 4))
-        if size <= 0 or size > 64 * 1024 * 1024:
-            raise ValueError(f"not a Kafka response (size {size})")
-        resp = recv_exact(sock, size)
-    got_id, brokers = struct.unpack(">ii", resp[:8])
-    if got_id != correlation_id:
-        raise ValueError("not a Kafka response (correlation id mismatch)")
-    if brokers < 1:
-        raise ValueError("Kafka answered but has no registered broker yet")
-    return f"kafka {host}:{port} answers metadata ({brokers} broker(s))"
+        # Metadata v0 with an empty topic list.
+        (brokers,) = struct.unpack(">i", kafka_call(sock, 3, 0x0CE1E, struct.pack(">i", 0))[:4])
+        if brokers < 1:
+            raise ValueError("Kafka answered but has no registered broker yet")
+        if not groups:
+            return f"kafka {host}:{port} answers metadata ({brokers} broker(s))"
+        # FindCoordinator v0: 15 (not available) until __consumer_offsets exists, 14 while loading.
+        (error,) = struct.unpack(">h", kafka_call(sock, 10, 0x0CE1F, kafka_string("celeriac-probe"))[:2])
+        if error != 0:
+            raise ValueError(f"Kafka cannot coordinate consumer groups yet (FindCoordinator error {error})")
+        return f"kafka {host}:{port} answers metadata and coordinates consumer groups"
 
 
 def amqp_frame(payload):
@@ -122,7 +133,12 @@ def probe_amqp(url):
 
 
 def main(argv):
-    probes = {"tcp": (probe_tcp, 2), "kafka": (probe_kafka, 1), "amqp": (probe_amqp, 1)}
+    probes = {
+        "tcp": (probe_tcp, 2),
+        "kafka": (probe_kafka, 1),
+        "kafka-groups": (lambda b: probe_kafka(b, groups=True), 1),
+        "amqp": (probe_amqp, 1),
+    }
     if len(argv) < 2 or argv[1] not in probes or len(argv) - 2 != probes[argv[1]][1]:
         print(__doc__, file=sys.stderr)
         return 2

@@ -17,8 +17,13 @@ ENV_FILE="$WORK_DIR/env"
 mask() { sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$1"; }
 
 verify_kafka() {
-  probe kafka "${CELERIAC_KAFKA_BROKERS%%,*}" >/dev/null ||
-    die "CELERIAC_KAFKA_BROKERS=$CELERIAC_KAFKA_BROKERS does not answer as Kafka: $(probe kafka "${CELERIAC_KAFKA_BROKERS%%,*}" 2>&1)"
+  local first="${CELERIAC_KAFKA_BROKERS%%,*}"
+  probe kafka "$first" >/dev/null ||
+    die "CELERIAC_KAFKA_BROKERS=$CELERIAC_KAFKA_BROKERS does not answer as Kafka: $(probe kafka "$first" 2>&1)"
+  # A broker whose internal topics cannot be created (replication factor > brokers) never gets a
+  # group coordinator, and every consumer test would hang instead of failing here.
+  wait_until 30 "a consumer-group coordinator on $first" probe kafka-groups "$first" ||
+    die "Kafka at $first cannot coordinate consumer groups: $(probe kafka-groups "$first" 2>&1) (single node? set offsets.topic.replication.factor=1)"
   say "using Kafka from CELERIAC_KAFKA_BROKERS ($CELERIAC_KAFKA_BROKERS)"
 }
 
