@@ -22,6 +22,8 @@ let io: ReturnType<typeof createLogIo>;
 let projector: Awaited<ReturnType<typeof startProjector>>;
 let records: RawRecord[];
 let pool: pg.Pool;
+/** Added to the projector's clock, to let heartbeats expire without waiting. */
+let clockSkewMs = 0;
 
 async function caughtUp(topic: string): Promise<void> {
   const end = await io.endOffset(topic);
@@ -49,7 +51,7 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: database.url, max: 2 });
   io = createLogIo(stack.kafkaBrokers);
   await io.connect();
-  projector = await startProjector({ databaseUrl: database.url, brokers: stack.kafkaBrokers, topic: topics.topics.events as string, group: GROUP, batchSize: 7 });
+  projector = await startProjector({ databaseUrl: database.url, brokers: stack.kafkaBrokers, topic: topics.topics.events as string, group: GROUP, batchSize: 7, now: () => Date.now() + clockSkewMs });
 }, 240_000);
 
 afterAll(async () => {
@@ -128,5 +130,19 @@ describe('projector on real Celery 5.5 events through real Kafka into PostgreSQL
       expect(text).toMatch(new RegExp(`celeriac_projector_events_skipped_total\\{reason="${reason}"\\} 1`));
     }
     expect(text).toMatch(/celeriac_projector_events_skipped_total\{reason="absurd_timestamp"\} 2/);
+  });
+});
+
+describe('worker liveness and Flower worker gauges', () => {
+  it('expires a worker whose heartbeats stopped (2 x freq) and reports it offline with nothing executing', async () => {
+    clockSkewMs = 3_600_000;
+    await projector.sweeper.sweepOnce();
+    const workers = await pool.query('SELECT online FROM celeriac.workers WHERE connection_id = $1', [IN_ORDER]);
+    expect(workers.rows).toEqual([{ online: false }]);
+    const text = await projector.metrics.registry.metrics();
+    expect(text).toContain('flower_worker_online{worker="proj@celeriac-test"} 0');
+    expect(text).toContain('flower_worker_number_of_currently_executing_tasks{worker="proj@celeriac-test"} 0');
+    const live = await pool.query('SELECT alive FROM celeriac.bi_worker_uptime WHERE connection_id = $1', [IN_ORDER]);
+    expect(live.rows).toEqual([{ alive: false }]);
   });
 });

@@ -21,14 +21,19 @@ export async function startProjector(options: { databaseUrl: string; brokers: st
   });
   await sweeper.start();
   await projector.start();
+  let stopping: Promise<void> | undefined;
   return {
     metrics,
     pool,
     sweeper,
-    async stop() {
-      await projector.stop();
-      await sweeper.stop();
-      await pool.end();
+    /** Idempotent, like every component's stop(). */
+    stop() {
+      stopping ??= (async () => {
+        await projector.stop();
+        await sweeper.stop();
+        await pool.end();
+      })();
+      return stopping;
     },
   };
 }
