@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 import { normalizeCeleryEvent } from '@celeriac/event-log/normalize';
 
@@ -39,7 +40,6 @@ export interface DecodeContext {
   maxBodyBytes: number;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_HEADERS_JSON = 4096;
 /** Raw bytes kept in a dead letter: enough to diagnose, small enough for any Kafka max message size. */
 export const MAX_DEAD_LETTER_RAW = 256 * 1024;
@@ -89,12 +89,8 @@ export function decodeBrokerMessage(message: BrokerMessage, context: DecodeConte
     return deadLetter('wrong-content-encoding', `content encoding ${JSON.stringify(message.contentEncoding)} is not utf-8`);
   }
   if (message.headers?.compression !== undefined) return deadLetter('compressed', 'compressed bodies are not accepted');
-  let text: string;
-  try {
-    text = utf8.decode(message.content);
-  } catch {
-    return deadLetter('not-utf8', 'body is not valid UTF-8');
-  }
+  if (!isUtf8(message.content)) return deadLetter('not-utf8', 'body is not valid UTF-8');
+  const text = message.content.toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -97,13 +97,20 @@ function matches(kind: Kind, value: unknown): boolean {
 
 /** Canonical JSON: object keys sorted at every depth, so equal objects always give equal text. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    const record = value as Record<string, unknown>;
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+    return `${out}]`;
   }
-  return JSON.stringify(value) ?? 'null';
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    out += `${i ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+  }
+  return `${out}}`;
 }
 
 /** The same Celery event on the same connection always hashes to the same id. */
@@ -115,6 +122,30 @@ function reject(reason: RejectReason, detail: string): NormalizeResult {
   return { ok: false, reason, detail };
 }
 
+interface Slot {
+  slot: string;
+  kind: Kind;
+  common: boolean;
+}
+
+// Lookup tables per event type, built once (this runs for every event the collector sees). Custom
+// task types share one table, so the cache stays bounded whatever types a broker sends.
+function buildTable(fields: FieldTable): Map<string, Slot> {
+  const table = new Map<string, Slot>();
+  for (const [key, [slot, kind]] of Object.entries(COMMON)) table.set(key, { slot, kind, common: true });
+  for (const [key, [slot, kind]] of Object.entries(fields)) table.set(key, { slot, kind, common: false });
+  return table;
+}
+const TASK_TABLES = new Map(Object.entries(TASK_FIELDS).map(([type, fields]) => [type, buildTable(fields)]));
+const CUSTOM_TASK_TABLE = buildTable({});
+const WORKER_TABLES = new Map(Object.entries(WORKER_FIELDS).map(([type, fields]) => [type, buildTable(fields)]));
+
+function setField(target: Record<string, unknown>, key: string, value: unknown): void {
+  // defineProperty for "__proto__", which plain assignment would turn into a prototype change.
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): NormalizeResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return reject('not-an-object', `event is ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`);
@@ -122,40 +153,41 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
   const source = raw as Record<string, unknown>;
   const type = source.type;
   if (typeof type !== 'string') return reject(type === undefined ? 'missing-field' : 'wrong-field-type', 'type must be a string');
-  const taskTable = TASK_FIELDS[type] ?? (CUSTOM_TASK_TYPE.test(type) ? {} : undefined);
-  const workerTable = WORKER_FIELDS[type];
-  if (!taskTable && !workerTable) return reject('unknown-type', `unknown event type ${JSON.stringify(type.slice(0, 100))}`);
-  if (taskTable && typeof source.uuid !== 'string') {
-    return source.uuid === undefined || source.uuid === null
+  const isTask = type.startsWith('task-');
+  const table = isTask ? (TASK_TABLES.get(type) ?? (CUSTOM_TASK_TYPE.test(type) ? CUSTOM_TASK_TABLE : undefined)) : WORKER_TABLES.get(type);
+  if (!table) return reject('unknown-type', `unknown event type ${JSON.stringify(type.slice(0, 100))}`);
+  const uuid = source.uuid;
+  if (isTask && typeof uuid !== 'string') {
+    return uuid === undefined || uuid === null
       ? reject('missing-uuid', `${type} carries no uuid`)
       : reject('wrong-field-type', 'uuid must be a string');
   }
-  for (const required of ['hostname', 'timestamp'] as const) {
-    if (source[required] === undefined || source[required] === null) return reject('missing-field', `${required} is missing`);
-  }
+  if (source.hostname === undefined || source.hostname === null) return reject('missing-field', 'hostname is missing');
+  if (source.timestamp === undefined || source.timestamp === null) return reject('missing-field', 'timestamp is missing');
 
   const common: Record<string, unknown> = {};
-  const typed: Record<string, unknown> = {};
-  const extra: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  const table: FieldTable = { ...COMMON, ...(taskTable ?? workerTable) };
-  for (const [key, value] of Object.entries(source)) {
-    if (key === 'type' || (key === 'uuid' && taskTable)) continue;
-    const spec = Object.hasOwn(table, key) ? table[key] : undefined;
+  const typed: Record<string, unknown> = isTask ? { uuid } : { loadavg: [] };
+  const extra: Record<string, unknown> = {};
+  const keys = Object.keys(source);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (key === 'type' || (isTask && key === 'uuid')) continue;
+    const value = source[key];
+    const spec = table.get(key);
     // An empty loadavg stays in extra_json: the repeated slot cannot tell [] from "not sent".
     if (!spec || value === null || (Array.isArray(value) && value.length === 0)) {
-      extra[key] = value;
+      setField(extra, key, value);
       continue;
     }
-    const [slot, kind] = spec;
-    if (!matches(kind, value)) return reject('wrong-field-type', `${key} of ${type} must be ${kind}`);
-    const converted = kind === 'signum' ? String(value) : value;
-    if (Object.hasOwn(COMMON, key)) common[slot] = converted;
-    else typed[slot] = converted;
+    if (!matches(spec.kind, value)) return reject('wrong-field-type', `${key} of ${type} must be ${spec.kind}`);
+    const converted = spec.kind === 'signum' ? String(value) : value;
+    if (spec.common) common[spec.slot] = converted;
+    else typed[spec.slot] = converted;
   }
 
-  const body: CeleryEvent['body'] = taskTable
-    ? { $case: 'task', value: { ...(typed as Partial<TaskEvent>), uuid: source.uuid as string } }
-    : { $case: 'worker', value: { loadavg: [], ...(typed as Partial<WorkerEvent>) } };
+  const body: CeleryEvent['body'] = isTask
+    ? { $case: 'task', value: typed as unknown as TaskEvent }
+    : { $case: 'worker', value: typed as unknown as WorkerEvent };
   return {
     ok: true,
     event: {
