@@ -109,7 +109,12 @@ async function main() {
   } finally {
     await gateway?.stop();
     await pool.end();
-    await Promise.allSettled([db.drop(), topics.remove()]);
+    // BENCH_KEEP_DB=1 leaves the loaded database for EXPLAIN sessions (it is named in the output).
+    if (process.env.BENCH_KEEP_DB === '1') console.log(`kept database ${db.url}`);
+    await Promise.allSettled([
+      process.env.BENCH_KEEP_DB === '1' ? Promise.resolve() : db.drop(),
+      topics.remove(),
+    ]);
   }
 }
 

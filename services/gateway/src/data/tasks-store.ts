@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { filterToSql, type TaskFilter } from '../flower/task-filters';
 import { TASK_COLUMNS, type TaskRow } from '../flower/task-object';
@@ -21,6 +22,16 @@ export interface TaskCursor {
   uuid: string;
 }
 
+/**
+ * Listing queries come in a bounded set of shapes (filters x sorts), so they run as named prepared
+ * statements: PostgreSQL plans each shape once per connection instead of on every request (planning
+ * cost more than executing on 1M rows). Search queries have unbounded shapes and stay unnamed.
+ */
+function statement(text: string, values: unknown[], prepared: boolean): pg.QueryConfig {
+  if (!prepared) return { text, values };
+  return { name: `gw_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values };
+}
+
 /** Every task read model query of the gateway (celeriac.tasks, task_types, task_events). */
 export function createTasksStore(pool: pg.Pool) {
   return {
@@ -30,7 +41,7 @@ export function createTasksStore(pool: pg.Pool) {
       values.push(limit, offset);
       const text = `SELECT ${TASK_COLUMNS} FROM celeriac.tasks WHERE ${where.join(' AND ')}
         ORDER BY ${sortToSql(sort)} LIMIT $${values.length - 1} OFFSET $${values.length}`;
-      return (await pool.query<TaskRow>(text, values)).rows;
+      return (await pool.query<TaskRow>(statement(text, values, !filter.search))).rows;
     },
 
     /** Newest first by last state change; `after` continues strictly past the previous page. */
@@ -53,7 +64,7 @@ export function createTasksStore(pool: pg.Pool) {
       values.push(limit);
       const text = `SELECT ${TASK_COLUMNS} FROM celeriac.tasks WHERE ${where.join(' AND ')}
         ORDER BY "timestamp" DESC NULLS LAST, uuid DESC LIMIT $${values.length}`;
-      return (await pool.query<TaskRow>(text, values)).rows;
+      return (await pool.query<TaskRow>(statement(text, values, !filter.search))).rows;
     },
 
     async get(connectionId: string, uuid: string): Promise<TaskRow | undefined> {

@@ -58,11 +58,10 @@ export function filterToSql(connectionId: string, filter: TaskFilter, values: un
   if (filter.workername !== undefined) where.push(`worker = ${bind(filter.workername)}`);
   if (filter.taskname !== undefined) where.push(`name = ${bind(filter.taskname)}`);
   if (filter.state !== undefined) where.push(`state = ${bind(filter.state)}`);
-  // Flower keeps tasks that have no `received` time when a range is given; so do we.
-  if (filter.receivedStart !== undefined)
-    where.push(`(received IS NULL OR received >= ${bind(filter.receivedStart)})`);
-  if (filter.receivedEnd !== undefined)
-    where.push(`(received IS NULL OR received <= ${bind(filter.receivedEnd)})`);
+  // Flower keeps tasks without a `received` time in any range (every queued task matches every range);
+  // Celeriac leaves them out, which is what a range means and lets the received index serve it.
+  if (filter.receivedStart !== undefined) where.push(`received >= ${bind(filter.receivedStart)}`);
+  if (filter.receivedEnd !== undefined) where.push(`received <= ${bind(filter.receivedEnd)}`);
   if (filter.search) where.push(searchToSql(filter.search, values));
   return where;
 }

@@ -29,7 +29,11 @@ describe('task filters and sort', () => {
     expect(filter).toMatchObject({ workername: undefined, taskname: undefined, state: 'FAILURE' });
   });
 
-  it('sorts like Flower 2.1: nulls first ascending, last descending, ties by uuid', () => {
+  it('sorts times like Flower 2.1 (nulls first ascending, last descending, ties by uuid), names along their index', () => {
+    expect(sortToSql(parseSortBy('name'))).toBe('name ASC NULLS LAST, received DESC NULLS LAST, uuid DESC');
+    expect(sortToSql(parseSortBy('-state'))).toBe(
+      'state DESC NULLS FIRST, received ASC NULLS FIRST, uuid ASC',
+    );
     expect(sortToSql(parseSortBy('received'))).toBe('received ASC NULLS FIRST, uuid ASC');
     expect(sortToSql(parseSortBy('-started'))).toBe('started DESC NULLS LAST, uuid DESC');
     expect(sortToSql(parseSortBy(undefined))).toBe('"timestamp" DESC NULLS LAST, uuid DESC');

@@ -16,7 +16,8 @@ export function requestMetrics(registry: Registry): RequestHandler {
   return (req, res, next) => {
     const end = histogram.startTimer();
     res.once('finish', () => {
-      const route = (req.route as { path?: unknown } | undefined)?.path;
+      const path = (req.route as { path?: unknown } | undefined)?.path;
+      const route = Array.isArray(path) ? path[0] : path;
       end({
         method: req.method,
         route: typeof route === 'string' ? route : 'unmatched',
