@@ -123,8 +123,11 @@ ensure_node_modules() {
     return 0
   fi
   if [[ ! -f "$stamp" || "$lock" -nt "$stamp" ]]; then
-    say "node_modules missing or older than package-lock.json: npm ci"
-    (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) || die "npm ci failed (is package-lock.json in sync with package.json?)"
+    # Not `npm ci`: the registry this project builds from serves only some platforms' optional native
+    # binaries (biome, rollup, turbo, esbuild), so the lockfile lists only those and `npm ci` refuses
+    # it as out of sync. `npm install` installs the locked versions all the same.
+    say "node_modules missing or older than package-lock.json: npm install (locked versions)"
+    (cd "$REPO_ROOT" && npm install --no-audit --no-fund) || die "npm install failed (is package-lock.json in sync with package.json?)"
   fi
 }
 
