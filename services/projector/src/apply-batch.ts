@@ -52,13 +52,16 @@ function toCandidate(message: RawMessage, partition: number): Candidate {
  */
 export async function applyBatch(deps: { pool: Pool; partitions: PartitionManager; nowMs: () => number }, batch: {
   group: string; topic: string; partition: number; messages: RawMessage[];
+  /** Offsets PostgreSQL refused (isolated by the caller): skipped as rejected_by_database. */
+  rejected?: ReadonlySet<number>;
 }): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { applied: 0, duplicates: 0, skipped: new Map(), ignored: 0, changes: null, nextOffset: 0 };
   const skip = (reason: SkipReason | 'undecodable') => outcome.skipped.set(reason, (outcome.skipped.get(reason) ?? 0) + 1);
   const nowMs = deps.nowMs();
   const retentionStart = deps.partitions.retentionStartMs(nowMs);
 
-  const candidates = batch.messages.map((message) => toCandidate(message, batch.partition));
+  const candidates = batch.messages.map((message) =>
+    batch.rejected?.has(message.offset) ? { offset: message.offset, skip: 'rejected_by_database' as const } : toCandidate(message, batch.partition));
   const historyDays = new Set<number>();
   for (const c of candidates) {
     if (c.event?.kind === 'task' && c.event.receivedAtMs >= retentionStart) historyDays.add(dayStartMs(c.event.receivedAtMs));

@@ -2,7 +2,7 @@ import type { CeleryEvent, InspectSnapshot, QueuesSnapshot, TaskEvent, WorkerEve
 import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 
 /** Why an event was skipped; the label of celeriac_projector_events_skipped_total. */
-export type SkipReason = 'unknown_type' | 'missing_uuid' | 'absurd_timestamp' | 'bad_connection_id' | 'body_mismatch' | 'bad_extra_json';
+export type SkipReason = 'unknown_type' | 'missing_uuid' | 'absurd_timestamp' | 'bad_connection_id' | 'body_mismatch' | 'bad_extra_json' | 'out_of_range' | 'rejected_by_database';
 
 interface Common {
   eventId: string;
@@ -27,17 +27,22 @@ export type ClassifiedEvent =
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Celery events predate nothing before 2000; a day ahead of the collector's clock is clock trouble. */
 const EARLIEST_EPOCH_S = 946_684_800;
+/** Columns tasks.retries and workers.active are PostgreSQL integer; a bigger value would fail the batch. */
+const fitsInt4 = (value: number | undefined) => value === undefined || (value >= -2_147_483_648 && value <= 2_147_483_647);
 const MAX_AHEAD_S = 86_400;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATE_TEST = new RegExp(LONE_SURROGATE.source);
+
 function hasNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
+  if (typeof value === 'string') return value.includes('\u0000') || LONE_SURROGATE_TEST.test(value);
   if (Array.isArray(value)) return value.some(hasNul);
-  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || hasNul(inner));
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, inner]) => hasNul(key) || hasNul(inner));
   return false;
 }
 
 function stripNul<T>(value: T): T {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '') as T;
+  if (typeof value === 'string') return value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd') as T;
   if (Array.isArray(value)) return value.map(stripNul) as T;
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [stripNul(key), stripNul(inner)])) as T;
@@ -46,7 +51,8 @@ function stripNul<T>(value: T): T {
 }
 
 /**
- * PostgreSQL text and jsonb reject NUL characters, so one bad byte would wedge a partition forever.
+ * PostgreSQL text and jsonb reject NUL characters and jsonb rejects lone UTF-16 surrogates (both can
+ * come from Python), so one bad value would wedge a partition forever; they are removed or replaced.
  * Copies only when there is one to remove (the common case allocates nothing).
  */
 export function withoutNul<T>(value: T): T {
@@ -84,11 +90,13 @@ export function classifyEvent(event: CeleryEvent): ClassifiedEvent {
   if (group === 'task' && subject !== '') {
     if (body?.$case !== 'task') return { kind: 'bad', reason: 'body_mismatch' };
     if (!body.value.uuid) return { kind: 'bad', reason: 'missing_uuid' };
+    if (!fitsInt4(body.value.retries)) return { kind: 'bad', reason: 'out_of_range' };
     return { ...common, kind: 'task', type: event.type, subject, task: withoutNul(body.value) };
   }
   if (group === 'worker') {
     if (!['online', 'heartbeat', 'offline'].includes(subject)) return { kind: 'ignored' };
     if (body?.$case !== 'worker') return { kind: 'bad', reason: 'body_mismatch' };
+    if (!fitsInt4(body.value.active)) return { kind: 'bad', reason: 'out_of_range' };
     return { ...common, kind: 'worker', subject, worker: withoutNul(body.value) };
   }
   if (event.type === QUEUES_SNAPSHOT_TYPE) {

@@ -33,3 +33,9 @@ describe('classifyEvent', () => {
     expect(withoutNul({ 'a\u0000': ['x\u0000y', { z: '\u0000' }] })).toEqual({ a: ['xy', { z: '' }] });
   });
 });
+
+describe('withoutNul and lone surrogates', () => {
+  it('replaces lone UTF-16 surrogates that jsonb would refuse', () => {
+    expect(withoutNul({ a: 'x\ud800y' })).toEqual({ a: 'x\ufffdy' });
+  });
+});

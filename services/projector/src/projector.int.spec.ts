@@ -122,9 +122,13 @@ describe('projector on real Celery 5.5 events through real Kafka into PostgreSQL
       { ...template, eventId: 'bad-4', timestamp: 99_999_999_999 },
       { ...template, eventId: 'bad-5', connectionId: 'not-a-uuid' },
     ];
-    await io.produce(topic, [...bad, ...good]);
+    // Values PostgreSQL would refuse (NUL, a lone surrogate) are cleaned, not allowed to wedge the partition.
+    const awkward = { ...template, eventId: 'awkward', body: { $case: 'task' as const, value: { uuid: 'awkward-task', name: 'tasks.echo', args: "('a\u0000b', 'c\ud800')" } }, extraJson: '{"note":"\\ud800x"}' };
+    await io.produce(topic, [...bad, awkward, ...good]);
     await caughtUp(topic);
-    expect(await tasksOf(BAD)).toHaveLength((await tasksOf(IN_ORDER)).length);
+    expect(await tasksOf(BAD)).toHaveLength((await tasksOf(IN_ORDER)).length + 1);
+    const cleaned = await pool.query('SELECT args, extra FROM celeriac.tasks WHERE connection_id = $1 AND uuid = $2', [BAD, 'awkward-task']);
+    expect(cleaned.rows).toEqual([{ args: "('ab', 'c\ufffd')", extra: { note: '\ufffdx' } }]);
     const text = await projector.metrics.registry.metrics();
     for (const reason of ['undecodable', 'unknown_type', 'missing_uuid', 'bad_connection_id']) {
       expect(text).toMatch(new RegExp(`celeriac_projector_events_skipped_total\\{reason="${reason}"\\} 1`));

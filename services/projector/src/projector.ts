@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import { createGroupConsumer, type PartitionBatch } from '@celeriac/event-log/consumer';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
-import { applyBatch } from './apply-batch';
+import { applyBatch, type RawMessage } from './apply-batch';
+import { applyIsolating } from './isolate-poison';
 import { type ProjectorMetrics, recordOutcome } from './metrics';
 import type { PartitionManager } from './partitions';
 import { readPositions } from './snapshot-store';
@@ -32,16 +33,23 @@ export function createProjector(options: {
 }): Component & { readonly joined: boolean } {
   const log = options.logger.child({ component: 'projector' });
 
+  const apply = (batch: PartitionBatch, messages: RawMessage[], rejected: ReadonlySet<number>) =>
+    applyBatch(
+      { pool: options.pool, partitions: options.partitions, nowMs: options.now },
+      { group: options.groupId, topic: batch.topic, partition: batch.partition, messages, rejected },
+    );
+
   async function handle(batch: PartitionBatch): Promise<void> {
     const timer = options.metrics.batchSeconds.startTimer();
     try {
-      const outcome = await applyBatch(
-        { pool: options.pool, partitions: options.partitions, nowMs: options.now },
-        { group: options.groupId, topic: batch.topic, partition: batch.partition, messages: batch.messages },
-      );
-      recordOutcome(options.metrics, outcome);
-      options.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, batch.highWatermark - outcome.nextOffset));
-      if (outcome.skipped.size > 0) log.warn({ partition: batch.partition, skipped: Object.fromEntries(outcome.skipped) }, 'bad events skipped');
+      const outcomes = await applyIsolating((messages, rejected) => apply(batch, messages, rejected), batch.messages, (offset, error) =>
+        log.warn({ err: error, partition: batch.partition, offset }, 'record refused by PostgreSQL, skipped'));
+      for (const outcome of outcomes) {
+        recordOutcome(options.metrics, outcome);
+        if (outcome.skipped.size > 0) log.warn({ partition: batch.partition, skipped: Object.fromEntries(outcome.skipped) }, 'bad events skipped');
+      }
+      const nextOffset = outcomes.at(-1)?.nextOffset ?? 0;
+      options.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, batch.highWatermark - nextOffset));
     } catch (error) {
       const firstOffset = batch.messages[0]?.offset ?? -1;
       log.error({ err: error, partition: batch.partition, firstOffset }, 'batch failed, will be redelivered');
