@@ -67,6 +67,8 @@ export async function startReplica(options: {
   topic: string;
   keys: Record<string, Principal>;
   streamOptions?: Partial<LiveStreamOptions>;
+  /** An HTML page served at GET /page.html, so a browser's EventSource is same-origin. */
+  page?: string;
 }): Promise<Replica> {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
   pool.on('error', () => undefined);
@@ -83,6 +85,8 @@ export async function startReplica(options: {
   });
   const app = express();
   app.use(streams.router);
+  const page = options.page;
+  if (page) app.get('/page.html', (_req, res) => void res.type('html').send(page));
   const server: Server = createServer(app);
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {

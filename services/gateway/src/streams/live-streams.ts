@@ -23,7 +23,7 @@ export interface LiveStreamOptions {
   backfill: number;
   /** Open SSE + WS clients per replica (default 10,000); more get 503. */
   maxClients: number;
-  /** Unsent bytes per client before it is cut off as too slow (default 1 MiB). */
+  /** Bytes waiting per client before it is cut off as too slow (default 4 MiB; SSE counts queued entries, WS the socket buffer). */
   maxBufferedBytes: number;
   /** Live frames a WS subscriber holds while its history loads (default 10,000). */
   maxPendingFrames: number;
@@ -46,7 +46,7 @@ export const DEFAULT_LIVE_STREAM_OPTIONS: LiveStreamOptions = {
   replayCapacity: 50_000,
   backfill: 20_000,
   maxClients: 10_000,
-  maxBufferedBytes: 1024 * 1024,
+  maxBufferedBytes: 4 * 1024 * 1024,
   maxPendingFrames: 10_000,
   maxHistoryEvents: 10_000,
   heartbeatMs: 15_000,

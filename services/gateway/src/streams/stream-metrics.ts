@@ -26,7 +26,7 @@ export function createStreamMetrics(registry: Registry): StreamMetrics {
     }),
     disconnects: new Counter({
       name: 'celeriac_gateway_stream_disconnects_total',
-      help: 'Live-stream clients the server cut off, by reason (slow-consumer, shutdown, history-overflow)',
+      help: 'Live-stream clients the server cut off, by reason (slow-consumer, history-overflow, no-pong)',
       labelNames: ['stream', 'reason'],
       registers,
     }),

@@ -68,7 +68,10 @@ export class WsClient implements Subscriber, LiveClient {
   heartbeat(): void {
     if (!this.isOpen) return;
     // A peer that did not answer the previous ping is gone without a close; free its socket.
-    if (!this.alive) return this.terminate();
+    if (!this.alive) {
+      this.options.onCutOff('no-pong');
+      return this.terminate();
+    }
     this.alive = false;
     this.options.ws.ping();
   }

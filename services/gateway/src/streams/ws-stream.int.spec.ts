@@ -244,7 +244,8 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
   });
 
   it('cuts off a subscriber that stops reading while another keeps receiving', async () => {
-    const replica = await start({ maxBufferedBytes: 256 * 1024 });
+    // Pings far apart: a client that never reads would otherwise also be dropped for not answering them.
+    const replica = await start({ maxBufferedBytes: 256 * 1024, heartbeatMs: 600_000 });
     const task = randomUUID();
     const healthy = track(subscribe(replica.base, `/${task}`, { Authorization: 'Bearer key-a' }));
     await opened(healthy);
