@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { EventSource } from 'eventsource';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CeleryWorker, startCeleryWorker } from './harness/celery-worker';
+import { freePort } from './harness/free-port';
+import { createTestDatabase, createTestTopics, createTestVhost } from './harness/isolation';
+import { type ServiceProcess, startService } from './harness/service-process';
+import { REPO_ROOT, readStackEnv } from './harness/stack-env';
+import { waitFor } from './harness/wait-for';
+
+const run = promisify(execFile);
+
+/**
+ * The product as a user meets it: collector, projector and gateway running as deployed, a real Celery
+ * worker, a connection and a key made with the admin CLI. A task sent through the Flower API runs on the
+ * worker, its state shows in the Flower API, and the SSE and WebSocket streams deliver its events.
+ */
+describe('a Celery task seen end to end through Celeriac', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let topics: Awaited<ReturnType<typeof createTestTopics>>;
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+  let worker: CeleryWorker;
+  const services: ServiceProcess[] = [];
+  let gateway = '';
+  let connectionId = '';
+  let key = '';
+
+  const api = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${gateway}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    [database, topics, vhost] = await Promise.all([
+      createTestDatabase(),
+      createTestTopics(['events', 'deadletter']),
+      createTestVhost(),
+    ]);
+    const env = {
+      CELERIAC_DATABASE_URL: database.url,
+      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
+      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
+      CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
+      CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
+    };
+    const admin = (...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+      });
+    const added = await admin('connections', 'add', '--name', 'e2e', '--broker-url', vhost.url);
+    connectionId = (JSON.parse(added.stdout) as { connectionId: string }).connectionId;
+    const created = await admin('keys', 'create', '--name', 'e2e', '--role', 'operator', '--connections', connectionId);
+    key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1] ?? '';
+    expect(key).not.toBe('');
+
+    const [grpcPort, collectorOps, projectorOps, gatewayPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    gateway = `http://127.0.0.1:${gatewayPort}`;
+    services.push(
+      ...(await Promise.all([
+        startService({
+          name: 'collector',
+          env: {
+            ...env,
+            CELERIAC_COLLECTOR_GRPC_PORT: String(grpcPort),
+            CELERIAC_COLLECTOR_OPS_PORT: String(collectorOps),
+          },
+          readyUrl: `http://127.0.0.1:${collectorOps}/readyz`,
+        }),
+        startService({
+          name: 'projector',
+          env: {
+            ...env,
+            CELERIAC_PROJECTOR_GROUP: `e2e-${randomBytes(4).toString('hex')}`,
+            CELERIAC_PROJECTOR_OPS_PORT: String(projectorOps),
+          },
+          readyUrl: `http://127.0.0.1:${projectorOps}/readyz`,
+        }),
+        startService({
+          name: 'gateway',
+          env: { ...env, CELERIAC_GATEWAY_PORT: String(gatewayPort), CELERIAC_GATEWAY_HOST: '127.0.0.1' },
+          readyUrl: `${gateway}/readyz`,
+        }),
+      ])),
+    );
+    worker = await startCeleryWorker({ brokerUrl: vhost.url, name: 'e2e' });
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await Promise.allSettled(services.map((service) => service.stop()));
+    await Promise.allSettled([database?.drop(), topics?.remove(), vhost?.remove()]);
+  });
+
+  it('runs a task sent through the Flower API and reports it in the API, over SSE and over WebSocket', async () => {
+    await waitFor(
+      'the worker to be listed by /api/workers',
+      async () => (await api('/api/workers?status=true')).body[worker.nodeName] !== undefined,
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+
+    const states: { id: string; state: string }[] = [];
+    const stream = new EventSource(
+      `${gateway}/api/events/stream?connectionId=${connectionId}&types=job&token=${encodeURIComponent(key)}`,
+    );
+    stream.addEventListener('job:state_change', (event) => {
+      const job = JSON.parse(event.data) as { id: string; state: string };
+      states.push({ id: job.id, state: job.state });
+    });
+    await waitFor('the SSE stream to open', () => stream.readyState === EventSource.OPEN);
+
+    try {
+      const sent = await api('/api/task/async-apply/tasks.add', { method: 'POST', body: JSON.stringify({ args: [2, 3] }) });
+      expect(sent.status).toBe(200);
+      const taskId = sent.body['task-id'] as string;
+
+      const info = await waitFor(
+        'the task to succeed in /api/task/info',
+        async () => {
+          const { status, body } = await api(`/api/task/info/${taskId}`);
+          return status === 200 && body.state === 'SUCCESS' ? body : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      expect(info).toMatchObject({ uuid: taskId, name: 'tasks.add', result: '5', worker: worker.nodeName });
+
+      await waitFor('the SSE stream to report completion', () =>
+        states.some((entry) => entry.id === taskId && entry.state === 'completed'),
+      );
+      const seen = states.filter((entry) => entry.id === taskId).map((entry) => entry.state);
+      expect(seen.at(-1)).toBe('completed');
+
+      // A late WebSocket subscriber to the finished task gets its whole history.
+      const frames: { type: string; uuid: string; result?: string }[] = [];
+      const socket = new WebSocket(`${gateway.replace('http', 'ws')}/${taskId}?token=${encodeURIComponent(key)}`);
+      socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+      try {
+        await waitFor('the task-succeeded frame', () => frames.some((frame) => frame.type === 'task-succeeded'));
+        expect(frames.map((frame) => frame.type)).toEqual(
+          expect.arrayContaining(['task-received', 'task-started', 'task-succeeded']),
+        );
+        expect(frames.every((frame) => frame.uuid === taskId)).toBe(true);
+        expect(frames.find((frame) => frame.type === 'task-succeeded')?.result).toBe('5');
+      } finally {
+        socket.close();
+      }
+
+      const listed = await api(`/api/tasks?state=SUCCESS&taskname=tasks.add`);
+      expect(Object.keys(listed.body)).toContain(taskId);
+    } finally {
+      stream.close();
+    }
+  });
+});
