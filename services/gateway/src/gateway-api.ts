@@ -23,7 +23,7 @@ export function createGatewayApi(options: {
   sealBrokerUrl?: (url: string) => Buffer;
   maxPageSize: number;
   now?: () => number;
-  /** Tests of revocation set 0 so a revoked key fails at once. */
+  /** Key and connection lookups are cached this long (default 5 s); tests of revocation set 0. */
   keyCacheTtlMs?: number;
 }): { deps: ApiDeps; authenticator: Authenticator; control: ControlGateway } {
   const now = options.now ?? Date.now;
@@ -33,7 +33,12 @@ export function createGatewayApi(options: {
     ownerAddress: (connectionId) => admin.ownerAddress(connectionId),
     logger: options.logger.child({ component: 'control' }),
   });
-  const { resolveConnection } = createTenancy({ store: admin, defaultConnection: options.defaultConnection });
+  const { resolveConnection } = createTenancy({
+    store: admin,
+    defaultConnection: options.defaultConnection,
+    now,
+    existsTtlMs: options.keyCacheTtlMs,
+  });
   const authenticator = options.authDisabled
     ? openAuthenticator
     : createApiKeyAuthenticator({ store: admin, now, cacheTtlMs: options.keyCacheTtlMs });

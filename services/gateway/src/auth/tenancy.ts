@@ -14,13 +14,31 @@ export type ResolveConnection = (principal: Principal, requested: string | undef
 export function createTenancy(options: {
   store: Pick<AdminStore, 'connectionExists' | 'someConnectionIds'>;
   defaultConnection?: string;
+  now?: () => number;
+  /** How long an existing connection is remembered; 0 disables. A deleted one answers 404 after this. */
+  existsTtlMs?: number;
 }): { resolveConnection: ResolveConnection } {
   const unknown = () => new NotFoundError('Unknown connection');
+  const now = options.now ?? Date.now;
+  const ttl = options.existsTtlMs ?? 5_000;
+  // Bounded: at most 10,000 remembered connections; only positive answers are kept.
+  const known = new Map<string, number>();
+  const exists = async (id: string): Promise<boolean> => {
+    const until = known.get(id);
+    if (until !== undefined && until > now()) return true;
+    const found = await options.store.connectionExists(id);
+    known.delete(id);
+    if (found && ttl > 0) {
+      if (known.size >= 10_000) known.delete(known.keys().next().value as string);
+      known.set(id, now() + ttl);
+    }
+    return found;
+  };
   const checked = async (principal: Principal, id: string): Promise<string> => {
     if (!UUID.test(id)) throw new BadRequestError(`Invalid connectionId '${id}': expected a UUID`);
     const normalized = id.toLowerCase();
     if (!canSee(principal, normalized)) throw unknown();
-    if (!(await options.store.connectionExists(normalized))) throw unknown();
+    if (!(await exists(normalized))) throw unknown();
     return normalized;
   };
   const resolveConnection: ResolveConnection = async (principal, requested) => {
