@@ -62,6 +62,25 @@ if [[ -f services/schema/src/migrate-cli.ts ]]; then
   node --import tsx services/schema/src/migrate-cli.ts >"$RUN_LOGS/migrate.log" 2>&1 ||
     { tail -n 20 "$RUN_LOGS/migrate.log" >&2; die "database migration failed; see $RUN_LOGS/migrate.log"; }
 fi
+say "creating the Kafka topics (log: $RUN_LOGS/topics.log)"
+node --import tsx services/event-log/src/topics-cli.ts >"$RUN_LOGS/topics.log" 2>&1 ||
+  { tail -n 20 "$RUN_LOGS/topics.log" >&2; die "could not create the Kafka topics; see $RUN_LOGS/topics.log"; }
+
+# The demo connection (the local RabbitMQ) and an operator key for it, made once with the admin CLI.
+admin() { node --import tsx services/gateway/src/cli/admin.ts "$@"; }
+demo_connection="$(admin connections list | node -e '
+  const rows = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  process.stdout.write(rows.find((row) => row.name === "demo")?.connectionId ?? "")')"
+if [[ -z "$demo_connection" ]]; then
+  demo_connection="$(admin connections add --name demo --broker-url "$CELERIAC_RABBITMQ_URL" |
+    node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).connectionId)')"
+  rm -f "$WORK_DIR/demo-key"
+fi
+if [[ ! -s "$WORK_DIR/demo-key" ]]; then
+  admin keys create --name demo --role admin --connections "$demo_connection" |
+    sed -n 's/^key (shown once, store it now): //p' >"$WORK_DIR/demo-key"
+fi
+DEMO_KEY="$(cat "$WORK_DIR/demo-key")"
 
 mapfile -t worker_nodes < <("$CELERY_APP_DIR/start-workers.sh" "$DEMO_WORKERS")
 "$CELERIAC_PYTHON" "$CELERY_APP_DIR/send_traffic.py" --rate "$DEMO_RATE" --duration 0 --mix "$DEMO_MIX" \
@@ -90,6 +109,14 @@ Celeriac is running (Ctrl-C to stop):
   RabbitMQ     $(sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$CELERIAC_RABBITMQ_URL")
   workers      ${worker_nodes[*]}   (logs: $WORK_DIR/workers/<id>/worker.log)
   traffic      $DEMO_RATE tasks/s, mix $DEMO_MIX   (log: $RUN_LOGS/traffic.log)
+
+  connection   demo = $demo_connection
+  API key      $DEMO_KEY   (admin, bound to the demo connection; kept in $WORK_DIR/demo-key)
+  try          curl -H "Authorization: Bearer $DEMO_KEY" http://127.0.0.1:$GATEWAY_PORT/api/workers
+               curl -H "Authorization: Bearer $DEMO_KEY" 'http://127.0.0.1:$GATEWAY_PORT/api/tasks?limit=5'
+               curl -N 'http://127.0.0.1:$GATEWAY_PORT/api/events/stream?connectionId=$demo_connection&token=$DEMO_KEY'
+               websocat ws://127.0.0.1:$GATEWAY_PORT/<task-id>?token=$DEMO_KEY
+               psql "$CELERIAC_DATABASE_URL" -c 'SELECT * FROM celeriac.tasks LIMIT 5'
 INFO
 
 # Report a process that dies, once, and keep the rest running.
