@@ -43,13 +43,14 @@ cleanup() {
   cleaning=1
   trap - INT TERM
   echo >&2
-  say "stopping traffic, services and demo workers (servers stay up)"
+  say "stopping traffic, demo workers and services (servers stay up)"
   [[ -n "$traffic_pid" ]] && stop_pid "$traffic_pid" "traffic" 10
   local name
+  # Workers before services, so Celeriac records their worker-offline events.
+  "$CELERY_APP_DIR/stop-workers.sh" || warn "could not stop every demo worker"
   # TERM all services first so their bounded shutdowns overlap, then wait for each.
   for name in "${!service_pid[@]}"; do kill -TERM "${service_pid[$name]}" 2>/dev/null || true; done
   for name in "${!service_pid[@]}"; do stop_pid "${service_pid[$name]}" "$name" 20; done
-  "$CELERY_APP_DIR/stop-workers.sh" || warn "could not stop every demo worker"
   [[ -f "$RUN_LOGS/traffic.out" ]] && say "traffic summary: $(tail -n 1 "$RUN_LOGS/traffic.out")"
   say "stopped. Servers are still running: infra/local/status.sh, infra/local/down.sh to stop them"
 }
