@@ -32,12 +32,16 @@ const fitsInt4 = (value: number | undefined) => value === undefined || (value >=
 const MAX_AHEAD_S = 86_400;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// One cheap character-class scan; the exact surrogate-pair check runs only when it finds something.
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 const LONE_SURROGATE_TEST = new RegExp(LONE_SURROGATE.source);
 
 function hasNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000') || LONE_SURROGATE_TEST.test(value);
+  if (typeof value === 'string') return SUSPECT.test(value) && (value.includes('\u0000') || LONE_SURROGATE_TEST.test(value));
   if (Array.isArray(value)) return value.some(hasNul);
-  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, inner]) => hasNul(key) || hasNul(inner));
+  if (value !== null && typeof value === 'object') {
+    for (const key in value) if (hasNul(key) || hasNul((value as Record<string, unknown>)[key])) return true;
+  }
   return false;
 }
 
