@@ -31,15 +31,18 @@ export const collectorConfigSchema = z
     CELERIAC_LEASE_TTL_MS: positiveMs.default(9_000),
     /** How often leases are renewed and free connections claimed, ms. Default 2000. */
     CELERIAC_LEASE_RENEW_MS: positiveMs.default(2_000),
-    /** Unacked broker messages per connection (AMQP prefetch). Default 2000. */
-    CELERIAC_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(2_000),
+    /** Unacked broker messages per connection (AMQP prefetch). Default 10000 (a few MB of events). */
+    CELERIAC_PREFETCH: z.coerce.number().int().min(1).max(65_535).default(10_000),
+    /** Broker bytes per connection held unacked before consumption pauses, bytes. Default 16 MiB. */
+    CELERIAC_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
     /** Largest broker message body accepted, bytes; larger ones are dead-lettered. Default 512 KiB. */
     CELERIAC_MAX_BODY_BYTES: z.coerce.number().int().positive().max(768 * 1024).default(512 * 1024),
     /**
-     * Cap on one Kafka batch, bytes. Default 512 KiB. A batch can reach this plus one message, so this
-     * plus CELERIAC_MAX_BODY_BYTES must stay under the topic's max.message.bytes (Kafka default ~1 MiB).
+     * Cap on one Kafka batch (encoded records), bytes. Default 800 KiB. A batch is sealed before a
+     * message would push it over, so it never exceeds this or one message's events; both must stay
+     * under the topic's max.message.bytes (Kafka default 1 MiB).
      */
-    CELERIAC_BATCH_MAX_BYTES: z.coerce.number().int().positive().default(512 * 1024),
+    CELERIAC_BATCH_MAX_BYTES: z.coerce.number().int().positive().max(1000 * 1024).default(800 * 1024),
     /** Most events produced to Kafka in one batch. Default 2000. */
     CELERIAC_BATCH_MAX_EVENTS: z.coerce.number().int().positive().default(2_000),
     /** How long a partial batch waits for more events, ms. Default 10. */
@@ -62,6 +65,7 @@ export const collectorConfigSchema = z
     leaseTtlMs: env.CELERIAC_LEASE_TTL_MS,
     leaseRenewMs: env.CELERIAC_LEASE_RENEW_MS,
     prefetch: env.CELERIAC_PREFETCH,
+    maxBufferedBytes: env.CELERIAC_MAX_BUFFERED_BYTES,
     maxBodyBytes: env.CELERIAC_MAX_BODY_BYTES,
     batchMaxEvents: env.CELERIAC_BATCH_MAX_EVENTS,
     batchMaxBytes: env.CELERIAC_BATCH_MAX_BYTES,

@@ -1,4 +1,4 @@
-import type { Channel } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import type { SecretBox } from '@celeriac/connection-secrets/secret-box';
 import type { EventLogProducer } from '@celeriac/event-log/producer';
 import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
@@ -21,6 +21,7 @@ export interface RunnerSettings {
   batchMaxEvents: number;
   batchMaxBytes: number;
   batchLingerMs: number;
+  maxBufferedBytes: number;
   enableEvents: boolean;
   /** How long stop() waits for the in-flight batch to be produced and acked, ms. */
   drainTimeoutMs: number;
@@ -78,6 +79,7 @@ export function createConnectionRunner(deps: {
     await channel.prefetch(options.prefetch ?? deps.settings.prefetch);
     const waker = createWorkerWaker({ pidbox: current.pidbox, logger: log });
     const enableEvents = options.enableEvents ?? deps.settings.enableEvents;
+    let onPressure: (high: boolean) => void = () => undefined;
     const ingest = createEventIngest({
       channel,
       producer: deps.producer,
@@ -92,11 +94,30 @@ export function createConnectionRunner(deps: {
       logger: log,
       signal: sessionAbort.signal,
       onWorkerOnline: enableEvents ? (hostname) => waker.wake(hostname) : undefined,
+      maxBufferedBytes: deps.settings.maxBufferedBytes,
+      onPressure: (high) => onPressure(high),
     });
-    const { consumerTag } = await channel.consume(declared.queue, (message) => {
+    const onMessage = (message: ConsumeMessage | null) => {
       if (message) ingest.handle(message);
       else sessionAbort.abort(); // the queue was deleted: start over and declare it again
-    });
+    };
+    // Flow control: with too many broker bytes unacked (Kafka slow or down) the consumer is cancelled
+    // so RabbitMQ keeps the backlog, and re-created once acks caught up. Transitions run in order.
+    let consumerTag: string | undefined = (await channel.consume(declared.queue, onMessage)).consumerTag;
+    let flow = Promise.resolve();
+    onPressure = (high) => {
+      flow = flow.then(async () => {
+        if (high && consumerTag) {
+          const tag = consumerTag;
+          consumerTag = undefined;
+          log.info({ bufferedBytes: ingest.bufferedBytes }, 'pausing consumption until Kafka catches up');
+          await channel.cancel(tag);
+        } else if (!high && !consumerTag && !sessionAbort.signal.aborted && !stopController.signal.aborted) {
+          consumerTag = (await channel.consume(declared.queue, onMessage)).consumerTag;
+          log.debug('consumption resumed');
+        }
+      }).catch((error: unknown) => log.warn({ err: error }, 'flow control failed; the session will be rebuilt'));
+    };
     // Like Celery's receiver: workers that are already up report in at once, and get task events on.
     waker.wakeAll(enableEvents);
     const sampler = startSnapshotSampler({
@@ -121,7 +142,8 @@ export function createConnectionRunner(deps: {
         new Promise((resolve) => stopController.signal.addEventListener('abort', resolve, { once: true })),
       ]);
       if (stopController.signal.aborted && current.isOpen) {
-        await channel.cancel(consumerTag).catch(() => undefined);
+        await flow;
+        if (consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
         await Promise.race([ingest.drain(), pause(deps.settings.drainTimeoutMs)]);
       }
     } finally {

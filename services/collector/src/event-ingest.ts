@@ -22,6 +22,13 @@ export interface IngestOptions {
   /** Aborted when the session ends: an unfinished produce stops retrying and its messages stay unacked. */
   signal: AbortSignal;
   onWorkerOnline?: (hostname: string) => void;
+  /**
+   * Budget of broker bytes held unacked (delivered, not yet acked). Prefetch bounds the count of
+   * messages, not their size; above the budget `onPressure(true)` asks the caller to stop consuming,
+   * and `onPressure(false)` once acks brought it under half.
+   */
+  maxBufferedBytes: number;
+  onPressure?: (high: boolean) => void;
 }
 
 interface Batch {
@@ -30,10 +37,12 @@ interface Batch {
   reasons: string[];
   messages: number;
   bytes: number;
+  /** Broker body bytes of the batch's messages, released from the buffer budget on ack. */
+  rawBytes: number;
   last: ConsumeMessage | undefined;
 }
 
-const emptyBatch = (): Batch => ({ events: [], deadLetters: [], reasons: [], messages: 0, bytes: 0, last: undefined });
+const emptyBatch = (): Batch => ({ events: [], deadLetters: [], reasons: [], messages: 0, bytes: 0, rawBytes: 0, last: undefined });
 const sizeOf = (records: LogRecord[]) => records.reduce((total, record) => total + record.value.length + record.key.length, 0);
 
 /**
@@ -50,6 +59,8 @@ export function createEventIngest(options: IngestOptions) {
   const sealed: Batch[] = [];
   let flushing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let bufferedBytes = 0;
+  let pressured = false;
 
   function seal(): void {
     if (open.messages === 0) return;
@@ -87,6 +98,11 @@ export function createEventIngest(options: IngestOptions) {
         // The channel closed under us: RabbitMQ redelivers these messages, their events keep their ids.
         log.warn({ err: error }, 'ack failed after produce; messages will be redelivered');
         return;
+      }
+      bufferedBytes -= batch.rawBytes;
+      if (pressured && bufferedBytes < options.maxBufferedBytes / 2) {
+        pressured = false;
+        options.onPressure?.(false);
       }
       options.metrics.messages.inc(batch.messages);
       options.metrics.events.inc({ source: 'celery' }, batch.events.length);
@@ -140,7 +156,13 @@ export function createEventIngest(options: IngestOptions) {
       open.reasons.push(...decoded.rejections.map((rejection) => rejection.reason));
       open.messages += 1;
       open.bytes += bytes;
+      open.rawBytes += message.content.length;
       open.last = message;
+      bufferedBytes += message.content.length;
+      if (!pressured && bufferedBytes > options.maxBufferedBytes) {
+        pressured = true;
+        options.onPressure?.(true);
+      }
       for (const event of decoded.events) {
         if (event.type === 'worker-online') options.onWorkerOnline?.(event.hostname);
       }
@@ -157,6 +179,10 @@ export function createEventIngest(options: IngestOptions) {
       seal();
       if (sealed.length > 0) kick();
       while (flushing) await flushing;
+    },
+
+    get bufferedBytes(): number {
+      return bufferedBytes;
     },
 
     dispose(): void {

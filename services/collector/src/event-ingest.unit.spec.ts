@@ -24,8 +24,9 @@ function manualProducer() {
   return { producer, calls };
 }
 
-function setup(overrides: { batchMaxEvents?: number; batchMaxBytes?: number } = {}) {
+function setup(overrides: { batchMaxEvents?: number; batchMaxBytes?: number; maxBufferedBytes?: number } = {}) {
   const { producer, calls } = manualProducer();
+  const pressure: boolean[] = [];
   const acks: { tag: number; allUpTo: boolean | undefined }[] = [];
   const controller = new AbortController();
   const ingest = createEventIngest({
@@ -36,13 +37,15 @@ function setup(overrides: { batchMaxEvents?: number; batchMaxBytes?: number } = 
     maxBodyBytes: 65_536,
     batchMaxEvents: overrides.batchMaxEvents ?? 100,
     batchMaxBytes: overrides.batchMaxBytes ?? 1_000_000,
+    maxBufferedBytes: overrides.maxBufferedBytes ?? 1_000_000,
+    onPressure: (high) => void pressure.push(high),
     lingerMs: 1,
     clock: () => 1000,
     metrics: createCollectorMetrics(),
     logger: silentLogger,
     signal: controller.signal,
   });
-  return { ingest, calls, acks, controller };
+  return { ingest, calls, acks, controller, pressure };
 }
 const flushMicrotasks = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -117,5 +120,20 @@ describe('event ingest', () => {
     calls[0]!.resolve();
     await ingest.drain();
     expect(acks).toEqual([{ tag: 3, allUpTo: true }]);
+  });
+
+  it('asks to stop consuming above the buffered-bytes budget and to resume under half of it', async () => {
+    const { ingest, calls, pressure } = setup({ batchMaxEvents: 1, maxBufferedBytes: 200 });
+    ingest.handle(delivery(1, started('a')));
+    ingest.handle(delivery(2, started('b')));
+    ingest.handle(delivery(3, started('c')));
+    expect(pressure).toEqual([true]);
+    expect(ingest.bufferedBytes).toBeGreaterThan(200);
+    for (let i = 0; i < 3; i++) {
+      calls[i]!.resolve();
+      await flushMicrotasks();
+    }
+    expect(pressure).toEqual([true, false]);
+    expect(ingest.bufferedBytes).toBe(0);
   });
 });

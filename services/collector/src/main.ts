@@ -39,6 +39,7 @@ const registry = createConnectionRegistry({
       batchMaxEvents: config.batchMaxEvents,
       batchMaxBytes: config.batchMaxBytes,
       batchLingerMs: config.batchLingerMs,
+      maxBufferedBytes: config.maxBufferedBytes,
       enableEvents: config.enableEvents,
       drainTimeoutMs: 10_000,
     },
