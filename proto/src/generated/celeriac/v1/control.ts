@@ -45,11 +45,26 @@ export interface InspectRequest {
 }
 
 export interface NodeReply {
+  /** Worker nodename, e.g. "celery@host1". */
   node: string;
-  /** JSON text of the node's reply value, e.g. {"ok":"pong"} or a list of task dicts. */
+  /**
+   * JSON text of the node's reply value, exactly as the worker sent it. Shapes (Celery 5.5):
+   *   Broadcast: {"ok": "<text>"} or {"error": "<text>"}; e.g. ping {"ok":"pong"}, pool_grow
+   *     {"ok":"pool will grow"}, rate_limit {"ok":"new rate limit set successfully"}, time_limit
+   *     {"ok":"time limits set successfully"}, revoke {"ok":"tasks {'<id>'} flagged as revoked"} or with
+   *     terminate {"ok":"terminate: <id>"}; heartbeat gives null; shutdown never replies.
+   *   Inspect: ping {"ok":"pong"}; stats {total, pid, clock, uptime, pool, broker, prefetch_count,
+   *     rusage, ...}; active / reserved [TASK_INFO]; scheduled [{eta, priority, request: TASK_INFO}];
+   *     revoked ["<id>"]; registered ["tasks.add", "tasks.add [rate_limit=10/m]"]; active_queues
+   *     [{name, exchange{...}, routing_key, ...}]; conf {setting: value}; query_task
+   *     {"<id>": ["active"|"reserved"|"ready", TASK_INFO]}; clock {"clock": n}; report {"ok": "..."}.
+   *   TASK_INFO = {id, name, args, kwargs, type, hostname, time_start, acknowledged, delivery_info,
+   *     worker_pid}. An unknown command or bad arguments on the worker give {"error": "<repr>"}.
+   */
   replyJson: string;
 }
 
+/** One entry per reply received, in arrival order; empty for a Broadcast with reply=false. */
 export interface NodeReplies {
   replies: NodeReply[];
 }
@@ -83,6 +98,11 @@ export interface SendTaskRequest {
   timeLimit?: number | undefined;
 }
 
+/**
+ * Returned once the broker confirmed the task message (publisher confirm). INVALID_ARGUMENT when the
+ * target queue (default exchange) or exchange does not exist. Integer headers are sent as int32 so
+ * py-amqp reads them as ints (wire protocol §0.2).
+ */
 export interface SendTaskReply {
   taskId: string;
 }
@@ -93,6 +113,10 @@ export interface QueueStatsRequest {
   queues: string[];
 }
 
+/**
+ * messages = ready messages only (prefetched/unacked and ETA tasks are not counted); consumers = number
+ * of consumers (about one per worker node). Queues that do not exist on the broker are left out.
+ */
 export interface QueueStatsReply {
   queues: QueueDepth[];
 }
