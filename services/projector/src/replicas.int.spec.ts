@@ -55,5 +55,5 @@ describe('several projector replicas in one consumer group', () => {
     } finally {
       await client.end();
     }
-  });
+  }, 240_000);
 });
