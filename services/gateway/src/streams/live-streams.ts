@@ -8,6 +8,9 @@ import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Authenticator } from '../auth/principal';
 import { LiveClientSet } from './live-clients';
+import type { Position } from './cursor';
+import { catchUpFromKafka } from './sse-catch-up';
+import type { SseClient } from './sse-client';
 import { createSseHandler } from './sse-handler';
 import type { ResolveConnection } from './stream-access';
 import { StreamHub } from './stream-hub';
@@ -37,6 +40,8 @@ export interface LiveStreamOptions {
   historyWaitMs: number;
   /** How long stop() waits for clients to leave before dropping them, ms (default 5,000). */
   shutdownDeadlineMs: number;
+  /** Kafka catch-ups for resume points older than the ring, at once per replica (default 4). */
+  maxCatchUps: number;
   /** Tasks and workers remembered for previousState and heartbeat expiry (default 200,000 / 10,000). */
   taskMemory: number;
   workerMemory: number;
@@ -53,6 +58,7 @@ export const DEFAULT_LIVE_STREAM_OPTIONS: LiveStreamOptions = {
   retryMs: 1_000,
   historyWaitMs: 10_000,
   shutdownDeadlineMs: 5_000,
+  maxCatchUps: 4,
   taskMemory: 200_000,
   workerMemory: 10_000,
 };
@@ -101,11 +107,16 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
   };
 
   const router = Router();
-  const sse = createSseHandler({
-    ...shared,
-    maxBufferedBytes: options.maxBufferedBytes,
-    retryMs: options.retryMs,
-  });
+  let catchUps = 0;
+  const catchUpDeps = { kafka, topic: deps.eventsTopic, logger, ring: hub.ring, highWaterBytes: options.maxBufferedBytes / 2 };
+  const startCatchUp = (client: SseClient, after: Position): Promise<void> | null => {
+    if (catchUps >= options.maxCatchUps) return null;
+    catchUps += 1;
+    return catchUpFromKafka(catchUpDeps, client, after).finally(() => {
+      catchUps -= 1;
+    });
+  };
+  const sse = createSseHandler({ ...shared, maxBufferedBytes: options.maxBufferedBytes, retryMs: options.retryMs, startCatchUp });
   router.get('/api/events/stream', (req, res, next) => {
     sse(req, res).catch(next);
   });

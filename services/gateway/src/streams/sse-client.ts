@@ -11,6 +11,8 @@ export interface SseClientOptions {
   kinds: ReadonlySet<StreamKind>;
   /** Resume point; the client replays the ring after it before going live. Null: live only. */
   resumeAfter: Position | null;
+  /** The resume point is older than the ring: entries come from a catch-up reader first. */
+  catchingUp?: boolean;
   ring: ReplayRing;
   /** Bytes of entries waiting for the socket before the client counts as too slow. */
   maxBufferedBytes: number;
@@ -39,12 +41,16 @@ export class SseClient implements Subscriber, LiveClient {
   private queuedBytes = 0;
   private waitingForDrain = false;
   private open = true;
+  private catchingUp: boolean;
+  private readonly roomWaiters: (() => void)[] = [];
 
   constructor(private readonly options: SseClientOptions) {
     this.connectionId = options.connectionId;
     this.cursor = Cursor.after(options.resumeAfter);
     this.lastSeen = options.resumeAfter;
-    this.replaySeq = options.resumeAfter ? options.ring.oldestSeq : null;
+    this.catchingUp = options.catchingUp ?? false;
+    this.replaySeq = options.resumeAfter && !this.catchingUp ? options.ring.oldestSeq : null;
+    options.res.once('close', () => this.wakeWaiters());
   }
 
   get isOpen(): boolean {
@@ -52,8 +58,31 @@ export class SseClient implements Subscriber, LiveClient {
   }
 
   deliver(entry: StreamEntry): void {
-    // While replaying, live entries are reached through the ring they were just pushed to.
-    if (!this.isOpen || this.replaySeq !== null) return;
+    // While catching up or replaying, live entries are reached through the ring they were pushed to.
+    if (!this.isOpen || this.replaySeq !== null || this.catchingUp) return;
+    this.enqueue(entry);
+  }
+
+  /** An entry read by the catch-up reader (older than the ring). */
+  offerCatchUp(entry: StreamEntry): void {
+    if (this.isOpen && this.catchingUp) this.enqueue(entry);
+  }
+
+  /** Resolves once at most `bytes` wait for the socket (or the client is gone): the reader's backpressure. */
+  waitForRoom(bytes: number): Promise<void> {
+    if (!this.isOpen || this.queuedBytes <= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(() => (!this.isOpen || this.queuedBytes <= bytes ? (resolve(), true) : false)));
+  }
+
+  /** The reader reached what the ring holds: replay from there, then live. */
+  finishCatchUp(): void {
+    if (!this.catchingUp) return;
+    this.catchingUp = false;
+    this.replaySeq = this.options.ring.oldestSeq;
+    this.pump();
+  }
+
+  private enqueue(entry: StreamEntry): void {
     this.queue.push(entry);
     this.queuedBytes += sizeOf(entry);
     if (this.queuedBytes > this.options.maxBufferedBytes) return this.cutOff();
@@ -84,6 +113,7 @@ export class SseClient implements Subscriber, LiveClient {
   terminate(): void {
     this.open = false;
     this.options.res.destroy();
+    this.wakeWaiters();
   }
 
   private next(): StreamEntry | undefined {
@@ -109,11 +139,12 @@ export class SseClient implements Subscriber, LiveClient {
 
   private pump(): void {
     if (this.waitingForDrain) return;
+    this.wakeWaiters();
     const res = this.options.res;
     for (;;) {
-      if (!this.isOpen) return;
+      if (!this.isOpen) return this.wakeWaiters();
       const entry = this.next();
-      if (!entry) return;
+      if (!entry) return this.wakeWaiters();
       const chunk = this.format(entry);
       if (chunk && !res.write(chunk)) {
         this.waitingForDrain = true;
@@ -124,6 +155,10 @@ export class SseClient implements Subscriber, LiveClient {
         return;
       }
     }
+  }
+
+  private wakeWaiters(): void {
+    for (let i = this.roomWaiters.length - 1; i >= 0; i -= 1) if (this.roomWaiters[i]?.()) this.roomWaiters.splice(i, 1);
   }
 
   private format(entry: StreamEntry): string {
@@ -155,6 +190,7 @@ export class SseClient implements Subscriber, LiveClient {
     const res = this.options.res;
     if (!this.open || res.destroyed) return Promise.resolve();
     this.open = false;
+    this.wakeWaiters();
     return new Promise((resolve) => {
       res.once('close', () => resolve());
       res.end(lastWords);

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Logger } from '@celeriac/service-runtime/logger';
-import { parseEventId } from './cursor';
+import { parseEventId, type Position } from './cursor';
 import type { LiveClientSet } from './live-clients';
 import { SseClient } from './sse-client';
 import { authorizeStream, StreamAccessError, type ResolveConnection } from './stream-access';
@@ -19,6 +19,8 @@ export interface SseHandlerDeps {
   isAccepting: () => boolean;
   maxBufferedBytes: number;
   retryMs: number;
+  /** Starts a Kafka catch-up for a resume point older than the ring; null when none may start now. */
+  startCatchUp: (client: SseClient, after: Position) => Promise<void> | null;
 }
 
 const ALL_KINDS: readonly StreamKind[] = ['job', 'worker', 'queue'];
@@ -88,7 +90,8 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       res,
       connectionId,
       kinds,
-      resumeAfter: coverable ? resumeAfter : null,
+      resumeAfter,
+      catchingUp: !coverable,
       ring: deps.hub.ring,
       maxBufferedBytes: deps.maxBufferedBytes,
       retryMs: deps.retryMs,
@@ -98,9 +101,18 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
         log.info({ connectionId, reason }, 'sse client cut off');
       },
     });
-    if (!coverable) {
-      // Older than this replica remembers: say so rather than pretend the stream is continuous.
-      client.notice('reset', { reason: 'cursor-too-old', lastEventId });
+    if (!coverable && resumeAfter) {
+      const catchingUp = deps.startCatchUp(client, resumeAfter);
+      if (catchingUp) {
+        catchingUp.catch((error: unknown) => {
+          log.warn({ err: error, connectionId }, 'catch-up failed; client must reconnect');
+          client.terminate();
+        });
+      } else {
+        // Too many catch-ups running: say so and continue live rather than pretend continuity.
+        client.notice('reset', { reason: 'cursor-too-old', lastEventId });
+        client.finishCatchUp();
+      }
     }
     deps.clients.add(client);
     deps.metrics.clients.inc({ stream: 'sse' });

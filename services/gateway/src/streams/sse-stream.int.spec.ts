@@ -228,4 +228,20 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     expect(text).toMatch(/retry: \d+\nevent: reconnect\ndata: \{"reason":"shutdown"\}\n\n$/);
     expect(replica.streams.isRunning).toBe(false);
   });
+
+  it('catches up from Kafka when the resume point is older than the replica remembers', async () => {
+    const older = await producer.send(workload(connA, 10, Date.now()));
+    const replica = await start({ replayCapacity: 5, backfill: 5 });
+    const before = expectedFor(connA, older);
+    const resumeAt = before[3] as Received;
+    expect(replica.streams.hub.ring.covers(older[0]!.partition, older[4]!.offset)).toBe(false);
+    const received: Received[] = [];
+    const source = track(listen(replica.base, `connectionId=${connA}&lastEventId=${resumeAt.id}`, 'key-a', received));
+    await opened(source);
+    const newer = await producer.send(workload(connA, 3, Date.now()));
+    const after = expectedFor(connA, newer);
+    await waitFor('the old and the new events', () => received.at(-1)?.id === after.at(-1)?.id, { timeoutMs: 60_000 });
+    const wanted = [...before.slice(4), ...after];
+    expect(received.map((item) => [item.id, item.event])).toEqual(wanted.map((item) => [item.id, item.event]));
+  });
 });

@@ -1,0 +1,82 @@
+import type { Kafka } from 'kafkajs';
+import { decodeEvent } from '@celeriac/event-log/codec';
+import { createEventTail } from '@celeriac/event-log/tail';
+import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Position } from './cursor';
+import type { ReplayRing } from './replay-ring';
+import type { SseClient } from './sse-client';
+import { entryOf } from './stream-entries';
+import { TaskTracker, WorkerTracker } from './trackers';
+
+export interface CatchUpDeps {
+  kafka: Kafka;
+  topic: string;
+  logger: Logger;
+  ring: ReplayRing;
+  /** Bytes the client may have waiting before the reader pauses. */
+  highWaterBytes: number;
+}
+
+/**
+ * Serves a resume point older than the replica's ring: a private reader starts at the client's
+ * partition and offset, feeds the client at the client's pace, and hands over to the ring as soon
+ * as the ring holds the next record. Ids are positions, so nothing is sent twice; the reader's task
+ * and worker memory starts empty, so previousState of tasks begun before the resume point may be
+ * null and a heartbeat expiry that straddles the resume point may be missed.
+ */
+export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, after: Position): Promise<void> {
+  const trackers = { tasks: new TaskTracker(50_000), workers: new WorkerTracker(1_000) };
+  const { partition } = after;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  let finished = false;
+  const complete = () => {
+    if (!finished) {
+      finished = true;
+      finish();
+    }
+  };
+  const tail = createEventTail({
+    kafka: deps.kafka,
+    topic: deps.topic,
+    logger: deps.logger,
+    groupPrefix: 'celeriac-gateway-catch-up',
+    start: { from: 'positions', offsets: new Map([[partition, after.offset]]) },
+    onPlan: (plan) => {
+      // Nothing older is left in Kafka, or the ring already starts there.
+      const mine = plan.find((entry) => entry.partition === partition);
+      // Retention already removed records after the resume point: say so rather than skip silently.
+      if (mine && mine.start > after.offset + 1) client.notice('reset', { reason: 'cursor-expired', resumedAt: `${partition}-${mine.start}` });
+      if (!mine || deps.ring.covers(partition, mine.start)) complete();
+    },
+    onBatch: async (batch) => {
+      if (finished || batch.partition !== partition) return;
+      for (const record of batch.records) {
+        if (!client.isOpen) return complete();
+        if (deps.ring.covers(partition, record.offset)) return complete();
+        if (record.offset < after.offset || !record.value) continue;
+        let event;
+        try {
+          event = decodeEvent(record.value);
+        } catch {
+          continue;
+        }
+        const entry = entryOf(event, partition, record.offset, trackers);
+        if (entry.connectionId === client.connectionId) client.offerCatchUp(entry);
+        await client.waitForRoom(deps.highWaterBytes);
+        if (deps.ring.covers(partition, record.offset + 1)) return complete();
+      }
+    },
+  });
+  try {
+    await tail.start();
+    await done;
+  } finally {
+    await tail.stop().catch((error: unknown) => deps.logger.warn({ err: error }, 'catch-up reader did not stop cleanly'));
+  }
+  // Everything before the ring went out; the ring replay skips what the cursor already passed.
+  await client.waitForRoom(0);
+  client.finishCatchUp();
+}
