@@ -6,6 +6,7 @@ import { createTestDatabase, createTestTopics } from '../../../tests/harness/iso
 import { startService } from '../../../tests/harness/service-process';
 import { readStackEnv } from '../../../tests/harness/stack-env';
 import { generateApiKey } from '../src/auth/api-keys';
+import { freePort } from '../src/testing/free-port';
 import { loadTasks } from './load-tasks';
 import { measureLatency } from './measure';
 
@@ -70,7 +71,7 @@ async function main() {
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     console.log(`loaded ${TASKS} tasks in ${loadSeconds.toFixed(1)} s`);
 
-    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     gateway = await startService({
       name: 'gateway',
       env: {

@@ -62,11 +62,17 @@ const http = createHttpServer({
   onUpgrade: (req, socket, head) => liveStreams.handleUpgrade(req, socket, head),
 });
 
-const resources = {
+// Closed last (started first): the gRPC channels and the database pool.
+let clientsOpen = true;
+const clients = {
   name: 'clients',
-  isRunning: true,
+  get isRunning() {
+    return clientsOpen;
+  },
   async start() {},
   async stop() {
+    if (!clientsOpen) return;
+    clientsOpen = false;
     control.close();
     await pool.end();
   },
@@ -74,7 +80,7 @@ const resources = {
 
 await runUntilSignal({
   logger,
-  components: [resources, liveStreams, http],
+  components: [clients, liveStreams, http],
   shutdownDeadlineMs: 15_000,
   onShutdownBegin: () => {
     shuttingDown = true;

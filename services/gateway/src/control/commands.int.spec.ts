@@ -5,6 +5,7 @@ import { createTestDatabase, createTestTopics, createTestVhost } from '../../../
 import { type ServiceProcess, startService } from '../../../../tests/harness/service-process';
 import { readStackEnv } from '../../../../tests/harness/stack-env';
 import { waitFor } from '../../../../tests/harness/wait-for';
+import { freePort } from '../testing/free-port';
 import {
   insertKey,
   type Reply,
@@ -16,7 +17,6 @@ import {
 // The whole command path on real components: gateway -> gRPC -> a real collector (child process, as
 // deployed) -> RabbitMQ -> a real Celery 5.5 worker, with a real projector folding the events into
 // PostgreSQL so reads see what the commands did.
-const port = () => 20_000 + Math.floor(Math.random() * 40_000);
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let topics: Awaited<ReturnType<typeof createTestTopics>>;
 let vhost: Awaited<ReturnType<typeof createTestVhost>>;
@@ -58,8 +58,8 @@ beforeAll(async () => {
     ['commands', createSecretBox(TEST_SECRET_KEY).seal(vhost.url), JSON.stringify(options)],
   );
   key = await insertKey(gw.pool, 'operator', [rows[0]?.connection_id as string]);
-  const collectorOps = port();
-  const grpcPort = port();
+  const collectorOps = await freePort();
+  const grpcPort = await freePort();
   collector = await startService({
     name: 'collector',
     env: {
@@ -70,7 +70,7 @@ beforeAll(async () => {
     },
     readyUrl: `http://127.0.0.1:${collectorOps}/readyz`,
   });
-  const projectorOps = port();
+  const projectorOps = await freePort();
   projector = await startService({
     name: 'projector',
     env: {

@@ -69,14 +69,14 @@ export function workersRoutes(deps: ApiDeps): Router {
     await commandWorker(deps.control, connectionId, worker, 'pool_restart', { reload: false }, failure);
     return `Restarting '${worker}' worker's pool`;
   });
-  for (const [verb, command_, gerund] of [
+  for (const [verb, celeryCommand, gerund] of [
     ['grow', 'pool_grow', 'Growing'],
     ['shrink', 'pool_shrink', 'Shrinking'],
   ] as const) {
     command(`/api/worker/pool/${verb}/:worker`, async ({ connectionId, worker, params }) => {
       const n = params.int('n') ?? 1;
       const failure = `Failed to ${verb} '${worker}' worker's pool`;
-      await commandWorker(deps.control, connectionId, worker, command_, { n }, failure);
+      await commandWorker(deps.control, connectionId, worker, celeryCommand, { n }, failure);
       return `${gerund} '${worker}' worker's pool by ${n}`;
     });
   }
