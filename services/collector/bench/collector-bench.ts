@@ -68,8 +68,8 @@ try {
 
   // 2. A real collector drains it; RSS sampled from /proc, progress from Kafka end offsets.
   const pin = existsSync('/usr/bin/taskset') ? ['taskset', '-c', '1'] : [];
-  // BENCH_NODE_OPTIONS adds node flags for investigation (e.g. --cpu-prof); the report names them.
-  const nodeFlags = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  // The flags of `npm start` (package.json), unless BENCH_NODE_OPTIONS replaces them (e.g. --cpu-prof).
+  const nodeFlags = (process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160').split(' ').filter(Boolean);
   const command = [...pin, process.execPath, ...nodeFlags, '--import', 'tsx', MAIN];
   child = spawn(command[0]!, command.slice(1), {
     cwd: fileURLToPath(new URL('../../../', import.meta.url)),

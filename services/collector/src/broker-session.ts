@@ -3,14 +3,14 @@ import type { QueueDepth } from '@celeriac/proto/events';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { BrokerUnavailableError, InvalidArgumentError } from './errors';
 import { type PidboxClient, createPidboxClient } from './pidbox';
-import type { TaskMessage } from './task-message';
+import { type TaskMessage, taskSentEvent } from './task-message';
 
 /**
  * One live AMQP connection to a connection's broker and the channels built on it: pidbox, task
  * publishing (confirm channel) and throwaway channels for passive declares. Everything fails with
  * BrokerUnavailableError once the connection is gone; the runner makes a new session.
  */
-export async function openBrokerSession(options: { url: string; connectionName: string; logger: Logger }) {
+export async function openBrokerSession(options: { url: string; connectionName: string; origin: string; logger: Logger }) {
   const log = options.logger.child({ component: 'broker-session' });
   let connection: ChannelModel;
   try {
@@ -113,6 +113,16 @@ export async function openBrokerSession(options: { url: string; connectionName: 
         await channel.waitForConfirms();
       } catch (error) {
         throw new BrokerUnavailableError('the broker did not confirm the task message', { cause: error });
+      }
+      // Like a Python client with task_send_sent_event: best effort, the task itself is already queued.
+      try {
+        const event = taskSentEvent(message, { hostname: options.origin, now: new Date(), pid: process.pid });
+        channel.publish('celeryev', 'task.sent', event, {
+          contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 1, priority: 0, headers: { hostname: options.origin },
+        });
+        await channel.waitForConfirms();
+      } catch (error) {
+        log.warn({ err: error, taskId: message.taskId }, 'task-sent event not published');
       }
     },
 

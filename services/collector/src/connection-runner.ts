@@ -158,7 +158,7 @@ export function createConnectionRunner(deps: {
   async function run(url: string): Promise<void> {
     for (let attempt = 0; !stopController.signal.aborted; attempt++) {
       try {
-        session = await openBrokerSession({ url, connectionName: deps.row.name, logger: log });
+        session = await openBrokerSession({ url, connectionName: deps.row.name, origin: `celeriac@${deps.settings.collectorId}`, logger: log });
         attempt = 0;
         await consume(session);
         if (!stopController.signal.aborted) {

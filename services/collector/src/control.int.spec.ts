@@ -88,6 +88,9 @@ describe('collector Control service', () => {
     expect(received.args).toBe('(2, 2)');
     const succeeded = await waitFor('task-succeeded of the sent task', () => tap.elements.find((e) => e.type === 'task-succeeded' && e.uuid === reply.taskId));
     expect(succeeded.result).toBe('4');
+    // As a Python client with task_send_sent_event does, so monitors see the task before a worker does.
+    const sent = tap.elements.find((e) => e.type === 'task-sent' && e.uuid === reply.taskId);
+    expect(sent).toMatchObject({ name: 'tasks.add', args: '(2, 2)', retries: 300, queue: 'celery', hostname: `celeriac@${collector.id}` });
   });
 
   it('changes rate and time limits and grows the pool', async () => {

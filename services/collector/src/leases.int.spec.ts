@@ -56,4 +56,17 @@ describe('collector leases', () => {
     const lease = await world.store.leaseOwner(moved[0]!);
     expect(lease?.ownerGrpcAddress).toBe(`127.0.0.1:${survivor.grpcPort}`);
   });
+
+  it('releases its leases on SIGTERM so a peer takes over at its next claim, not after the TTL', async () => {
+    const holder = collectors.find((collector) => collector.child.exitCode === null && collector.child.signalCode === null)!;
+    await waitFor('the holder to own every connection', async () => (await owners()).every((owner) => owner === holder.id));
+    const peer = await spawnCollector({ ...world.env, ...timings });
+    collectors.push(peer);
+    const exited = new Promise<number | null>((resolve) => holder.child.once('exit', (code) => resolve(code)));
+    await holder.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Released, not expired: nothing of the holder is left in the lease table right after it exits.
+    expect((await owners()).some((owner) => owner === holder.id)).toBe(false);
+    await waitFor('the peer to own every connection', async () => (await owners()).every((owner) => owner === peer.id), { timeoutMs: 10_000 });
+  });
 });

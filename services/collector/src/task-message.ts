@@ -127,3 +127,35 @@ export function buildTaskMessage(request: SendTaskRequest, context: { now: Date;
     options,
   };
 }
+
+/**
+ * The `task-sent` event a Python client emits after publishing (wire protocol §4.7), so monitors show
+ * the task as PENDING before a worker receives it. Receivers replace `clock` for task-sent anyway.
+ */
+export function taskSentEvent(message: TaskMessage, context: { hostname: string; now: Date; pid: number }): Buffer {
+  const headers = message.options.headers;
+  const retries = headers.retries as { value: number };
+  return Buffer.from(
+    JSON.stringify({
+      type: 'task-sent',
+      uuid: message.taskId,
+      root_id: headers.root_id,
+      parent_id: headers.parent_id,
+      name: headers.task,
+      args: headers.argsrepr,
+      kwargs: headers.kwargsrepr,
+      retries: retries.value,
+      eta: headers.eta,
+      expires: headers.expires,
+      queue: message.queue,
+      exchange: message.exchange,
+      routing_key: message.routingKey,
+      hostname: context.hostname,
+      // Hours west of UTC, floored, as Celery computes it.
+      utcoffset: Math.floor(context.now.getTimezoneOffset() / 60),
+      pid: context.pid,
+      clock: 0,
+      timestamp: context.now.getTime() / 1000,
+    }),
+  );
+}
