@@ -1,6 +1,6 @@
+import { silentLogger } from '@celeriac/service-runtime/logger';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@celeriac/service-runtime/logger';
 import { createTestTopics } from '../../../tests/harness/isolation';
 import { readStackEnv } from '../../../tests/harness/stack-env';
 import { waitFor } from '../../../tests/harness/wait-for';
@@ -17,7 +17,10 @@ beforeAll(async () => {
   topic = topics.topics.consumer as string;
   const producer = raw.producer();
   await producer.connect();
-  await producer.send({ topic, messages: Array.from({ length: 50 }, (_, i) => ({ key: 'k', value: `m${i}` })) });
+  await producer.send({
+    topic,
+    messages: Array.from({ length: 50 }, (_, i) => ({ key: 'k', value: `m${i}` })),
+  });
   await producer.disconnect();
 });
 
@@ -61,9 +64,15 @@ describe('group consumer over kafkajs', () => {
     });
     await consumer.start();
     try {
-      await waitFor('all records from the stored position on', () => seen.length === 30 && seen, { timeoutMs: 60_000 });
+      await waitFor('all records from the stored position on', () => seen.length === 30 && seen, {
+        timeoutMs: 60_000,
+      });
       expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => 20 + i));
-      await waitFor('Kafka offset committed after the last slice', async () => (await committedOffset('seek-group')) === 50, { timeoutMs: 30_000 });
+      await waitFor(
+        'Kafka offset committed after the last slice',
+        async () => (await committedOffset('seek-group')) === 50,
+        { timeoutMs: 30_000 },
+      );
     } finally {
       await consumer.stop();
       await consumer.stop();

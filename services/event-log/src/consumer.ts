@@ -1,5 +1,5 @@
-import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Consumer, Kafka } from 'kafkajs';
 
 /** A slice of one partition, in offset order. */
 export interface PartitionBatch {
@@ -37,7 +37,11 @@ export function createGroupConsumer(options: {
   /** Partitions of one member processed in parallel. */
   concurrency?: number;
 }): GroupConsumer {
-  const log = options.logger.child({ component: 'group-consumer', groupId: options.groupId, topic: options.topic });
+  const log = options.logger.child({
+    component: 'group-consumer',
+    groupId: options.groupId,
+    topic: options.topic,
+  });
   let consumer: Consumer | undefined;
   let running = false;
   let joined = false;
@@ -47,7 +51,8 @@ export function createGroupConsumer(options: {
       const stored = await options.positions(partitions);
       for (const partition of partitions) {
         const offset = stored.get(partition);
-        if (offset !== undefined) consumerNow.seek({ topic: options.topic, partition, offset: String(offset) });
+        if (offset !== undefined)
+          consumerNow.seek({ topic: options.topic, partition, offset: String(offset) });
       }
       log.info({ partitions, seeks: Object.fromEntries(stored) }, 'partitions assigned');
     } catch (error) {
@@ -66,7 +71,12 @@ export function createGroupConsumer(options: {
     },
     async start() {
       if (running) return;
-      const current = options.kafka.consumer({ groupId: options.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxBytesPerPartition: 4 * 1024 * 1024 });
+      const current = options.kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        maxBytesPerPartition: 4 * 1024 * 1024,
+      });
       consumer = current;
       current.on(current.events.GROUP_JOIN, (event) => {
         joined = true;
@@ -90,12 +100,21 @@ export function createGroupConsumer(options: {
           const messages = batch.messages;
           for (let start = 0; start < messages.length; start += options.maxMessages) {
             if (!isRunning() || isStale()) return;
-            const slice = messages.slice(start, start + options.maxMessages).map((m) => ({ offset: Number(m.offset), value: m.value }));
-            await options.handle({ topic: batch.topic, partition: batch.partition, messages: slice, highWatermark: Number(batch.highWatermark) });
+            const slice = messages
+              .slice(start, start + options.maxMessages)
+              .map((m) => ({ offset: Number(m.offset), value: m.value }));
+            await options.handle({
+              topic: batch.topic,
+              partition: batch.partition,
+              messages: slice,
+              highWatermark: Number(batch.highWatermark),
+            });
             const last = slice.at(-1);
             if (!last) continue;
             resolveOffset(String(last.offset));
-            await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last.offset + 1) }]);
+            await current.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: String(last.offset + 1) },
+            ]);
             await heartbeat();
           }
         },

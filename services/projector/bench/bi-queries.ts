@@ -4,7 +4,9 @@ import pg from 'pg';
 import { createTestDatabase } from '../../../tests/harness/isolation';
 import { REPO_ROOT } from '../../../tests/harness/stack-env';
 
-interface Dashboard { panels: { title: string; targets?: { rawSql?: string }[] }[] }
+interface Dashboard {
+  panels: { title: string; targets?: { rawSql?: string }[] }[];
+}
 
 /**
  * Query times of the dashboard's BI queries over a bulk-loaded history: `tasks` tasks spread over
@@ -44,19 +46,33 @@ export async function benchBiQueries(options: { tasks: number; runs: number }) {
        FROM generate_series(0, 3) w`,
       [connection, startS, endS],
     );
-    await client.query('INSERT INTO celeriac.task_types (connection_id, name, first_seen_at) SELECT DISTINCT $1::uuid, name, to_timestamp($2) FROM celeriac.tasks', [connection, startS]);
+    await client.query(
+      'INSERT INTO celeriac.task_types (connection_id, name, first_seen_at) SELECT DISTINCT $1::uuid, name, to_timestamp($2) FROM celeriac.tasks',
+      [connection, startS],
+    );
     await client.query('VACUUM ANALYZE');
     const loadSeconds = (performance.now() - loadStarted) / 1000;
 
-    const dashboard = JSON.parse(readFileSync(`${REPO_ROOT}infra/grafana/celeriac-tasks.json`, 'utf8')) as Dashboard;
+    const dashboard = JSON.parse(
+      readFileSync(`${REPO_ROOT}infra/grafana/celeriac-tasks.json`, 'utf8'),
+    ) as Dashboard;
     const results: { panel: string; range: string; medianMs: number; maxMs: number; rows: number }[] = [];
-    for (const [range, seconds] of [['6 h', 6 * 3600], ['24 h', 86_400]] as const) {
+    for (const [range, seconds] of [
+      ['6 h', 6 * 3600],
+      ['24 h', 86_400],
+    ] as const) {
       const from = new Date((endS - seconds) * 1000).toISOString();
       const to = new Date(endS * 1000).toISOString();
       for (const panel of dashboard.panels) {
         for (const target of panel.targets ?? []) {
           if (!target.rawSql) continue;
-          const sql = target.rawSql.replace(/\$__timeFilter\(([^)]+)\)/g, (_m, column: string) => `${column} BETWEEN '${from}' AND '${to}'`).replaceAll('${connection}', connection);
+          const sql = target.rawSql
+            .replace(
+              /\$__timeFilter\(([^)]+)\)/g,
+              (_m, column: string) => `${column} BETWEEN '${from}' AND '${to}'`,
+            )
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, replaced here
+            .replaceAll('${connection}', connection);
           const times: number[] = [];
           let rows = 0;
           for (let run = 0; run < options.runs; run += 1) {
@@ -65,7 +81,13 @@ export async function benchBiQueries(options: { tasks: number; runs: number }) {
             times.push(performance.now() - began);
           }
           times.sort((a, b) => a - b);
-          results.push({ panel: panel.title, range, medianMs: times[Math.floor(times.length / 2)] as number, maxMs: times.at(-1) as number, rows });
+          results.push({
+            panel: panel.title,
+            range,
+            medianMs: times[Math.floor(times.length / 2)] as number,
+            maxMs: times.at(-1) as number,
+            rows,
+          });
         }
       }
     }

@@ -7,14 +7,18 @@ import { benchIngest } from './ingest';
 // `npm run bench -w @celeriac/projector`: ingest throughput, then BI query times; writes REPORT.md.
 const REPORT = fileURLToPath(new URL('./REPORT.md', import.meta.url));
 const TARGET = 20_000;
-const load = loadavg().map((v) => v.toFixed(2)).join(' ');
+const load = loadavg()
+  .map((v) => v.toFixed(2))
+  .join(' ');
 const ingestRuns = [];
 for (const shape of [{ connections: 6, tasksPerConnection: 10_000, partitions: 6, batchSize: 5000 }]) {
   ingestRuns.push(await benchIngest(shape));
   console.log(JSON.stringify(ingestRuns.at(-1)));
 }
 const bi = await benchBiQueries({ tasks: Number(process.env.BENCH_TASKS ?? 1_000_000), runs: 5 });
-const loadAfter = loadavg().map((v) => v.toFixed(2)).join(' ');
+const loadAfter = loadavg()
+  .map((v) => v.toFixed(2))
+  .join(' ');
 
 const lines = [
   '# Projector benchmark',
@@ -22,7 +26,7 @@ const lines = [
   `Command: \`npm run bench -w @celeriac/projector\` (run on ${new Date().toISOString()}).`,
   `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version};`,
   `PostgreSQL, Kafka and RabbitMQ on the same machine. Load average before/after: ${load} / ${loadAfter}`,
-  '(other engineers\' test runs shared the 2 cores, so these figures are lower bounds).',
+  "(other engineers' test runs shared the 2 cores, so these figures are lower bounds).",
   '',
   '## Kafka → PostgreSQL throughput',
   '',
@@ -34,7 +38,10 @@ const lines = [
   '',
   '| records | connections | partitions | batch | drain s | events/s | target |',
   '|---:|---:|---:|---:|---:|---:|---|',
-  ...ingestRuns.map((r) => `| ${r.records} | ${r.connections} | ${r.partitions} | ${r.batchSize} | ${r.seconds.toFixed(1)} | ${Math.round(r.eventsPerSecond)} | ${r.eventsPerSecond >= TARGET ? 'reached' : `**not reached** (${TARGET})`} |`),
+  ...ingestRuns.map(
+    (r) =>
+      `| ${r.records} | ${r.connections} | ${r.partitions} | ${r.batchSize} | ${r.seconds.toFixed(1)} | ${Math.round(r.eventsPerSecond)} | ${r.eventsPerSecond >= TARGET ? 'reached' : `**not reached** (${TARGET})`} |`,
+  ),
   '',
   '(drain time includes joining the consumer group, about 3 s.)',
   '',
@@ -42,11 +49,13 @@ const lines = [
   '',
   `Bulk-loaded with generate_series over 24 h on one connection (${bi.loadSeconds.toFixed(0)} s to load and analyze),`,
   'queue samples every 5 s for two queues. Each dashboard query (infra/grafana/celeriac-tasks.json) with',
-  'Grafana\'s macros expanded; median and max of 5 runs.',
+  "Grafana's macros expanded; median and max of 5 runs.",
   '',
   '| panel | range | median ms | max ms | rows |',
   '|---|---|---:|---:|---:|',
-  ...bi.results.map((r) => `| ${r.panel} | ${r.range} | ${r.medianMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.rows} |`),
+  ...bi.results.map(
+    (r) => `| ${r.panel} | ${r.range} | ${r.medianMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.rows} |`,
+  ),
   '',
 ];
 writeFileSync(REPORT, lines.join('\n'));

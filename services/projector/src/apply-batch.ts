@@ -1,16 +1,19 @@
-import type { Pool } from 'pg';
-import { restoreCeleryObject } from '@celeriac/event-log/normalize';
 import { decodeEvent } from '@celeriac/event-log/codec';
+import { restoreCeleryObject } from '@celeriac/event-log/normalize';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import type { Pool } from 'pg';
 import { type BatchChanges, foldBatch, type PositionedEvent, rowKey } from './batch-fold';
 import { classifyEvent, type SkipReason, withoutNul } from './event-input';
+import { copyHistory } from './history-copy';
 import { dayStartMs, type PartitionManager } from './partitions';
 import { lockPosition, savePosition, writeQueueSamples, writeTaskTypes } from './snapshot-store';
-import { copyHistory } from './history-copy';
 import { knownEventIds, loadTasks, refreshChildren, upsertTasks } from './task-store';
 import { loadWorkers, upsertWorkers } from './worker-store';
 
-export interface RawMessage { offset: number; value: Buffer | null }
+export interface RawMessage {
+  offset: number;
+  value: Buffer | null;
+}
 
 export interface BatchOutcome {
   /** Offsets at or above the stored position that this call applied (0 when already applied). */
@@ -22,7 +25,11 @@ export interface BatchOutcome {
   nextOffset: number;
 }
 
-interface Candidate { offset: number; event?: PositionedEvent; skip?: SkipReason | 'undecodable' }
+interface Candidate {
+  offset: number;
+  event?: PositionedEvent;
+  skip?: SkipReason | 'undecodable';
+}
 
 function decode(value: Buffer | null): CeleryEvent | null {
   if (!value) return null;
@@ -50,21 +57,39 @@ function toCandidate(message: RawMessage, partition: number): Candidate {
  * below the stored position (a redelivery after a crash or rebalance) are dropped, as are events
  * whose id the history already holds (a RabbitMQ redelivery the collector re-produced).
  */
-export async function applyBatch(deps: { pool: Pool; partitions: PartitionManager; nowMs: () => number }, batch: {
-  group: string; topic: string; partition: number; messages: RawMessage[];
-  /** Offsets PostgreSQL refused (isolated by the caller): skipped as rejected_by_database. */
-  rejected?: ReadonlySet<number>;
-}): Promise<BatchOutcome> {
-  const outcome: BatchOutcome = { applied: 0, duplicates: 0, skipped: new Map(), ignored: 0, changes: null, nextOffset: 0 };
-  const skip = (reason: SkipReason | 'undecodable') => outcome.skipped.set(reason, (outcome.skipped.get(reason) ?? 0) + 1);
+export async function applyBatch(
+  deps: { pool: Pool; partitions: PartitionManager; nowMs: () => number },
+  batch: {
+    group: string;
+    topic: string;
+    partition: number;
+    messages: RawMessage[];
+    /** Offsets PostgreSQL refused (isolated by the caller): skipped as rejected_by_database. */
+    rejected?: ReadonlySet<number>;
+  },
+): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = {
+    applied: 0,
+    duplicates: 0,
+    skipped: new Map(),
+    ignored: 0,
+    changes: null,
+    nextOffset: 0,
+  };
+  const skip = (reason: SkipReason | 'undecodable') =>
+    outcome.skipped.set(reason, (outcome.skipped.get(reason) ?? 0) + 1);
   const nowMs = deps.nowMs();
   const retentionStart = deps.partitions.retentionStartMs(nowMs);
 
   const candidates = batch.messages.map((message) =>
-    batch.rejected?.has(message.offset) ? { offset: message.offset, skip: 'rejected_by_database' as const } : toCandidate(message, batch.partition));
+    batch.rejected?.has(message.offset)
+      ? { offset: message.offset, skip: 'rejected_by_database' as const }
+      : toCandidate(message, batch.partition),
+  );
   const historyDays = new Set<number>();
   for (const c of candidates) {
-    if (c.event?.kind === 'task' && c.event.receivedAtMs >= retentionStart) historyDays.add(dayStartMs(c.event.receivedAtMs));
+    if (c.event?.kind === 'task' && c.event.receivedAtMs >= retentionStart)
+      historyDays.add(dayStartMs(c.event.receivedAtMs));
   }
   await deps.partitions.ensureDays(historyDays);
 
@@ -81,8 +106,17 @@ export async function applyBatch(deps: { pool: Pool; partitions: PartitionManage
       else if (candidate.skip) skip(candidate.skip);
       else outcome.ignored += 1;
     }
-    const taskEvents = usable.filter((e): e is Extract<PositionedEvent, { kind: 'task' }> => e.kind === 'task');
-    const known = await knownEventIds(client, taskEvents.map((e) => ({ connectionId: e.connectionId, eventId: e.eventId, receivedAtMs: e.receivedAtMs })));
+    const taskEvents = usable.filter(
+      (e): e is Extract<PositionedEvent, { kind: 'task' }> => e.kind === 'task',
+    );
+    const known = await knownEventIds(
+      client,
+      taskEvents.map((e) => ({
+        connectionId: e.connectionId,
+        eventId: e.eventId,
+        receivedAtMs: e.receivedAtMs,
+      })),
+    );
     const seen = new Set<string>();
     const events = usable.filter((e) => {
       if (e.kind !== 'task') return true;
@@ -99,19 +133,36 @@ export async function applyBatch(deps: { pool: Pool; partitions: PartitionManage
     const workerKeys = new Map<string, { connectionId: string; hostname: string }>();
     for (const e of events) {
       if (e.kind === 'task') {
-        taskKeys.set(rowKey(e.connectionId, e.task.uuid), { connectionId: e.connectionId, uuid: e.task.uuid });
-        if (e.subject !== 'sent') workerKeys.set(rowKey(e.connectionId, e.hostname), { connectionId: e.connectionId, hostname: e.hostname });
+        taskKeys.set(rowKey(e.connectionId, e.task.uuid), {
+          connectionId: e.connectionId,
+          uuid: e.task.uuid,
+        });
+        if (e.subject !== 'sent')
+          workerKeys.set(rowKey(e.connectionId, e.hostname), {
+            connectionId: e.connectionId,
+            hostname: e.hostname,
+          });
       } else if (e.kind === 'worker') {
-        workerKeys.set(rowKey(e.connectionId, e.hostname), { connectionId: e.connectionId, hostname: e.hostname });
+        workerKeys.set(rowKey(e.connectionId, e.hostname), {
+          connectionId: e.connectionId,
+          hostname: e.hostname,
+        });
       } else if (e.kind === 'inspect') {
-        for (const hostname of Object.keys(e.inspect.repliesJson)) workerKeys.set(rowKey(e.connectionId, hostname), { connectionId: e.connectionId, hostname });
+        for (const hostname of Object.keys(e.inspect.repliesJson))
+          workerKeys.set(rowKey(e.connectionId, hostname), { connectionId: e.connectionId, hostname });
       }
     }
-    const [tasks, workers] = [await loadTasks(client, [...taskKeys.values()]), await loadWorkers(client, [...workerKeys.values()])];
+    const [tasks, workers] = [
+      await loadTasks(client, [...taskKeys.values()]),
+      await loadWorkers(client, [...workerKeys.values()]),
+    ];
     const changes = foldBatch({ events, tasks, workers, nowMs });
     await upsertTasks(client, [...changes.tasks.values()]);
     await refreshChildren(client, [...changes.parents.values()], changes.created);
-    await copyHistory(client, changes.history.filter((h) => h.receivedAtMs >= retentionStart));
+    await copyHistory(
+      client,
+      changes.history.filter((h) => h.receivedAtMs >= retentionStart),
+    );
     await upsertWorkers(client, [...changes.workers.values()]);
     await writeTaskTypes(client, [...changes.taskTypes.values()]);
     await writeQueueSamples(client, changes.samples);

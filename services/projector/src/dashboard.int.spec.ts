@@ -13,21 +13,40 @@ const stack = readStackEnv();
 const CONNECTION = randomUUID();
 const DASHBOARD = `${REPO_ROOT}infra/grafana/celeriac-tasks.json`;
 
-interface Target { rawSql?: string }
-interface Panel { title: string; targets?: Target[] }
-interface Dashboard { panels: Panel[]; templating: { list: { name: string; type: string; query?: string }[] } }
+interface Target {
+  rawSql?: string;
+}
+interface Panel {
+  title: string;
+  targets?: Target[];
+}
+interface Dashboard {
+  panels: Panel[];
+  templating: { list: { name: string; type: string; query?: string }[] };
+}
 
 /** Every SQL text of the dashboard: panel targets and query variables. */
 function dashboardQueries(dashboard: Dashboard): { where: string; sql: string }[] {
-  const panels = dashboard.panels.flatMap((panel) => (panel.targets ?? []).filter((t) => t.rawSql).map((t) => ({ where: `panel "${panel.title}"`, sql: t.rawSql as string })));
-  const variables = dashboard.templating.list.filter((v) => v.type === 'query' && v.query).map((v) => ({ where: `variable $${v.name}`, sql: v.query as string }));
+  const panels = dashboard.panels.flatMap((panel) =>
+    (panel.targets ?? [])
+      .filter((t) => t.rawSql)
+      .map((t) => ({ where: `panel "${panel.title}"`, sql: t.rawSql as string })),
+  );
+  const variables = dashboard.templating.list
+    .filter((v) => v.type === 'query' && v.query)
+    .map((v) => ({ where: `variable $${v.name}`, sql: v.query as string }));
   return [...panels, ...variables];
 }
 
 /** What Grafana's PostgreSQL data source does to the macros and variables the dashboard uses. */
 function expand(sql: string, range: { from: Date; to: Date }): string {
   const expanded = sql
-    .replace(/\$__timeFilter\(([^)]+)\)/g, (_m, column: string) => `${column} BETWEEN '${range.from.toISOString()}' AND '${range.to.toISOString()}'`)
+    .replace(
+      /\$__timeFilter\(([^)]+)\)/g,
+      (_m, column: string) =>
+        `${column} BETWEEN '${range.from.toISOString()}' AND '${range.to.toISOString()}'`,
+    )
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, replaced here
     .replaceAll('${connection}', CONNECTION);
   if (expanded.includes('$')) throw new Error(`unexpanded Grafana macro or variable in: ${expanded}`);
   return expanded;
@@ -42,11 +61,27 @@ beforeAll(async () => {
   await io.connect();
   const topic = topics.topics.events as string;
   try {
-    await io.produce(topic, [...syntheticEvents({ connectionId: CONNECTION, tasks: 3000, startMs: Date.now() - 2 * 3_600_000, tasksPerSecond: 2 })]);
+    await io.produce(topic, [
+      ...syntheticEvents({
+        connectionId: CONNECTION,
+        tasks: 3000,
+        startMs: Date.now() - 2 * 3_600_000,
+        tasksPerSecond: 2,
+      }),
+    ]);
     const end = await io.endOffset(topic);
-    const projector = await startProjector({ databaseUrl: database.url, brokers: stack.kafkaBrokers, topic, group: 'dashboard' });
+    const projector = await startProjector({
+      databaseUrl: database.url,
+      brokers: stack.kafkaBrokers,
+      topic,
+      group: 'dashboard',
+    });
     try {
-      await waitFor('projector to apply the log', async () => (await appliedOffset(database.url, 'dashboard', topic)) >= end, { timeoutMs: 90_000 });
+      await waitFor(
+        'projector to apply the log',
+        async () => (await appliedOffset(database.url, 'dashboard', topic)) >= end,
+        { timeoutMs: 90_000 },
+      );
     } finally {
       await projector.stop();
     }
@@ -84,10 +119,18 @@ describe('Grafana dashboard infra/grafana/celeriac-tasks.json', () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const { rows } = await client.query(`SELECT c.relname, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
+      const { rows } =
+        await client.query(`SELECT c.relname, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'celeriac' AND c.relkind = 'v' AND c.relname LIKE 'bi_%'`);
-      expect(rows.map((r) => r.relname).sort()).toEqual(['bi_queue_depth', 'bi_queue_wait_per_minute', 'bi_task_outcome_rates', 'bi_task_queue_wait',
-        'bi_task_runtime_percentiles', 'bi_task_throughput_per_minute', 'bi_worker_uptime']);
+      expect(rows.map((r) => r.relname).sort()).toEqual([
+        'bi_queue_depth',
+        'bi_queue_wait_per_minute',
+        'bi_task_outcome_rates',
+        'bi_task_queue_wait',
+        'bi_task_runtime_percentiles',
+        'bi_task_throughput_per_minute',
+        'bi_worker_uptime',
+      ]);
       for (const row of rows) expect(row.comment, row.relname).toBeTruthy();
     } finally {
       await client.end();

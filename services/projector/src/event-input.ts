@@ -1,8 +1,22 @@
-import type { CeleryEvent, InspectSnapshot, QueuesSnapshot, TaskEvent, WorkerEvent } from '@celeriac/proto/events';
+import type {
+  CeleryEvent,
+  InspectSnapshot,
+  QueuesSnapshot,
+  TaskEvent,
+  WorkerEvent,
+} from '@celeriac/proto/events';
 import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 
 /** Why an event was skipped; the label of celeriac_projector_events_skipped_total. */
-export type SkipReason = 'unknown_type' | 'missing_uuid' | 'absurd_timestamp' | 'bad_connection_id' | 'body_mismatch' | 'bad_extra_json' | 'out_of_range' | 'rejected_by_database';
+export type SkipReason =
+  | 'unknown_type'
+  | 'missing_uuid'
+  | 'absurd_timestamp'
+  | 'bad_connection_id'
+  | 'body_mismatch'
+  | 'bad_extra_json'
+  | 'out_of_range'
+  | 'rejected_by_database';
 
 interface Common {
   eventId: string;
@@ -28,16 +42,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Celery events predate nothing before 2000; a day ahead of the collector's clock is clock trouble. */
 const EARLIEST_EPOCH_S = 946_684_800;
 /** Columns tasks.retries and workers.active are PostgreSQL integer; a bigger value would fail the batch. */
-const fitsInt4 = (value: number | undefined) => value === undefined || (value >= -2_147_483_648 && value <= 2_147_483_647);
+const fitsInt4 = (value: number | undefined) =>
+  value === undefined || (value >= -2_147_483_648 && value <= 2_147_483_647);
 const MAX_AHEAD_S = 86_400;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // One cheap character-class scan; the exact surrogate-pair check runs only when it finds something.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this scan looks for
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 const LONE_SURROGATE_TEST = new RegExp(LONE_SURROGATE.source);
 
 function hasNul(value: unknown): boolean {
-  if (typeof value === 'string') return SUSPECT.test(value) && (value.includes('\u0000') || LONE_SURROGATE_TEST.test(value));
+  if (typeof value === 'string')
+    return SUSPECT.test(value) && (value.includes('\u0000') || LONE_SURROGATE_TEST.test(value));
   if (Array.isArray(value)) return value.some(hasNul);
   if (value !== null && typeof value === 'object') {
     for (const key in value) if (hasNul(key) || hasNul((value as Record<string, unknown>)[key])) return true;
@@ -49,7 +66,9 @@ function stripNul<T>(value: T): T {
   if (typeof value === 'string') return value.replaceAll('\u0000', '').replace(LONE_SURROGATE, '\ufffd') as T;
   if (Array.isArray(value)) return value.map(stripNul) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [stripNul(key), stripNul(inner)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [stripNul(key), stripNul(inner)]),
+    ) as T;
   }
   return value;
 }
@@ -67,7 +86,9 @@ function parseExtra(text: string): Record<string, unknown> | null {
   if (text === '') return {};
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? withoutNul(parsed as Record<string, unknown>) : null;
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? withoutNul(parsed as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -78,14 +99,26 @@ export function classifyEvent(event: CeleryEvent): ClassifiedEvent {
   if (!UUID.test(event.connectionId)) return { kind: 'bad', reason: 'bad_connection_id' };
   const receivedS = event.receivedAtMs / 1000;
   const ts = event.timestamp;
-  if (!Number.isFinite(ts) || ts < EARLIEST_EPOCH_S || !Number.isFinite(receivedS) || receivedS < EARLIEST_EPOCH_S || ts > receivedS + MAX_AHEAD_S) {
+  if (
+    !Number.isFinite(ts) ||
+    ts < EARLIEST_EPOCH_S ||
+    !Number.isFinite(receivedS) ||
+    receivedS < EARLIEST_EPOCH_S ||
+    ts > receivedS + MAX_AHEAD_S
+  ) {
     return { kind: 'bad', reason: 'absurd_timestamp' };
   }
   const extra = parseExtra(event.extraJson);
   if (extra === null) return { kind: 'bad', reason: 'bad_extra_json' };
   const common: Common = {
-    eventId: event.eventId, connectionId: event.connectionId, hostname: withoutNul(event.hostname), timestamp: ts,
-    clock: event.clock ?? null, pid: event.pid ?? null, receivedAtMs: event.receivedAtMs, extra,
+    eventId: event.eventId,
+    connectionId: event.connectionId,
+    hostname: withoutNul(event.hostname),
+    timestamp: ts,
+    clock: event.clock ?? null,
+    pid: event.pid ?? null,
+    receivedAtMs: event.receivedAtMs,
+    extra,
   };
   const body = event.body;
   const dash = event.type.indexOf('-');

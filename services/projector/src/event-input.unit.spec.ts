@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import { describe, expect, it } from 'vitest';
 import { classifyEvent, withoutNul } from './event-input';
 
 const base: CeleryEvent = {
-  eventId: 'e1', connectionId: '00000000-0000-4000-8000-000000000001', type: 'task-started', hostname: 'celery@w',
-  timestamp: 1_700_000_000, receivedAtMs: 1_700_000_000_500, body: { $case: 'task', value: { uuid: 'u1' } }, extraJson: '{}',
+  eventId: 'e1',
+  connectionId: '00000000-0000-4000-8000-000000000001',
+  type: 'task-started',
+  hostname: 'celery@w',
+  timestamp: 1_700_000_000,
+  receivedAtMs: 1_700_000_000_500,
+  body: { $case: 'task', value: { uuid: 'u1' } },
+  extraJson: '{}',
 };
 
 describe('classifyEvent', () => {
@@ -15,18 +21,30 @@ describe('classifyEvent', () => {
     ['a timestamp a year ahead', { timestamp: 1_700_000_000 + 365 * 86_400 }, 'absurd_timestamp'],
     ['a NaN timestamp', { timestamp: Number.NaN }, 'absurd_timestamp'],
     ['a connection id that is not a uuid', { connectionId: 'nope' }, 'bad_connection_id'],
-    ['a task type with a worker body', { body: { $case: 'worker', value: { loadavg: [] } } }, 'body_mismatch'],
+    [
+      'a task type with a worker body',
+      { body: { $case: 'worker', value: { loadavg: [] } } },
+      'body_mismatch',
+    ],
     ['extra that is not a JSON object', { extraJson: '[1' }, 'bad_extra_json'],
-  ] as [string, Partial<CeleryEvent>, string][])('given %s, then it is skipped with a reason', (_title, patch, reason) => {
-    expect(classifyEvent({ ...base, ...patch })).toEqual({ kind: 'bad', reason });
-  });
+  ] as [string, Partial<CeleryEvent>, string][])(
+    'given %s, then it is skipped with a reason',
+    (_title, patch, reason) => {
+      expect(classifyEvent({ ...base, ...patch })).toEqual({ kind: 'bad', reason });
+    },
+  );
 
   it('given gossip (worker-elect), then it is ignored, not bad', () => {
-    expect(classifyEvent({ ...base, type: 'worker-elect', body: { $case: 'worker', value: { loadavg: [] } } })).toEqual({ kind: 'ignored' });
+    expect(
+      classifyEvent({ ...base, type: 'worker-elect', body: { $case: 'worker', value: { loadavg: [] } } }),
+    ).toEqual({ kind: 'ignored' });
   });
 
   it('given a custom task event, then it is a task event with its subject', () => {
-    expect(classifyEvent({ ...base, type: 'task-progress' })).toMatchObject({ kind: 'task', subject: 'progress' });
+    expect(classifyEvent({ ...base, type: 'task-progress' })).toMatchObject({
+      kind: 'task',
+      subject: 'progress',
+    });
   });
 
   it('strips NUL characters PostgreSQL would reject, at any depth', () => {

@@ -8,7 +8,9 @@ import type { HistoryRow } from './batch-fold';
 export function copyText(value: string | number | null): string {
   if (value === null) return '\\N';
   if (typeof value === 'number') return String(value);
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  return value.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
 }
 
 /** COPY text in chunks of a few hundred rows: one socket write per chunk, not per row. */
@@ -16,9 +18,20 @@ function* chunks(history: HistoryRow[]): Generator<string> {
   let chunk = '';
   for (const h of history) {
     chunk += `${[
-      h.connectionId, h.eventId, h.taskUuid, h.type, h.hostname, h.timestamp, h.clock, new Date(h.receivedAtMs).toISOString(),
-      h.partition, h.offset, JSON.stringify(h.fields),
-    ].map(copyText).join('\t')}\n`;
+      h.connectionId,
+      h.eventId,
+      h.taskUuid,
+      h.type,
+      h.hostname,
+      h.timestamp,
+      h.clock,
+      new Date(h.receivedAtMs).toISOString(),
+      h.partition,
+      h.offset,
+      JSON.stringify(h.fields),
+    ]
+      .map(copyText)
+      .join('\t')}\n`;
     if (chunk.length > 256 * 1024) {
       yield chunk;
       chunk = '';
@@ -34,8 +47,10 @@ function* chunks(history: HistoryRow[]): Generator<string> {
  */
 export async function copyHistory(client: PoolClient, history: HistoryRow[]): Promise<void> {
   if (history.length === 0) return;
-  const stream = client.query(copyFrom(
-    'COPY celeriac.task_events (connection_id, event_id, task_uuid, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset, fields) FROM STDIN',
-  ));
+  const stream = client.query(
+    copyFrom(
+      'COPY celeriac.task_events (connection_id, event_id, task_uuid, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset, fields) FROM STDIN',
+    ),
+  );
   await pipeline(Readable.from(chunks(history)), stream);
 }

@@ -10,16 +10,28 @@ describe('applyIsolating', () => {
     const poison = new Set([3, 7]);
     const applied: number[] = [];
     const skipped: number[] = [];
-    await applyIsolating(async (batch, rejected) => {
-      if (batch.some((m) => poison.has(m.offset) && !rejected.has(m.offset))) throw refusedByDatabase;
-      applied.push(...batch.filter((m) => !rejected.has(m.offset)).map((m) => m.offset));
-    }, messages, (offset) => skipped.push(offset));
+    await applyIsolating(
+      async (batch, rejected) => {
+        if (batch.some((m) => poison.has(m.offset) && !rejected.has(m.offset))) throw refusedByDatabase;
+        applied.push(...batch.filter((m) => !rejected.has(m.offset)).map((m) => m.offset));
+      },
+      messages,
+      (offset) => skipped.push(offset),
+    );
     expect(skipped).toEqual([3, 7]);
     expect(applied).toEqual([0, 1, 2, 4, 5, 6, 8, 9]);
   });
 
   it('given an error that is not a data exception (connection lost), then it propagates for a whole retry', async () => {
     const lost = Object.assign(new Error('terminating connection'), { code: '57P01' });
-    await expect(applyIsolating(async () => { throw lost; }, messages, () => undefined)).rejects.toBe(lost);
+    await expect(
+      applyIsolating(
+        async () => {
+          throw lost;
+        },
+        messages,
+        () => undefined,
+      ),
+    ).rejects.toBe(lost);
   });
 });

@@ -1,9 +1,9 @@
-import pg from 'pg';
 import { createKafka } from '@celeriac/event-log/kafka';
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
 import { createOpsServer } from '@celeriac/service-runtime/ops-server';
+import pg from 'pg';
 import { projectorConfigSchema } from './config';
 import { createProjectorMetrics } from './metrics';
 import { createPartitionManager } from './partitions';
@@ -14,27 +14,55 @@ import { createSweeper } from './sweeper';
 const config = parseConfig(projectorConfigSchema, process.env);
 const logger = createLogger({ service: 'projector', level: config.CELERIAC_LOG_LEVEL });
 const now = () => Date.now();
-const pool = new pg.Pool({ connectionString: config.CELERIAC_DATABASE_URL, max: config.CELERIAC_PROJECTOR_PG_POOL });
+const pool = new pg.Pool({
+  connectionString: config.CELERIAC_DATABASE_URL,
+  max: config.CELERIAC_PROJECTOR_PG_POOL,
+});
 pool.on('error', (error) => logger.error({ err: error }, 'idle PostgreSQL client failed'));
 const kafka = createKafka({ clientId: 'celeriac-projector', brokers: config.CELERIAC_KAFKA_BROKERS, logger });
 const metrics = createProjectorMetrics();
 const partitions = createPartitionManager({
-  pool, logger, retentionDays: config.CELERIAC_PROJECTOR_RETENTION_DAYS, daysAhead: config.CELERIAC_PROJECTOR_PARTITIONS_AHEAD,
+  pool,
+  logger,
+  retentionDays: config.CELERIAC_PROJECTOR_RETENTION_DAYS,
+  daysAhead: config.CELERIAC_PROJECTOR_PARTITIONS_AHEAD,
 });
 const sweeper = createSweeper({
-  pool, partitions, metrics, logger, now,
-  intervalMs: config.CELERIAC_PROJECTOR_SWEEP_MS, partitionIntervalMs: config.CELERIAC_PROJECTOR_PARTITION_MAINTENANCE_MS,
+  pool,
+  partitions,
+  metrics,
+  logger,
+  now,
+  intervalMs: config.CELERIAC_PROJECTOR_SWEEP_MS,
+  partitionIntervalMs: config.CELERIAC_PROJECTOR_PARTITION_MAINTENANCE_MS,
 });
 const projector = createProjector({
-  kafka, pool, partitions, metrics, logger, now,
-  groupId: config.CELERIAC_PROJECTOR_GROUP, topic: config.CELERIAC_EVENTS_TOPIC,
-  batchSize: config.CELERIAC_PROJECTOR_BATCH_SIZE, concurrency: config.CELERIAC_PROJECTOR_CONCURRENCY,
+  kafka,
+  pool,
+  partitions,
+  metrics,
+  logger,
+  now,
+  groupId: config.CELERIAC_PROJECTOR_GROUP,
+  topic: config.CELERIAC_EVENTS_TOPIC,
+  batchSize: config.CELERIAC_PROJECTOR_BATCH_SIZE,
+  concurrency: config.CELERIAC_PROJECTOR_CONCURRENCY,
 });
 let shuttingDown = false;
 const ops = createOpsServer({
-  port: config.CELERIAC_PROJECTOR_OPS_PORT, host: config.CELERIAC_PROJECTOR_OPS_HOST, registry: metrics.registry, logger,
+  port: config.CELERIAC_PROJECTOR_OPS_PORT,
+  host: config.CELERIAC_PROJECTOR_OPS_HOST,
+  registry: metrics.registry,
+  logger,
   readiness: {
-    notReadyReason: () => (shuttingDown ? 'shutting down' : !projector.isRunning ? 'consumer not running' : !projector.joined ? 'not in consumer group yet' : null),
+    notReadyReason: () =>
+      shuttingDown
+        ? 'shutting down'
+        : !projector.isRunning
+          ? 'consumer not running'
+          : !projector.joined
+            ? 'not in consumer group yet'
+            : null,
   },
 });
 const database = {

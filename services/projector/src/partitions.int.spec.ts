@@ -1,6 +1,6 @@
+import { silentLogger } from '@celeriac/service-runtime/logger';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@celeriac/service-runtime/logger';
 import { createTestDatabase } from '../../../tests/harness/isolation';
 import { createPartitionManager, dayStartMs } from './partitions';
 
@@ -30,16 +30,27 @@ describe('task_events daily partitions', () => {
     const a = createPartitionManager({ pool, logger: silentLogger, retentionDays: 7, daysAhead: 2 });
     const b = createPartitionManager({ pool, logger: silentLogger, retentionDays: 7, daysAhead: 2 });
     await Promise.all([a.maintain(now), b.maintain(now)]);
-    expect(await partitionNames()).toEqual(['task_events_p20261122', 'task_events_p20261123', 'task_events_p20261124']);
+    expect(await partitionNames()).toEqual([
+      'task_events_p20261122',
+      'task_events_p20261123',
+      'task_events_p20261124',
+    ]);
 
     await a.ensureDays([dayStartMs(now - 10 * DAY), dayStartMs(now - 3 * DAY)]);
-    await pool.query(`INSERT INTO celeriac.task_events (connection_id, event_id, type, hostname, "timestamp", received_at, kafka_partition, kafka_offset, fields)
+    await pool.query(
+      `INSERT INTO celeriac.task_events (connection_id, event_id, type, hostname, "timestamp", received_at, kafka_partition, kafka_offset, fields)
       VALUES (gen_random_uuid(), 'old', 'task-sent', 'h', 1, to_timestamp($1 / 1000.0), 0, 0, '{}'), (gen_random_uuid(), 'recent', 'task-sent', 'h', 1, to_timestamp($2 / 1000.0), 0, 1, '{}')`,
-    [now - 10 * DAY, now - 3 * DAY]);
+      [now - 10 * DAY, now - 3 * DAY],
+    );
 
     const { dropped } = await a.maintain(now);
     expect(dropped).toEqual(['task_events_p20261112']);
-    expect(await partitionNames()).toEqual(['task_events_p20261119', 'task_events_p20261122', 'task_events_p20261123', 'task_events_p20261124']);
+    expect(await partitionNames()).toEqual([
+      'task_events_p20261119',
+      'task_events_p20261122',
+      'task_events_p20261123',
+      'task_events_p20261124',
+    ]);
     const left = await pool.query('SELECT event_id FROM celeriac.task_events');
     expect(left.rows).toEqual([{ event_id: 'recent' }]);
   });

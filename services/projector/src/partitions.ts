@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Pool } from 'pg';
 
 const DAY_MS = 86_400_000;
 // SQLSTATE 42P07 duplicate_table: another replica created the same partition first.
@@ -7,14 +7,20 @@ const DUPLICATE_TABLE = '42P07';
 const NAME = /^task_events_p(\d{4})(\d{2})(\d{2})$/;
 
 export const dayStartMs = (ms: number): number => Math.floor(ms / DAY_MS) * DAY_MS;
-const partitionName = (dayMs: number) => `task_events_p${new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '')}`;
+const partitionName = (dayMs: number) =>
+  `task_events_p${new Date(dayMs).toISOString().slice(0, 10).replaceAll('-', '')}`;
 
 /**
  * Daily partitions of celeriac.task_events: created ahead of time and on demand (a rebuild replays
  * old days), dropped whole when older than the retention. Partition DDL runs outside the batch
  * transaction, since attaching a partition locks the parent table.
  */
-export function createPartitionManager(options: { pool: Pool; logger: Logger; retentionDays: number; daysAhead: number }) {
+export function createPartitionManager(options: {
+  pool: Pool;
+  logger: Logger;
+  retentionDays: number;
+  daysAhead: number;
+}) {
   const { pool, logger } = options;
   // Bounded: only days inside the retention window (plus the days ahead) are ever remembered.
   const known = new Set<number>();
@@ -24,7 +30,9 @@ export function createPartitionManager(options: { pool: Pool; logger: Logger; re
     const from = new Date(dayMs).toISOString();
     const to = new Date(dayMs + DAY_MS).toISOString();
     try {
-      await pool.query(`CREATE TABLE IF NOT EXISTS celeriac.${name} PARTITION OF celeriac.task_events FOR VALUES FROM ('${from}') TO ('${to}')`);
+      await pool.query(
+        `CREATE TABLE IF NOT EXISTS celeriac.${name} PARTITION OF celeriac.task_events FOR VALUES FROM ('${from}') TO ('${to}')`,
+      );
     } catch (error) {
       if ((error as { code?: string }).code !== DUPLICATE_TABLE) throw error;
     }

@@ -1,8 +1,8 @@
-import type { Kafka } from 'kafkajs';
-import type { Pool } from 'pg';
 import { createGroupConsumer, type PartitionBatch } from '@celeriac/event-log/consumer';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
 import { applyBatch, type RawMessage } from './apply-batch';
 import { applyIsolating } from './isolate-poison';
 import { type ProjectorMetrics, recordOutcome } from './metrics';
@@ -12,7 +12,11 @@ import { readPositions } from './snapshot-store';
 /** A batch could not be applied; kafkajs redelivers it and the stored position keeps it exactly-once. */
 export class ProjectionError extends Error {
   readonly retriable = true;
-  constructor(message: string, readonly context: { topic: string; partition: number; firstOffset: number }, options: { cause: unknown }) {
+  constructor(
+    message: string,
+    readonly context: { topic: string; partition: number; firstOffset: number },
+    options: { cause: unknown },
+  ) {
     super(message, options);
     this.name = 'ProjectionError';
   }
@@ -42,18 +46,36 @@ export function createProjector(options: {
   async function handle(batch: PartitionBatch): Promise<void> {
     const timer = options.metrics.batchSeconds.startTimer();
     try {
-      const outcomes = await applyIsolating((messages, rejected) => apply(batch, messages, rejected), batch.messages, (offset, error) =>
-        log.warn({ err: error, partition: batch.partition, offset }, 'record refused by PostgreSQL, skipped'));
+      const outcomes = await applyIsolating(
+        (messages, rejected) => apply(batch, messages, rejected),
+        batch.messages,
+        (offset, error) =>
+          log.warn(
+            { err: error, partition: batch.partition, offset },
+            'record refused by PostgreSQL, skipped',
+          ),
+      );
       for (const outcome of outcomes) {
         recordOutcome(options.metrics, outcome);
-        if (outcome.skipped.size > 0) log.warn({ partition: batch.partition, skipped: Object.fromEntries(outcome.skipped) }, 'bad events skipped');
+        if (outcome.skipped.size > 0)
+          log.warn(
+            { partition: batch.partition, skipped: Object.fromEntries(outcome.skipped) },
+            'bad events skipped',
+          );
       }
       const nextOffset = outcomes.at(-1)?.nextOffset ?? 0;
-      options.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, batch.highWatermark - nextOffset));
+      options.metrics.lag.set(
+        { topic: batch.topic, partition: String(batch.partition) },
+        Math.max(0, batch.highWatermark - nextOffset),
+      );
     } catch (error) {
       const firstOffset = batch.messages[0]?.offset ?? -1;
       log.error({ err: error, partition: batch.partition, firstOffset }, 'batch failed, will be redelivered');
-      throw new ProjectionError('batch could not be applied', { topic: batch.topic, partition: batch.partition, firstOffset }, { cause: error });
+      throw new ProjectionError(
+        'batch could not be applied',
+        { topic: batch.topic, partition: batch.partition, firstOffset },
+        { cause: error },
+      );
     } finally {
       timer();
     }

@@ -32,14 +32,37 @@ describe('several projector replicas in one consumer group', () => {
     const io = createLogIo(stack.kafkaBrokers);
     await io.connect();
     const connections = Array.from({ length: 8 }, () => randomUUID());
-    const first = await startProjector({ databaseUrl: database.url, brokers: stack.kafkaBrokers, topic, group: 'replicas', batchSize: 200 });
-    const second = await startProjector({ databaseUrl: database.url, brokers: stack.kafkaBrokers, topic, group: 'replicas', batchSize: 200 });
+    const first = await startProjector({
+      databaseUrl: database.url,
+      brokers: stack.kafkaBrokers,
+      topic,
+      group: 'replicas',
+      batchSize: 200,
+    });
+    const second = await startProjector({
+      databaseUrl: database.url,
+      brokers: stack.kafkaBrokers,
+      topic,
+      group: 'replicas',
+      batchSize: 200,
+    });
     try {
-      for (const connectionId of connections) await io.produce(topic, [...syntheticEvents({ connectionId, tasks: 500, startMs: Date.now() - 3_600_000 })]);
+      for (const connectionId of connections)
+        await io.produce(topic, [
+          ...syntheticEvents({ connectionId, tasks: 500, startMs: Date.now() - 3_600_000 }),
+        ]);
       const end = await io.endOffset(topic);
-      await waitFor('both replicas to apply events', async () => (await appliedBy(first)) > 0 && (await appliedBy(second)) > 0, { timeoutMs: 90_000 });
+      await waitFor(
+        'both replicas to apply events',
+        async () => (await appliedBy(first)) > 0 && (await appliedBy(second)) > 0,
+        { timeoutMs: 90_000 },
+      );
       await second.stop();
-      await waitFor('the remaining replica to take over and catch up', async () => (await appliedOffset(database.url, 'replicas', topic)) >= end, { timeoutMs: 120_000 });
+      await waitFor(
+        'the remaining replica to take over and catch up',
+        async () => (await appliedOffset(database.url, 'replicas', topic)) >= end,
+        { timeoutMs: 120_000 },
+      );
     } finally {
       await first.stop();
       await second.stop();
@@ -48,9 +71,13 @@ describe('several projector replicas in one consumer group', () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const tasks = await client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE state IN ('SUCCESS', 'FAILURE'))::int AS done FROM celeriac.tasks`);
+      const tasks = await client.query(
+        `SELECT count(*)::int AS n, count(*) FILTER (WHERE state IN ('SUCCESS', 'FAILURE'))::int AS done FROM celeriac.tasks`,
+      );
       expect(tasks.rows[0]).toEqual({ n: 4000, done: 4000 });
-      const history = await client.query('SELECT count(*)::int AS n, count(DISTINCT (connection_id, event_id))::int AS d FROM celeriac.task_events');
+      const history = await client.query(
+        'SELECT count(*)::int AS n, count(DISTINCT (connection_id, event_id))::int AS d FROM celeriac.task_events',
+      );
       expect(history.rows[0]).toEqual({ n: 16_000, d: 16_000 });
     } finally {
       await client.end();

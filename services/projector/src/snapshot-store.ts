@@ -11,7 +11,11 @@ export async function writeQueueSamples(client: PoolClient, samples: QueueSample
     if (!seen || sample.sampledAtMs >= seen.sampledAtMs) latest.set(key, sample);
   }
   const params = (list: QueueSample[]) => [
-    list.map((s) => s.connectionId), list.map((s) => s.name), list.map((s) => s.messages), list.map((s) => s.consumers), list.map((s) => s.sampledAtMs / 1000),
+    list.map((s) => s.connectionId),
+    list.map((s) => s.name),
+    list.map((s) => s.messages),
+    list.map((s) => s.consumers),
+    list.map((s) => s.sampledAtMs / 1000),
   ];
   await client.query(
     `INSERT INTO celeriac.queue_samples (connection_id, name, messages, consumers, sampled_at)
@@ -29,7 +33,10 @@ export async function writeQueueSamples(client: PoolClient, samples: QueueSample
 }
 
 /** Task names seen; first_seen_at keeps the earliest event time, so it is the same after any replay. */
-export async function writeTaskTypes(client: PoolClient, types: { connectionId: string; name: string; firstSeenMs: number }[]): Promise<void> {
+export async function writeTaskTypes(
+  client: PoolClient,
+  types: { connectionId: string; name: string; firstSeenMs: number }[],
+): Promise<void> {
   if (types.length === 0) return;
   await client.query(
     `INSERT INTO celeriac.task_types (connection_id, name, first_seen_at)
@@ -44,7 +51,12 @@ export async function writeTaskTypes(client: PoolClient, types: { connectionId: 
  * Locks the partition's position row for this transaction and returns the next offset to apply.
  * The row lock fences a replica that still processes a partition it lost in a rebalance.
  */
-export async function lockPosition(client: PoolClient, group: string, topic: string, partition: number): Promise<number> {
+export async function lockPosition(
+  client: PoolClient,
+  group: string,
+  topic: string,
+  partition: number,
+): Promise<number> {
   await client.query(
     `INSERT INTO celeriac.projector_offsets (consumer_group, topic, kafka_partition, next_offset) VALUES ($1, $2, $3, 0)
      ON CONFLICT DO NOTHING`,
@@ -57,7 +69,13 @@ export async function lockPosition(client: PoolClient, group: string, topic: str
   return Number(rows[0]?.next_offset ?? 0);
 }
 
-export async function savePosition(client: PoolClient, group: string, topic: string, partition: number, nextOffset: number): Promise<void> {
+export async function savePosition(
+  client: PoolClient,
+  group: string,
+  topic: string,
+  partition: number,
+  nextOffset: number,
+): Promise<void> {
   await client.query(
     `UPDATE celeriac.projector_offsets SET next_offset = $4, updated_at = now()
      WHERE consumer_group = $1 AND topic = $2 AND kafka_partition = $3`,
@@ -66,7 +84,11 @@ export async function savePosition(client: PoolClient, group: string, topic: str
 }
 
 /** Stored positions of a group on a topic, for seeking after (re)assignment. */
-export async function readPositions(client: Pick<PoolClient, 'query'>, group: string, topic: string): Promise<Map<number, number>> {
+export async function readPositions(
+  client: Pick<PoolClient, 'query'>,
+  group: string,
+  topic: string,
+): Promise<Map<number, number>> {
   const { rows } = await client.query<{ kafka_partition: number; next_offset: string }>(
     'SELECT kafka_partition, next_offset FROM celeriac.projector_offsets WHERE consumer_group = $1 AND topic = $2',
     [group, topic],

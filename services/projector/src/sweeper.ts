@@ -1,7 +1,7 @@
-import type { Pool } from 'pg';
 import { pause } from '@celeriac/service-runtime/backoff';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Pool } from 'pg';
 import type { ProjectorMetrics } from './metrics';
 import type { PartitionManager } from './partitions';
 import { DEFAULT_FREQ_SECONDS, EXPIRE_FACTOR } from './worker-state';

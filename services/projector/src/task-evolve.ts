@@ -2,7 +2,10 @@ import { resolveState } from './task-precedence';
 import { isKnownSubject, type TaskEventInput, type TaskRow } from './task-state';
 
 const newest = (...times: (number | null)[]): number | null =>
-  times.reduce<number | null>((max, time) => (time !== null && (max === null || time > max) ? time : max), null);
+  times.reduce<number | null>(
+    (max, time) => (time !== null && (max === null || time > max) ? time : max),
+    null,
+  );
 
 /** A field is replaced by a value from an event at least as new as the one it came from, or fills a gap. */
 function pick<T>(current: T | null, incoming: T | undefined, isNewer: boolean): T | null {
@@ -50,7 +53,16 @@ export function evolveTask(row: TaskRow, event: TaskEventInput): TaskRow {
     next.exchange = pick(row.exchange, task.exchange, newer);
     next.routingKey = pick(row.routingKey, task.routingKey, newer);
   } else {
-    const lastWorkerEvent = newest(row.received, row.started, row.succeeded, row.failed, row.retried, row.revoked, row.rejected, row.customTs);
+    const lastWorkerEvent = newest(
+      row.received,
+      row.started,
+      row.succeeded,
+      row.failed,
+      row.retried,
+      row.revoked,
+      row.rejected,
+      row.customTs,
+    );
     next.worker = pick(row.worker, event.hostname, t >= (lastWorkerEvent ?? Number.NEGATIVE_INFINITY));
     next.queue = row.queue ?? task.queue ?? null;
   }
@@ -71,7 +83,8 @@ export function evolveTask(row: TaskRow, event: TaskEventInput): TaskRow {
     next[subject] = newest(row[subject], t);
   } else {
     const custom = subject.toUpperCase();
-    const newer = row.customTs === null || t > row.customTs || (t === row.customTs && custom > (row.customState ?? ''));
+    const newer =
+      row.customTs === null || t > row.customTs || (t === row.customTs && custom > (row.customState ?? ''));
     if (newer) {
       next.customState = custom;
       next.customTs = t;

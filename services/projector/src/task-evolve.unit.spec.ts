@@ -5,15 +5,31 @@ import { emptyTask, type TaskEventInput, type TaskRow } from './task-state';
 const CONNECTION = '00000000-0000-4000-8000-000000000001';
 const UUID = 'task-1';
 
-function ev(subject: string, timestamp: number, fields: Partial<TaskEventInput['task']> = {}, hostname = 'celery@w1', extra = {}): TaskEventInput {
-  return { subject, timestamp, clock: Math.round(timestamp), hostname, task: { uuid: UUID, ...fields }, extra };
+function ev(
+  subject: string,
+  timestamp: number,
+  fields: Partial<TaskEventInput['task']> = {},
+  hostname = 'celery@w1',
+  extra = {},
+): TaskEventInput {
+  return {
+    subject,
+    timestamp,
+    clock: Math.round(timestamp),
+    hostname,
+    task: { uuid: UUID, ...fields },
+    extra,
+  };
 }
-const given = (...events: TaskEventInput[]): TaskRow => events.reduce(evolveTask, emptyTask(CONNECTION, UUID));
+const given = (...events: TaskEventInput[]): TaskRow =>
+  events.reduce(evolveTask, emptyTask(CONNECTION, UUID));
 
 /** Every permutation of a small list, to show the fold does not depend on delivery order. */
 function permutations<T>(items: T[]): T[][] {
   if (items.length <= 1) return [items];
-  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
 }
 
 describe('evolveTask: Celery state precedence', () => {
@@ -30,40 +46,109 @@ describe('evolveTask: Celery state precedence', () => {
   ])('given %s, then the state is right', (_title, subjects, state) => {
     // Each event is later in time than the one before it in the list only when delivered in order:
     // here the times follow the real lifecycle, so "late" means delivered after a newer one.
-    const lifecycle = ['sent', 'received', 'rejected', 'started', 'progress', 'revoked', 'succeeded', 'failed'];
+    const lifecycle = [
+      'sent',
+      'received',
+      'rejected',
+      'started',
+      'progress',
+      'revoked',
+      'succeeded',
+      'failed',
+    ];
     const row = given(...subjects.map((subject) => ev(subject, 1000 + lifecycle.indexOf(subject))));
     expect(row.state).toBe(state);
   });
 
   it('given RETRY, when the next attempt is received, then RETRY is overridden', () => {
-    const row = given(ev('received', 1), ev('started', 2), ev('retried', 3, { exception: "Retry('again')" }), ev('received', 4, { retries: 1 }));
+    const row = given(
+      ev('received', 1),
+      ev('started', 2),
+      ev('retried', 3, { exception: "Retry('again')" }),
+      ev('received', 4, { retries: 1 }),
+    );
     expect(row.state).toBe('RECEIVED');
     expect(row.exception).toBe("Retry('again')");
     expect(row.retries).toBe(1);
   });
 
   it('given STARTED, when task-retried arrives, then RETRY wins whatever the precedence', () => {
-    const row = given(ev('received', 1), ev('started', 2), ev('retried', 3, { exception: 'boom', traceback: 'tb' }));
+    const row = given(
+      ev('received', 1),
+      ev('started', 2),
+      ev('retried', 3, { exception: 'boom', traceback: 'tb' }),
+    );
     expect(row).toMatchObject({ state: 'RETRY', timestamp: 3, exception: 'boom', traceback: 'tb' });
   });
 
   it('given a retried-then-succeeded task in any delivery order, then it is SUCCESS with the retry exception kept', () => {
-    const events = [ev('received', 1, { name: 't', retries: 0 }), ev('started', 2), ev('retried', 3, { exception: 'E' }), ev('received', 4, { retries: 1 }), ev('started', 5), ev('succeeded', 6, { result: '4', runtime: 0.5 })];
+    const events = [
+      ev('received', 1, { name: 't', retries: 0 }),
+      ev('started', 2),
+      ev('retried', 3, { exception: 'E' }),
+      ev('received', 4, { retries: 1 }),
+      ev('started', 5),
+      ev('succeeded', 6, { result: '4', runtime: 0.5 }),
+    ];
     const reference = given(...events);
-    expect(reference).toMatchObject({ state: 'SUCCESS', timestamp: 6, exception: 'E', result: '4', retries: 1, received: 4, started: 5 });
-    for (const order of permutations(events.slice(1))) expect(given(events[0] as TaskEventInput, ...order)).toEqual(reference);
+    expect(reference).toMatchObject({
+      state: 'SUCCESS',
+      timestamp: 6,
+      exception: 'E',
+      result: '4',
+      retries: 1,
+      received: 4,
+      started: 5,
+    });
+    for (const order of permutations(events.slice(1)))
+      expect(given(events[0] as TaskEventInput, ...order)).toEqual(reference);
   });
 });
 
 describe('evolveTask: merge rules', () => {
   it('given SUCCESS, when a late task-received arrives, then only its whitelisted fields fill in and the state stays', () => {
-    const row = given(ev('succeeded', 5, { result: '3' }), ev('received', 2, { name: 'tasks.add', args: '(1, 2)', kwargs: '{}', eta: undefined, retries: 0, rootId: 'r', parentId: 'p' }, 'celery@w2'));
-    expect(row).toMatchObject({ state: 'SUCCESS', timestamp: 5, name: 'tasks.add', args: '(1, 2)', rootId: 'r', parentId: 'p', worker: 'celery@w1', received: 2 });
+    const row = given(
+      ev('succeeded', 5, { result: '3' }),
+      ev(
+        'received',
+        2,
+        {
+          name: 'tasks.add',
+          args: '(1, 2)',
+          kwargs: '{}',
+          eta: undefined,
+          retries: 0,
+          rootId: 'r',
+          parentId: 'p',
+        },
+        'celery@w2',
+      ),
+    );
+    expect(row).toMatchObject({
+      state: 'SUCCESS',
+      timestamp: 5,
+      name: 'tasks.add',
+      args: '(1, 2)',
+      rootId: 'r',
+      parentId: 'p',
+      worker: 'celery@w1',
+      received: 2,
+    });
   });
 
   it('given task-sent, then client, exchange, routing_key and queue come from it and worker stays empty', () => {
-    const row = given(ev('sent', 1, { name: 'tasks.add', queue: 'celery', exchange: '', routingKey: 'celery' }, 'gen1@host'));
-    expect(row).toMatchObject({ client: 'gen1@host', worker: null, queue: 'celery', exchange: '', routingKey: 'celery', state: 'PENDING', sent: 1 });
+    const row = given(
+      ev('sent', 1, { name: 'tasks.add', queue: 'celery', exchange: '', routingKey: 'celery' }, 'gen1@host'),
+    );
+    expect(row).toMatchObject({
+      client: 'gen1@host',
+      worker: null,
+      queue: 'celery',
+      exchange: '',
+      routingKey: 'celery',
+      state: 'PENDING',
+      sent: 1,
+    });
   });
 
   it('given a succeeded task, when the same event is redelivered, then nothing changes', () => {
@@ -72,15 +157,30 @@ describe('evolveTask: merge rules', () => {
   });
 
   it('given custom events with data, then their fields land in extra and the newest wins', () => {
-    const row = given(ev('progress', 3, {}, 'celery@w1', { current: 30 }), ev('progress', 2, {}, 'celery@w1', { current: 20, total: 100 }));
+    const row = given(
+      ev('progress', 3, {}, 'celery@w1', { current: 30 }),
+      ev('progress', 2, {}, 'celery@w1', { current: 20, total: 100 }),
+    );
     expect(row.extra).toEqual({ current: 30, total: 100 });
     expect(row.customState).toBe('PROGRESS');
   });
 
   it('given every delivery order of a full lifecycle, then the rows are identical', () => {
-    const events = [ev('sent', 1, { name: 'n', args: '()', queue: 'q' }, 'gen@h'), ev('received', 2, { name: 'n', args: '()' }), ev('started', 3), ev('succeeded', 4, { result: 'r', runtime: 1 })];
+    const events = [
+      ev('sent', 1, { name: 'n', args: '()', queue: 'q' }, 'gen@h'),
+      ev('received', 2, { name: 'n', args: '()' }),
+      ev('started', 3),
+      ev('succeeded', 4, { result: 'r', runtime: 1 }),
+    ];
     const rows = permutations(events).map((order) => given(...order));
     for (const row of rows) expect(row).toEqual(rows[0]);
-    expect(rows[0]).toMatchObject({ state: 'SUCCESS', timestamp: 4, clock: 4, lastTs: 4, worker: 'celery@w1', client: 'gen@h' });
+    expect(rows[0]).toMatchObject({
+      state: 'SUCCESS',
+      timestamp: 4,
+      clock: 4,
+      lastTs: 4,
+      worker: 'celery@w1',
+      client: 'gen@h',
+    });
   });
 });

@@ -4,7 +4,17 @@ import type { TaskRow } from './task-state';
  * Celery's state precedence (celery/states.py): lower index wins; custom states sit at index 2.
  * RETRY and PENDING are listed for completeness; RETRY is handled apart (it bypasses precedence).
  */
-const PRECEDENCE = ['SUCCESS', 'FAILURE', null, 'REVOKED', 'STARTED', 'RECEIVED', 'REJECTED', 'RETRY', 'PENDING'] as const;
+const PRECEDENCE = [
+  'SUCCESS',
+  'FAILURE',
+  null,
+  'REVOKED',
+  'STARTED',
+  'RECEIVED',
+  'REJECTED',
+  'RETRY',
+  'PENDING',
+] as const;
 
 export function precedenceIndex(state: string): number {
   const index = (PRECEDENCE as readonly (string | null)[]).indexOf(state);

@@ -52,7 +52,16 @@ export interface TaskEventInput {
   extra: Record<string, unknown>;
 }
 
-export const KNOWN_SUBJECTS = ['sent', 'received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'] as const;
+export const KNOWN_SUBJECTS = [
+  'sent',
+  'received',
+  'started',
+  'succeeded',
+  'failed',
+  'retried',
+  'revoked',
+  'rejected',
+] as const;
 export type KnownSubject = (typeof KNOWN_SUBJECTS)[number];
 
 export function isKnownSubject(subject: string): subject is KnownSubject {
@@ -61,10 +70,40 @@ export function isKnownSubject(subject: string): subject is KnownSubject {
 
 export function emptyTask(connectionId: string, uuid: string): TaskRow {
   return {
-    connectionId, uuid, name: null, state: 'PENDING', sent: null, received: null, started: null, succeeded: null,
-    failed: null, retried: null, revoked: null, rejected: null, timestamp: null, args: null, kwargs: null, result: null,
-    exception: null, traceback: null, eta: null, expires: null, retries: null, worker: null, client: null,
-    runtime: null, exchange: null, routingKey: null, queue: null, rootId: null, parentId: null, children: [],
-    clock: null, extra: {}, customState: null, customTs: null, lastTs: null,
+    connectionId,
+    uuid,
+    name: null,
+    state: 'PENDING',
+    sent: null,
+    received: null,
+    started: null,
+    succeeded: null,
+    failed: null,
+    retried: null,
+    revoked: null,
+    rejected: null,
+    timestamp: null,
+    args: null,
+    kwargs: null,
+    result: null,
+    exception: null,
+    traceback: null,
+    eta: null,
+    expires: null,
+    retries: null,
+    worker: null,
+    client: null,
+    runtime: null,
+    exchange: null,
+    routingKey: null,
+    queue: null,
+    rootId: null,
+    parentId: null,
+    children: [],
+    clock: null,
+    extra: {},
+    customState: null,
+    customTs: null,
+    lastTs: null,
   };
 }

@@ -4,18 +4,40 @@ import type { TaskRow } from './task-state';
 
 // Column order shared by the upsert's unnest list and the values it is given.
 const COLUMNS: [column: string, sqlType: string, read: (row: TaskRow) => unknown][] = [
-  ['connection_id', 'uuid', (r) => r.connectionId], ['uuid', 'text', (r) => r.uuid], ['name', 'text', (r) => r.name],
-  ['state', 'text', (r) => r.state], ['sent', 'float8', (r) => r.sent], ['received', 'float8', (r) => r.received],
-  ['started', 'float8', (r) => r.started], ['succeeded', 'float8', (r) => r.succeeded], ['failed', 'float8', (r) => r.failed],
-  ['retried', 'float8', (r) => r.retried], ['revoked', 'float8', (r) => r.revoked], ['rejected', 'float8', (r) => r.rejected],
-  ['timestamp', 'float8', (r) => r.timestamp], ['args', 'text', (r) => r.args], ['kwargs', 'text', (r) => r.kwargs],
-  ['result', 'text', (r) => r.result], ['exception', 'text', (r) => r.exception], ['traceback', 'text', (r) => r.traceback],
-  ['eta', 'text', (r) => r.eta], ['expires', 'text', (r) => r.expires], ['retries', 'int4', (r) => r.retries],
-  ['worker', 'text', (r) => r.worker], ['client', 'text', (r) => r.client], ['runtime', 'float8', (r) => r.runtime],
-  ['exchange', 'text', (r) => r.exchange], ['routing_key', 'text', (r) => r.routingKey], ['queue', 'text', (r) => r.queue],
-  ['root_id', 'text', (r) => r.rootId], ['parent_id', 'text', (r) => r.parentId], ['clock', 'int8', (r) => r.clock],
-  ['extra', 'jsonb', (r) => JSON.stringify(r.extra)], ['custom_state', 'text', (r) => r.customState],
-  ['custom_ts', 'float8', (r) => r.customTs], ['last_ts', 'float8', (r) => r.lastTs],
+  ['connection_id', 'uuid', (r) => r.connectionId],
+  ['uuid', 'text', (r) => r.uuid],
+  ['name', 'text', (r) => r.name],
+  ['state', 'text', (r) => r.state],
+  ['sent', 'float8', (r) => r.sent],
+  ['received', 'float8', (r) => r.received],
+  ['started', 'float8', (r) => r.started],
+  ['succeeded', 'float8', (r) => r.succeeded],
+  ['failed', 'float8', (r) => r.failed],
+  ['retried', 'float8', (r) => r.retried],
+  ['revoked', 'float8', (r) => r.revoked],
+  ['rejected', 'float8', (r) => r.rejected],
+  ['timestamp', 'float8', (r) => r.timestamp],
+  ['args', 'text', (r) => r.args],
+  ['kwargs', 'text', (r) => r.kwargs],
+  ['result', 'text', (r) => r.result],
+  ['exception', 'text', (r) => r.exception],
+  ['traceback', 'text', (r) => r.traceback],
+  ['eta', 'text', (r) => r.eta],
+  ['expires', 'text', (r) => r.expires],
+  ['retries', 'int4', (r) => r.retries],
+  ['worker', 'text', (r) => r.worker],
+  ['client', 'text', (r) => r.client],
+  ['runtime', 'float8', (r) => r.runtime],
+  ['exchange', 'text', (r) => r.exchange],
+  ['routing_key', 'text', (r) => r.routingKey],
+  ['queue', 'text', (r) => r.queue],
+  ['root_id', 'text', (r) => r.rootId],
+  ['parent_id', 'text', (r) => r.parentId],
+  ['clock', 'int8', (r) => r.clock],
+  ['extra', 'jsonb', (r) => JSON.stringify(r.extra)],
+  ['custom_state', 'text', (r) => r.customState],
+  ['custom_ts', 'float8', (r) => r.customTs],
+  ['last_ts', 'float8', (r) => r.lastTs],
 ];
 
 const quoted = (column: string) => (column === 'timestamp' ? '"timestamp"' : column);
@@ -31,20 +53,49 @@ const num = (value: unknown): number | null => (value === null || value === unde
 function fromDb(row: Record<string, unknown>): TaskRow {
   const text = (key: string) => (row[key] ?? null) as string | null;
   return {
-    connectionId: row.connection_id as string, uuid: row.uuid as string, name: text('name'), state: row.state as string,
-    sent: num(row.sent), received: num(row.received), started: num(row.started), succeeded: num(row.succeeded),
-    failed: num(row.failed), retried: num(row.retried), revoked: num(row.revoked), rejected: num(row.rejected),
-    timestamp: num(row.timestamp), args: text('args'), kwargs: text('kwargs'), result: text('result'),
-    exception: text('exception'), traceback: text('traceback'), eta: text('eta'), expires: text('expires'),
-    retries: num(row.retries), worker: text('worker'), client: text('client'), runtime: num(row.runtime),
-    exchange: text('exchange'), routingKey: text('routing_key'), queue: text('queue'), rootId: text('root_id'),
-    parentId: text('parent_id'), children: (row.children as string[]) ?? [], clock: num(row.clock),
-    extra: (row.extra as Record<string, unknown>) ?? {}, customState: text('custom_state'), customTs: num(row.custom_ts), lastTs: num(row.last_ts),
+    connectionId: row.connection_id as string,
+    uuid: row.uuid as string,
+    name: text('name'),
+    state: row.state as string,
+    sent: num(row.sent),
+    received: num(row.received),
+    started: num(row.started),
+    succeeded: num(row.succeeded),
+    failed: num(row.failed),
+    retried: num(row.retried),
+    revoked: num(row.revoked),
+    rejected: num(row.rejected),
+    timestamp: num(row.timestamp),
+    args: text('args'),
+    kwargs: text('kwargs'),
+    result: text('result'),
+    exception: text('exception'),
+    traceback: text('traceback'),
+    eta: text('eta'),
+    expires: text('expires'),
+    retries: num(row.retries),
+    worker: text('worker'),
+    client: text('client'),
+    runtime: num(row.runtime),
+    exchange: text('exchange'),
+    routingKey: text('routing_key'),
+    queue: text('queue'),
+    rootId: text('root_id'),
+    parentId: text('parent_id'),
+    children: (row.children as string[]) ?? [],
+    clock: num(row.clock),
+    extra: (row.extra as Record<string, unknown>) ?? {},
+    customState: text('custom_state'),
+    customTs: num(row.custom_ts),
+    lastTs: num(row.last_ts),
   };
 }
 
 /** Groups keys by connection: `connection_id = $1 AND id = ANY($2)` is a plain index scan at any table size. */
-export function byConnection<K extends { connectionId: string }>(keys: K[], id: (key: K) => string): Map<string, string[]> {
+export function byConnection<K extends { connectionId: string }>(
+  keys: K[],
+  id: (key: K) => string,
+): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const key of keys) {
     const list = groups.get(key.connectionId);
@@ -55,10 +106,16 @@ export function byConnection<K extends { connectionId: string }>(keys: K[], id: 
 }
 
 /** The stored rows of the given tasks, keyed by rowKey(connectionId, uuid). */
-export async function loadTasks(client: PoolClient, keys: { connectionId: string; uuid: string }[]): Promise<Map<string, TaskRow>> {
+export async function loadTasks(
+  client: PoolClient,
+  keys: { connectionId: string; uuid: string }[],
+): Promise<Map<string, TaskRow>> {
   const found = new Map<string, TaskRow>();
   for (const [connectionId, uuids] of byConnection(keys, (k) => k.uuid)) {
-    const { rows } = await client.query('SELECT * FROM celeriac.tasks WHERE connection_id = $1 AND uuid = ANY($2::text[])', [connectionId, uuids]);
+    const { rows } = await client.query(
+      'SELECT * FROM celeriac.tasks WHERE connection_id = $1 AND uuid = ANY($2::text[])',
+      [connectionId, uuids],
+    );
     for (const row of rows) {
       const task = fromDb(row);
       found.set(rowKey(task.connectionId, task.uuid), task);
@@ -69,7 +126,10 @@ export async function loadTasks(client: PoolClient, keys: { connectionId: string
 
 export async function upsertTasks(client: PoolClient, tasks: TaskRow[]): Promise<void> {
   if (tasks.length === 0) return;
-  await client.query(UPSERT_SQL, COLUMNS.map(([, , read]) => tasks.map(read)));
+  await client.query(
+    UPSERT_SQL,
+    COLUMNS.map(([, , read]) => tasks.map(read)),
+  );
 }
 
 /**
@@ -85,8 +145,11 @@ export async function refreshChildren(
   const targets = new Map(parents.map((p) => [rowKey(p.connectionId, p.uuid), p]));
   for (const [connectionId, uuids] of byConnection(created, (c) => c.uuid)) {
     const { rows } = await client.query<{ parent_id: string }>(
-      'SELECT DISTINCT parent_id FROM celeriac.tasks WHERE connection_id = $1 AND parent_id = ANY($2::text[])', [connectionId, uuids]);
-    for (const row of rows) targets.set(rowKey(connectionId, row.parent_id), { connectionId, uuid: row.parent_id });
+      'SELECT DISTINCT parent_id FROM celeriac.tasks WHERE connection_id = $1 AND parent_id = ANY($2::text[])',
+      [connectionId, uuids],
+    );
+    for (const row of rows)
+      targets.set(rowKey(connectionId, row.parent_id), { connectionId, uuid: row.parent_id });
   }
   if (targets.size === 0) return;
   const list = [...targets.values()];
@@ -108,14 +171,20 @@ export const DEDUPE_WINDOW_MS = 24 * 3_600_000;
  * Event ids among `keys` already in the history: redeliveries to skip. A redelivery is received after
  * its original, so only partitions from a day before the batch's earliest receive time are searched.
  */
-export async function knownEventIds(client: PoolClient, keys: { connectionId: string; eventId: string; receivedAtMs: number }[]): Promise<Set<string>> {
+export async function knownEventIds(
+  client: PoolClient,
+  keys: { connectionId: string; eventId: string; receivedAtMs: number }[],
+): Promise<Set<string>> {
   const known = new Set<string>();
   if (keys.length === 0) return known;
-  const since = new Date(keys.reduce((min, k) => Math.min(min, k.receivedAtMs), Number.POSITIVE_INFINITY) - DEDUPE_WINDOW_MS);
+  const since = new Date(
+    keys.reduce((min, k) => Math.min(min, k.receivedAtMs), Number.POSITIVE_INFINITY) - DEDUPE_WINDOW_MS,
+  );
   for (const [connectionId, eventIds] of byConnection(keys, (k) => k.eventId)) {
     const { rows } = await client.query<{ event_id: string }>(
       'SELECT event_id FROM celeriac.task_events WHERE connection_id = $1 AND event_id = ANY($2::text[]) AND received_at >= $3',
-      [connectionId, eventIds, since]);
+      [connectionId, eventIds, since],
+    );
     for (const row of rows) known.add(rowKey(connectionId, row.event_id));
   }
   return known;
@@ -130,9 +199,17 @@ export async function insertHistory(client: PoolClient, history: HistoryRow[]): 
        AS x(c, e, u, t, h, ts, cl, r, p, o, f)
      ON CONFLICT DO NOTHING`,
     [
-      history.map((h) => h.connectionId), history.map((h) => h.eventId), history.map((h) => h.taskUuid), history.map((h) => h.type),
-      history.map((h) => h.hostname), history.map((h) => h.timestamp), history.map((h) => h.clock), history.map((h) => h.receivedAtMs),
-      history.map((h) => h.partition), history.map((h) => h.offset), history.map((h) => JSON.stringify(h.fields)),
+      history.map((h) => h.connectionId),
+      history.map((h) => h.eventId),
+      history.map((h) => h.taskUuid),
+      history.map((h) => h.type),
+      history.map((h) => h.hostname),
+      history.map((h) => h.timestamp),
+      history.map((h) => h.clock),
+      history.map((h) => h.receivedAtMs),
+      history.map((h) => h.partition),
+      history.map((h) => h.offset),
+      history.map((h) => JSON.stringify(h.fields)),
     ],
   );
 }

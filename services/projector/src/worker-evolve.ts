@@ -24,7 +24,10 @@ export function evolveWorker(row: WorkerRow, input: WorkerInput, nowMs: number):
       next.inspectedAtMs = Math.max(row.inspectedAtMs ?? 0, input.receivedAtMs);
     }
   } else {
-    const newest = Math.max(row.lastHeartbeat ?? Number.NEGATIVE_INFINITY, row.offlineTs ?? Number.NEGATIVE_INFINITY);
+    const newest = Math.max(
+      row.lastHeartbeat ?? Number.NEGATIVE_INFINITY,
+      row.offlineTs ?? Number.NEGATIVE_INFINITY,
+    );
     if (input.timestamp >= newest) {
       const f = input.fields;
       next.pid = keep(row.pid, input.pid);

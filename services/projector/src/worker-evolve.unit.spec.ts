@@ -3,15 +3,29 @@ import { evolveWorker } from './worker-evolve';
 import { emptyWorker, isAlive, type WorkerInput } from './worker-state';
 
 const CONNECTION = '00000000-0000-4000-8000-000000000001';
-const beat = (subject: string, ts: number, fields: Partial<Extract<WorkerInput, { kind: 'worker' }>['fields']> = {}): WorkerInput => ({
-  kind: 'worker', subject, timestamp: ts, receivedAtMs: ts * 1000, clock: null, pid: 7, fields: { loadavg: [], ...fields },
+const beat = (
+  subject: string,
+  ts: number,
+  fields: Partial<Extract<WorkerInput, { kind: 'worker' }>['fields']> = {},
+): WorkerInput => ({
+  kind: 'worker',
+  subject,
+  timestamp: ts,
+  receivedAtMs: ts * 1000,
+  clock: null,
+  pid: 7,
+  fields: { loadavg: [], ...fields },
 });
 
 describe('evolveWorker', () => {
   const start = emptyWorker(CONNECTION, 'celery@w1', 1_000_000);
 
   it('given a heartbeat every 2 s, then the worker is online until 2 x freq has passed', () => {
-    const row = evolveWorker(start, beat('heartbeat', 1000, { freq: 2, active: 1, processed: 5, loadavg: [0.1, 0.2, 0.3] }), 1_001_000);
+    const row = evolveWorker(
+      start,
+      beat('heartbeat', 1000, { freq: 2, active: 1, processed: 5, loadavg: [0.1, 0.2, 0.3] }),
+      1_001_000,
+    );
     expect(row.online).toBe(true);
     expect(isAlive(row, 1_003_999)).toBe(true);
     expect(isAlive(row, 1_004_000)).toBe(false);
@@ -25,9 +39,19 @@ describe('evolveWorker', () => {
   });
 
   it('given the wake-up heartbeat (freq 5, no load), then stored active/processed/loadavg are kept', () => {
-    const row = evolveWorker(start, beat('heartbeat', 1000, { freq: 2, active: 3, processed: 9, loadavg: [1, 1, 1] }), 1_000_000);
+    const row = evolveWorker(
+      start,
+      beat('heartbeat', 1000, { freq: 2, active: 3, processed: 9, loadavg: [1, 1, 1] }),
+      1_000_000,
+    );
     const woken = evolveWorker(row, beat('heartbeat', 1001, { freq: 5, swIdent: 'py-celery' }), 1_001_000);
-    expect(woken).toMatchObject({ freq: 5, active: 3, processed: 9, loadavg: [1, 1, 1], swIdent: 'py-celery' });
+    expect(woken).toMatchObject({
+      freq: 5,
+      active: 3,
+      processed: 9,
+      loadavg: [1, 1, 1],
+      swIdent: 'py-celery',
+    });
   });
 
   it('given an old heartbeat delivered late, then the newer values stay', () => {
@@ -43,9 +67,27 @@ describe('evolveWorker', () => {
   });
 
   it('given inspect snapshots, then each method keeps its newest reply', () => {
-    const a = evolveWorker(start, { kind: 'inspect', method: 'stats', reply: { pid: 1 }, timestamp: 1001, receivedAtMs: 1_001_000 }, 0);
-    const b = evolveWorker(a, { kind: 'inspect', method: 'stats', reply: { pid: 0 }, timestamp: 1000, receivedAtMs: 1_002_000 }, 0);
-    const c = evolveWorker(b, { kind: 'inspect', method: 'registered', reply: ['tasks.add'], timestamp: 1000, receivedAtMs: 1_002_000 }, 0);
+    const a = evolveWorker(
+      start,
+      { kind: 'inspect', method: 'stats', reply: { pid: 1 }, timestamp: 1001, receivedAtMs: 1_001_000 },
+      0,
+    );
+    const b = evolveWorker(
+      a,
+      { kind: 'inspect', method: 'stats', reply: { pid: 0 }, timestamp: 1000, receivedAtMs: 1_002_000 },
+      0,
+    );
+    const c = evolveWorker(
+      b,
+      {
+        kind: 'inspect',
+        method: 'registered',
+        reply: ['tasks.add'],
+        timestamp: 1000,
+        receivedAtMs: 1_002_000,
+      },
+      0,
+    );
     expect(c.inspect).toEqual({ stats: { pid: 1 }, registered: ['tasks.add'] });
   });
 });

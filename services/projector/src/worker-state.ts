@@ -25,7 +25,15 @@ export interface WorkerRow {
 }
 
 export type WorkerInput =
-  | { kind: 'worker'; subject: string; timestamp: number; receivedAtMs: number; clock: number | null; pid: number | null; fields: WorkerEvent }
+  | {
+      kind: 'worker';
+      subject: string;
+      timestamp: number;
+      receivedAtMs: number;
+      clock: number | null;
+      pid: number | null;
+      fields: WorkerEvent;
+    }
   /** Any task event from a worker keeps it alive, as in Celery (§2.5). */
   | { kind: 'task'; timestamp: number; receivedAtMs: number }
   | { kind: 'inspect'; method: string; reply: unknown; timestamp: number; receivedAtMs: number };
@@ -37,9 +45,26 @@ export const EXPIRE_FACTOR = 2;
 
 export function emptyWorker(connectionId: string, hostname: string, firstSeenAtMs: number): WorkerRow {
   return {
-    connectionId, hostname, pid: null, freq: null, active: null, processed: null, loadavg: null, swIdent: null,
-    swVer: null, swSys: null, clock: null, online: false, firstSeenAtMs, lastHeartbeat: null, lastHeartbeatAtMs: null,
-    offlineAtMs: null, offlineTs: null, inspect: {}, inspectTs: {}, inspectedAtMs: null,
+    connectionId,
+    hostname,
+    pid: null,
+    freq: null,
+    active: null,
+    processed: null,
+    loadavg: null,
+    swIdent: null,
+    swVer: null,
+    swSys: null,
+    clock: null,
+    online: false,
+    firstSeenAtMs,
+    lastHeartbeat: null,
+    lastHeartbeatAtMs: null,
+    offlineAtMs: null,
+    offlineTs: null,
+    inspect: {},
+    inspectTs: {},
+    inspectedAtMs: null,
   };
 }
 

@@ -10,22 +10,37 @@ import type { CeleryEvent } from '@celeriac/proto/events';
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('./celery_events.py', import.meta.url));
 
-export interface RawRecord { receivedAtMs: number; event: Record<string, unknown> }
+export interface RawRecord {
+  receivedAtMs: number;
+  event: Record<string, unknown>;
+}
 
 /** Runs real Celery traffic against `brokerUrl` (a worker must consume there) and returns every raw event. */
-export async function captureCeleryEvents(stack: { python: string; celeryAppDir: string }, brokerUrl: string): Promise<RawRecord[]> {
+export async function captureCeleryEvents(
+  stack: { python: string; celeryAppDir: string },
+  brokerUrl: string,
+): Promise<RawRecord[]> {
   const dir = await mkdtemp(join(tmpdir(), 'celeriac-capture-'));
   try {
     const out = join(dir, 'events.jsonl');
-    await run(stack.python, [SCRIPT, 'capture', brokerUrl, out], { env: { ...process.env, CELERIAC_CELERY_APP_DIR: stack.celeryAppDir }, timeout: 120_000 });
-    return (await readFile(out, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as RawRecord);
+    await run(stack.python, [SCRIPT, 'capture', brokerUrl, out], {
+      env: { ...process.env, CELERIAC_CELERY_APP_DIR: stack.celeryAppDir },
+      timeout: 120_000,
+    });
+    return (await readFile(out, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as RawRecord);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /** What celery.events.state.State makes of the records, fed in the given order. */
-export async function celeryStateOf(python: string, records: RawRecord[]): Promise<Record<string, Record<string, unknown>>> {
+export async function celeryStateOf(
+  python: string,
+  records: RawRecord[],
+): Promise<Record<string, Record<string, unknown>>> {
   const dir = await mkdtemp(join(tmpdir(), 'celeriac-state-'));
   try {
     const input = join(dir, 'events.jsonl');

@@ -1,7 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
 import { encodeEvent } from '@celeriac/event-log/codec';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
 
 /** Test-side Kafka access: produce events (or raw bytes) keyed by connection, read end offsets. */
 export function createLogIo(brokers: string[]) {
@@ -19,8 +19,13 @@ export function createLogIo(brokers: string[]) {
     },
     async produce(topic: string, events: (CeleryEvent | { key: string; raw: Buffer })[], chunk = 1500) {
       for (let start = 0; start < events.length; start += chunk) {
-        const messages = events.slice(start, start + chunk).map((event) =>
-          'raw' in event ? { key: event.key, value: event.raw } : { key: event.connectionId, value: encodeEvent(event) });
+        const messages = events
+          .slice(start, start + chunk)
+          .map((event) =>
+            'raw' in event
+              ? { key: event.key, value: event.raw }
+              : { key: event.connectionId, value: encodeEvent(event) },
+          );
         await producer.send({ topic, messages, acks: -1 });
       }
     },
@@ -38,7 +43,9 @@ export async function appliedOffset(databaseUrl: string, group: string, topic: s
   await client.connect();
   try {
     const { rows } = await client.query<{ total: string | null }>(
-      'SELECT sum(next_offset) AS total FROM celeriac.projector_offsets WHERE consumer_group = $1 AND topic = $2', [group, topic]);
+      'SELECT sum(next_offset) AS total FROM celeriac.projector_offsets WHERE consumer_group = $1 AND topic = $2',
+      [group, topic],
+    );
     return Number(rows[0]?.total ?? 0);
   } finally {
     await client.end();
@@ -50,8 +57,12 @@ export async function snapshotTables(databaseUrl: string): Promise<Record<string
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const orders: Record<string, string> = {
-    tasks: 'connection_id, uuid', task_events: 'connection_id, event_id', workers: 'connection_id, hostname',
-    queues: 'connection_id, name', queue_samples: 'connection_id, name, sampled_at', task_types: 'connection_id, name',
+    tasks: 'connection_id, uuid',
+    task_events: 'connection_id, event_id',
+    workers: 'connection_id, hostname',
+    queues: 'connection_id, name',
+    queue_samples: 'connection_id, name, sampled_at',
+    task_types: 'connection_id, name',
     projector_offsets: 'topic, kafka_partition',
   };
   try {
@@ -59,7 +70,9 @@ export async function snapshotTables(databaseUrl: string): Promise<Record<string
     for (const [table, order] of Object.entries(orders)) {
       // updated_at is wall-clock bookkeeping of the offsets row, not projected data.
       const columns = table === 'projector_offsets' ? 'topic, kafka_partition, next_offset' : '*';
-      snapshot[table] = (await client.query(`SELECT ${columns} FROM celeriac.${table} ORDER BY ${order}`)).rows;
+      snapshot[table] = (
+        await client.query(`SELECT ${columns} FROM celeriac.${table} ORDER BY ${order}`)
+      ).rows;
     }
     return snapshot;
   } finally {

@@ -1,23 +1,45 @@
-import pg from 'pg';
 import { createKafka } from '@celeriac/event-log/kafka';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import pg from 'pg';
 import { createProjectorMetrics } from '../src/metrics';
 import { createPartitionManager } from '../src/partitions';
 import { createProjector } from '../src/projector';
 import { createSweeper } from '../src/sweeper';
 
 /** The projector's components wired in-process against real Kafka and PostgreSQL, as main.ts does. */
-export async function startProjector(options: { databaseUrl: string; brokers: string[]; topic: string; group: string; batchSize?: number; now?: () => number }) {
+export async function startProjector(options: {
+  databaseUrl: string;
+  brokers: string[];
+  topic: string;
+  group: string;
+  batchSize?: number;
+  now?: () => number;
+}) {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
   pool.on('error', () => undefined);
   const now = options.now ?? (() => Date.now());
   const metrics = createProjectorMetrics();
   const partitions = createPartitionManager({ pool, logger: silentLogger, retentionDays: 30, daysAhead: 2 });
-  const sweeper = createSweeper({ pool, partitions, metrics, logger: silentLogger, now, intervalMs: 60_000, partitionIntervalMs: 600_000 });
+  const sweeper = createSweeper({
+    pool,
+    partitions,
+    metrics,
+    logger: silentLogger,
+    now,
+    intervalMs: 60_000,
+    partitionIntervalMs: 600_000,
+  });
   const projector = createProjector({
     kafka: createKafka({ clientId: 'projector-test', brokers: options.brokers, logger: silentLogger }),
-    pool, partitions, metrics, logger: silentLogger, now, groupId: options.group, topic: options.topic,
-    batchSize: options.batchSize ?? 1000, concurrency: 2,
+    pool,
+    partitions,
+    metrics,
+    logger: silentLogger,
+    now,
+    groupId: options.group,
+    topic: options.topic,
+    batchSize: options.batchSize ?? 1000,
+    concurrency: 2,
   });
   await sweeper.start();
   await projector.start();
