@@ -14,10 +14,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import amqp from 'amqplib';
-import { Kafka, logLevel } from 'kafkajs';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import amqp from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../../../tests/harness/isolation';
 import { readStackEnv } from '../../../tests/harness/stack-env';
 import { createCollectorStore } from '../src/collector-store';
@@ -29,9 +29,17 @@ const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const REPORT = fileURLToPath(new URL('./REPORT.md', import.meta.url));
 const stack = readStackEnv();
 
-const [database, topics, vhost] = await Promise.all([createTestDatabase(), createTestTopics(['events', 'deadletter'], 1), createTestVhost()]);
+const [database, topics, vhost] = await Promise.all([
+  createTestDatabase(),
+  createTestTopics(['events', 'deadletter'], 1),
+  createTestVhost(),
+]);
 const store = createCollectorStore({ databaseUrl: database.url, logger: silentLogger });
-const kafka = new Kafka({ clientId: 'collector-bench', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: 'collector-bench',
+  brokers: stack.kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
 const admin = kafka.admin();
 let child: ReturnType<typeof spawn> | undefined;
 try {
@@ -46,7 +54,10 @@ try {
   const connection = await amqp.connect(vhost.url);
   const channel = await connection.createConfirmChannel();
   await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
-  await channel.assertQueue(queue, { durable: true, arguments: { 'x-max-length': 2_000_000, 'x-overflow': 'drop-head' } });
+  await channel.assertQueue(queue, {
+    durable: true,
+    arguments: { 'x-max-length': 2_000_000, 'x-overflow': 'drop-head' },
+  });
   await channel.bindQueue(queue, 'celeryev', '#');
   const publishStarted = Date.now();
   let events = 0;
@@ -54,7 +65,11 @@ try {
   let bytes = 0;
   for (const message of backlogMessages(TARGET_EVENTS)) {
     const ok = channel.publish('celeryev', message.routingKey, message.body, {
-      contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 1, priority: 0, headers: { hostname: message.hostname },
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      deliveryMode: 1,
+      priority: 0,
+      headers: { hostname: message.hostname },
     });
     events += message.events;
     messages += 1;
@@ -64,7 +79,9 @@ try {
   await channel.waitForConfirms();
   await connection.close();
   const publishSeconds = (Date.now() - publishStarted) / 1000;
-  console.log(`backlog: ${events} events in ${messages} messages (${(bytes / 1e6).toFixed(1)} MB) published in ${publishSeconds.toFixed(1)} s`);
+  console.log(
+    `backlog: ${events} events in ${messages} messages (${(bytes / 1e6).toFixed(1)} MB) published in ${publishSeconds.toFixed(1)} s`,
+  );
 
   // 2. A real collector drains it; RSS sampled from /proc, progress from Kafka end offsets.
   const pin = existsSync('/usr/bin/taskset') ? ['taskset', '-c', '1'] : [];
@@ -89,7 +106,11 @@ try {
   });
   const startedAt = Date.now();
   await admin.connect();
-  const produced = async () => (await admin.fetchTopicOffsets(topics.topics.events as string)).reduce((sum, p) => sum + Number(p.high), 0);
+  const produced = async () =>
+    (await admin.fetchTopicOffsets(topics.topics.events as string)).reduce(
+      (sum, p) => sum + Number(p.high),
+      0,
+    );
   const rss = () => {
     const status = readFileSync(`/proc/${child?.pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -113,7 +134,8 @@ try {
       firstEventAt = Date.now();
       cpuAtFirstEvent = cpuSeconds();
     }
-    if (samples.length % 25 === 0) console.log(`t=${sample.t.toFixed(1)}s produced=${count} rss=${sample.rssMb.toFixed(0)}MB`);
+    if (samples.length % 25 === 0)
+      console.log(`t=${sample.t.toFixed(1)}s produced=${count} rss=${sample.rssMb.toFixed(0)}MB`);
     if (count >= events) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

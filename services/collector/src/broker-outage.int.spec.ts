@@ -2,7 +2,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../tests/harness/wait-for';
-import { type CollectorProcess, createWorld, publishEvents, readEvents, spawnCollector, waitForEventQueue } from '../testing/collector-harness';
+import {
+  type CollectorProcess,
+  createWorld,
+  publishEvents,
+  readEvents,
+  spawnCollector,
+  waitForEventQueue,
+} from '../testing/collector-harness';
 
 const run = promisify(execFile);
 
@@ -35,10 +42,14 @@ describe('collector across a broker connection loss', () => {
     await run('rabbitmqctl', ['-q', 'close_all_connections', '-p', vhost, 'celeriac outage test']);
     await publishEvents(url, 100);
     await waitForEventQueue(url, connectionId);
-    await waitFor('all 200 events after the reconnect', () => kafka.records.length >= 200, { timeoutMs: 60_000 });
+    await waitFor('all 200 events after the reconnect', () => kafka.records.length >= 200, {
+      timeoutMs: 60_000,
+    });
     expect(new Set(kafka.records.map((record) => record.value.eventId)).size).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${collector.opsPort}/metrics`)).text();
-    expect(Number(/^celeriac_collector_broker_reconnects_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(
+      Number(/^celeriac_collector_broker_reconnects_total (\d+)/m.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(1);
     expect(collector.child.exitCode).toBeNull();
   });
 });

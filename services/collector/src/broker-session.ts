@@ -1,8 +1,8 @@
-import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { QueueDepth } from '@celeriac/proto/events';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { BrokerUnavailableError, InvalidArgumentError } from './errors';
-import { type PidboxClient, createPidboxClient } from './pidbox';
+import { createPidboxClient, type PidboxClient } from './pidbox';
 import { type TaskMessage, taskSentEvent } from './task-message';
 
 /**
@@ -10,11 +10,19 @@ import { type TaskMessage, taskSentEvent } from './task-message';
  * publishing (confirm channel) and throwaway channels for passive declares. Everything fails with
  * BrokerUnavailableError once the connection is gone; the runner makes a new session.
  */
-export async function openBrokerSession(options: { url: string; connectionName: string; origin: string; logger: Logger }) {
+export async function openBrokerSession(options: {
+  url: string;
+  connectionName: string;
+  origin: string;
+  logger: Logger;
+}) {
   const log = options.logger.child({ component: 'broker-session' });
   let connection: ChannelModel;
   try {
-    connection = await amqp.connect(options.url, { clientProperties: { connection_name: `celeriac-collector ${options.connectionName}` }, timeout: 5000 });
+    connection = await amqp.connect(options.url, {
+      clientProperties: { connection_name: `celeriac-collector ${options.connectionName}` },
+      timeout: 5000,
+    });
   } catch (error) {
     throw new BrokerUnavailableError('cannot connect to the broker', { cause: error });
   }
@@ -26,7 +34,9 @@ export async function openBrokerSession(options: { url: string; connectionName: 
     });
   });
   connection.on('error', (error: Error) => log.warn({ err: error }, 'broker connection error'));
-  connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection (resource alarm)'));
+  connection.on('blocked', (reason: string) =>
+    log.warn({ reason }, 'broker blocked the connection (resource alarm)'),
+  );
 
   const pidbox: PidboxClient = createPidboxClient({ connection, logger: log });
   let publisher: Promise<ConfirmChannel> | undefined;
@@ -118,7 +128,11 @@ export async function openBrokerSession(options: { url: string; connectionName: 
       try {
         const event = taskSentEvent(message, { hostname: options.origin, now: new Date(), pid: process.pid });
         channel.publish('celeryev', 'task.sent', event, {
-          contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 1, priority: 0, headers: { hostname: options.origin },
+          contentType: 'application/json',
+          contentEncoding: 'utf-8',
+          deliveryMode: 1,
+          priority: 0,
+          headers: { hostname: options.origin },
         });
         await channel.waitForConfirms();
       } catch (error) {

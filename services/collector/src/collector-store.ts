@@ -1,5 +1,5 @@
-import pg from 'pg';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import pg from 'pg';
 
 /** A connection row as the collector needs it; the broker URL stays sealed until a runner opens it. */
 export interface ConnectionRow {
@@ -29,7 +29,11 @@ export function createCollectorStore(options: { databaseUrl: string; logger: Log
       await pool.end();
     },
 
-    async insertConnection(row: { name: string; brokerUrlEncrypted: Buffer; options?: Record<string, unknown> }): Promise<string> {
+    async insertConnection(row: {
+      name: string;
+      brokerUrlEncrypted: Buffer;
+      options?: Record<string, unknown>;
+    }): Promise<string> {
       const result = await pool.query<{ connection_id: string }>(
         'INSERT INTO celeriac.connections (name, broker_url_encrypted, options) VALUES ($1, $2, $3) RETURNING connection_id',
         [row.name, row.brokerUrlEncrypted, JSON.stringify(row.options ?? {})],
@@ -59,7 +63,12 @@ export function createCollectorStore(options: { databaseUrl: string; logger: Log
      * concurrent collectors claim disjoint sets; the ON CONFLICT guard re-checks expiry against the
      * latest committed lease row, so a lease renewed meanwhile is never stolen.
      */
-    async claimLeases(owner: { ownerId: string; grpcAddress: string; ttlMs: number; limit: number }): Promise<string[]> {
+    async claimLeases(owner: {
+      ownerId: string;
+      grpcAddress: string;
+      ttlMs: number;
+      limit: number;
+    }): Promise<string[]> {
       if (owner.limit <= 0) return [];
       const result = await pool.query<{ connection_id: string }>(
         `WITH candidates AS (
@@ -97,10 +106,10 @@ export function createCollectorStore(options: { databaseUrl: string; logger: Log
 
     async releaseLeases(ownerId: string, connectionIds: string[]): Promise<void> {
       if (connectionIds.length === 0) return;
-      await pool.query('DELETE FROM celeriac.connection_leases WHERE owner_id = $1 AND connection_id = ANY($2::uuid[])', [
-        ownerId,
-        connectionIds,
-      ]);
+      await pool.query(
+        'DELETE FROM celeriac.connection_leases WHERE owner_id = $1 AND connection_id = ANY($2::uuid[])',
+        [ownerId, connectionIds],
+      );
     },
 
     /** How many connections exist and how many collectors hold a live lease (for the fair share). */
@@ -122,7 +131,9 @@ export function createCollectorStore(options: { databaseUrl: string; logger: Log
         [connectionId],
       );
       const row = result.rows[0];
-      return row ? { ownerId: row.owner_id, ownerGrpcAddress: row.owner_grpc_address, expired: row.expired } : undefined;
+      return row
+        ? { ownerId: row.owner_id, ownerGrpcAddress: row.owner_grpc_address, expired: row.expired }
+        : undefined;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { z } from 'zod';
-import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
+import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
+import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveMs = z.coerce.number().int().positive();
@@ -37,15 +37,29 @@ export const collectorConfigSchema = z
      * Broker bytes per connection held unacked before consumption pauses, bytes. Default 8 MiB, which
      * keeps the live heap well inside the 160 MB old space `npm start` gives node.
      */
-    CELERIAC_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+    CELERIAC_MAX_BUFFERED_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
     /** Largest broker message body accepted, bytes; larger ones are dead-lettered. Default 512 KiB. */
-    CELERIAC_MAX_BODY_BYTES: z.coerce.number().int().positive().max(768 * 1024).default(512 * 1024),
+    CELERIAC_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(768 * 1024)
+      .default(512 * 1024),
     /**
      * Cap on one Kafka batch (encoded records), bytes. Default 800 KiB. A batch is sealed before a
      * message would push it over, so it never exceeds this or one message's events; both must stay
      * under the topic's max.message.bytes (Kafka default 1 MiB).
      */
-    CELERIAC_BATCH_MAX_BYTES: z.coerce.number().int().positive().max(1000 * 1024).default(800 * 1024),
+    CELERIAC_BATCH_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(1000 * 1024)
+      .default(800 * 1024),
     /** Most events produced to Kafka in one batch. Default 2000. */
     CELERIAC_BATCH_MAX_EVENTS: z.coerce.number().int().positive().default(2_000),
     /** How long a partial batch waits for more events, ms. Default 10. */

@@ -5,7 +5,10 @@ import { UnknownConnectionError } from './errors';
 type RunnerDeps = Omit<Parameters<typeof createConnectionRunner>[0], 'row'>;
 
 /** The runners of the connections this collector holds; the lease manager adds and removes them. */
-export function createConnectionRegistry(options: { store: Pick<CollectorStore, 'getConnection'>; runnerDeps: RunnerDeps }) {
+export function createConnectionRegistry(options: {
+  store: Pick<CollectorStore, 'getConnection'>;
+  runnerDeps: RunnerDeps;
+}) {
   const runners = new Map<string, ConnectionRunner>();
   return {
     async acquire(connectionId: string): Promise<void> {

@@ -1,8 +1,8 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
 import type { SecretBox } from '@celeriac/connection-secrets/secret-box';
 import type { EventLogProducer } from '@celeriac/event-log/producer';
 import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { type BrokerSession, openBrokerSession } from './broker-session';
 import type { ConnectionRow } from './collector-store';
 import { type ConnectionOptions, parseConnectionOptions } from './connection-options';
@@ -27,7 +27,8 @@ export interface RunnerSettings {
   drainTimeoutMs: number;
 }
 
-export const eventQueueName = (connectionId: string, options: ConnectionOptions) => options.queueName ?? `celeriac.events.${connectionId}`;
+export const eventQueueName = (connectionId: string, options: ConnectionOptions) =>
+  options.queueName ?? `celeriac.events.${connectionId}`;
 
 /**
  * Consumes one connection for as long as this collector holds its lease: connects, declares the
@@ -51,7 +52,10 @@ export function createConnectionRunner(deps: {
   let session: BrokerSession | undefined;
   let loop: Promise<void> | undefined;
 
-  async function declareEventQueue(channel: Channel, session: BrokerSession): Promise<{ channel: Channel; queue: string }> {
+  async function declareEventQueue(
+    channel: Channel,
+    session: BrokerSession,
+  ): Promise<{ channel: Channel; queue: string }> {
     const queue = eventQueueName(connectionId, options);
     await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
     try {
@@ -106,17 +110,26 @@ export function createConnectionRunner(deps: {
     let consumerTag: string | undefined = (await channel.consume(declared.queue, onMessage)).consumerTag;
     let flow = Promise.resolve();
     onPressure = (high) => {
-      flow = flow.then(async () => {
-        if (high && consumerTag) {
-          const tag = consumerTag;
-          consumerTag = undefined;
-          log.info({ bufferedBytes: ingest.bufferedBytes }, 'pausing consumption until Kafka catches up');
-          await channel.cancel(tag);
-        } else if (!high && !consumerTag && !sessionAbort.signal.aborted && !stopController.signal.aborted) {
-          consumerTag = (await channel.consume(declared.queue, onMessage)).consumerTag;
-          log.debug('consumption resumed');
-        }
-      }).catch((error: unknown) => log.warn({ err: error }, 'flow control failed; the session will be rebuilt'));
+      flow = flow
+        .then(async () => {
+          if (high && consumerTag) {
+            const tag = consumerTag;
+            consumerTag = undefined;
+            log.info({ bufferedBytes: ingest.bufferedBytes }, 'pausing consumption until Kafka catches up');
+            await channel.cancel(tag);
+          } else if (
+            !high &&
+            !consumerTag &&
+            !sessionAbort.signal.aborted &&
+            !stopController.signal.aborted
+          ) {
+            consumerTag = (await channel.consume(declared.queue, onMessage)).consumerTag;
+            log.debug('consumption resumed');
+          }
+        })
+        .catch((error: unknown) =>
+          log.warn({ err: error }, 'flow control failed; the session will be rebuilt'),
+        );
     };
     // Like Celery's receiver: workers that are already up report in at once, and get task events on.
     waker.wakeAll(enableEvents);
@@ -158,7 +171,12 @@ export function createConnectionRunner(deps: {
   async function run(url: string): Promise<void> {
     for (let attempt = 0; !stopController.signal.aborted; attempt++) {
       try {
-        session = await openBrokerSession({ url, connectionName: deps.row.name, origin: `celeriac@${deps.settings.collectorId}`, logger: log });
+        session = await openBrokerSession({
+          url,
+          connectionName: deps.row.name,
+          origin: `celeriac@${deps.settings.collectorId}`,
+          logger: log,
+        });
         attempt = 0;
         await consume(session);
         if (!stopController.signal.aborted) {
@@ -173,7 +191,8 @@ export function createConnectionRunner(deps: {
         session = undefined;
         await ended?.close();
       }
-      if (!stopController.signal.aborted) await pause(backoffDelayMs(attempt, { baseMs: 500, maxMs: 30_000 }), stopController.signal);
+      if (!stopController.signal.aborted)
+        await pause(backoffDelayMs(attempt, { baseMs: 500, maxMs: 30_000 }), stopController.signal);
     }
   }
 
@@ -188,7 +207,9 @@ export function createConnectionRunner(deps: {
       try {
         url = deps.secretBox.open(deps.row.brokerUrlEncrypted);
       } catch (error) {
-        throw new ConnectionConfigError('the broker URL cannot be decrypted with this CELERIAC_SECRET_KEY', { cause: error });
+        throw new ConnectionConfigError('the broker URL cannot be decrypted with this CELERIAC_SECRET_KEY', {
+          cause: error,
+        });
       }
       loop ??= run(url);
     },
@@ -198,7 +219,8 @@ export function createConnectionRunner(deps: {
     },
     /** The live broker session, for control calls. */
     session(): BrokerSession {
-      if (!session?.isOpen) throw new BrokerUnavailableError(`the broker of connection ${connectionId} is not connected`);
+      if (!session?.isOpen)
+        throw new BrokerUnavailableError(`the broker of connection ${connectionId} is not connected`);
       return session;
     },
   };

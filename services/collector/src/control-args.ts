@@ -4,7 +4,11 @@ import { InvalidArgumentError } from './errors';
 const taskName = z.string().min(1).max(500);
 const nodeName = z.string().min(1).max(255);
 const positiveInt = z.number().int().min(1).max(10_000);
-const seconds = z.number().positive().max(7 * 24 * 3600).nullable();
+const seconds = z
+  .number()
+  .positive()
+  .max(7 * 24 * 3600)
+  .nullable();
 const noArgs = z.strictObject({});
 
 // Wire arguments per remote-control command (wire protocol §3.6). Workers do no type coercion and
@@ -18,7 +22,10 @@ const broadcastArgs = {
   }),
   pool_grow: z.strictObject({ n: positiveInt.optional() }),
   pool_shrink: z.strictObject({ n: positiveInt.optional() }),
-  autoscale: z.strictObject({ max: z.number().int().min(0).max(10_000), min: z.number().int().min(0).max(10_000) }),
+  autoscale: z.strictObject({
+    max: z.number().int().min(0).max(10_000),
+    min: z.number().int().min(0).max(10_000),
+  }),
   add_consumer: z.strictObject({
     queue: z.string().min(1).max(255),
     exchange: z.string().max(255).nullable().optional(),
@@ -33,14 +40,23 @@ const broadcastArgs = {
   cancel_consumer: z.strictObject({ queue: z.string().min(1).max(255) }),
   rate_limit: z.strictObject({
     task_name: taskName,
-    rate_limit: z.union([z.string().regex(/^(\d+(\.\d+)?(\/[smh])?)?$/, 'like "10/m"'), z.number().min(0), z.null()]),
+    rate_limit: z.union([
+      z.string().regex(/^(\d+(\.\d+)?(\/[smh])?)?$/, 'like "10/m"'),
+      z.number().min(0),
+      z.null(),
+    ]),
   }),
   time_limit: z.strictObject({ task_name: taskName, soft: seconds.optional(), hard: seconds.optional() }),
   revoke: z.strictObject({
     task_id: z.union([z.string().min(1).max(255), z.array(z.string().min(1).max(255)).min(1).max(10_000)]),
     terminate: z.boolean().optional(),
     // Workers accept only uppercase names (lowercase raises TypeError there) or a signal number.
-    signal: z.union([z.string().regex(/^(SIG)?[A-Z0-9]{2,10}$/, 'an uppercase signal name'), z.number().int().min(1).max(64)]).optional(),
+    signal: z
+      .union([
+        z.string().regex(/^(SIG)?[A-Z0-9]{2,10}$/, 'an uppercase signal name'),
+        z.number().int().min(1).max(64),
+      ])
+      .optional(),
   }),
   enable_events: noArgs,
   disable_events: noArgs,
@@ -52,7 +68,10 @@ const inspectArgs = {
   ping: noArgs,
   stats: noArgs,
   active_queues: noArgs,
-  registered: z.strictObject({ taskinfoitems: z.array(z.string().min(1).max(100)).max(50).optional(), builtins: z.boolean().optional() }),
+  registered: z.strictObject({
+    taskinfoitems: z.array(z.string().min(1).max(100)).max(50).optional(),
+    builtins: z.boolean().optional(),
+  }),
   active: z.strictObject({ safe: z.boolean().nullable().optional() }),
   reserved: noArgs,
   scheduled: noArgs,
@@ -65,7 +84,16 @@ const inspectArgs = {
 
 export type BroadcastCommand = keyof typeof broadcastArgs;
 export type InspectMethod = keyof typeof inspectArgs;
-export const SNAPSHOT_INSPECT_METHODS: InspectMethod[] = ['stats', 'active_queues', 'registered', 'active', 'reserved', 'scheduled', 'revoked', 'conf'];
+export const SNAPSHOT_INSPECT_METHODS: InspectMethod[] = [
+  'stats',
+  'active_queues',
+  'registered',
+  'active',
+  'reserved',
+  'scheduled',
+  'revoked',
+  'conf',
+];
 
 export interface ValidatedCall {
   method: string;
@@ -83,15 +111,25 @@ function parseJsonObject(text: string, what: string): unknown {
   }
 }
 
-function validate(table: Record<string, z.ZodType>, kind: string, request: { method: string; argumentsJson: string; destination: string[]; timeoutSeconds: number }): ValidatedCall {
+function validate(
+  table: Record<string, z.ZodType>,
+  kind: string,
+  request: { method: string; argumentsJson: string; destination: string[]; timeoutSeconds: number },
+): ValidatedCall {
   const schema = Object.hasOwn(table, request.method) ? table[request.method] : undefined;
-  if (!schema) throw new InvalidArgumentError(`unknown ${kind} ${JSON.stringify(request.method.slice(0, 100))}; one of ${Object.keys(table).join(', ')}`);
+  if (!schema)
+    throw new InvalidArgumentError(
+      `unknown ${kind} ${JSON.stringify(request.method.slice(0, 100))}; one of ${Object.keys(table).join(', ')}`,
+    );
   const parsed = schema.safeParse(parseJsonObject(request.argumentsJson, 'arguments_json'));
   if (!parsed.success) {
-    throw new InvalidArgumentError(`bad arguments for ${request.method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new InvalidArgumentError(
+      `bad arguments for ${request.method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   const destination = z.array(nodeName).max(1000).safeParse(request.destination);
-  if (!destination.success) throw new InvalidArgumentError('destination must be at most 1000 non-empty worker nodenames');
+  if (!destination.success)
+    throw new InvalidArgumentError('destination must be at most 1000 non-empty worker nodenames');
   if (!Number.isFinite(request.timeoutSeconds) || request.timeoutSeconds < 0 || request.timeoutSeconds > 60) {
     throw new InvalidArgumentError('timeout_seconds must be between 0 and 60');
   }
@@ -103,10 +141,20 @@ function validate(table: Record<string, z.ZodType>, kind: string, request: { met
   };
 }
 
-export function validateBroadcast(request: { command: string; argumentsJson: string; destination: string[]; timeoutSeconds: number }): ValidatedCall {
+export function validateBroadcast(request: {
+  command: string;
+  argumentsJson: string;
+  destination: string[];
+  timeoutSeconds: number;
+}): ValidatedCall {
   return validate(broadcastArgs, 'command', { ...request, method: request.command });
 }
 
-export function validateInspect(request: { method: string; argumentsJson: string; destination: string[]; timeoutSeconds: number }): ValidatedCall {
+export function validateInspect(request: {
+  method: string;
+  argumentsJson: string;
+  destination: string[];
+  timeoutSeconds: number;
+}): ValidatedCall {
   return validate(inspectArgs, 'inspect method', request);
 }

@@ -2,16 +2,42 @@ import { describe, expect, it } from 'vitest';
 import { validateBroadcast, validateInspect } from './control-args';
 import { InvalidArgumentError } from './errors';
 
-const broadcast = (command: string, args: unknown, extra: Partial<{ destination: string[]; timeoutSeconds: number }> = {}) =>
-  validateBroadcast({ command, argumentsJson: JSON.stringify(args), destination: [], timeoutSeconds: 0, ...extra });
+const broadcast = (
+  command: string,
+  args: unknown,
+  extra: Partial<{ destination: string[]; timeoutSeconds: number }> = {},
+) =>
+  validateBroadcast({
+    command,
+    argumentsJson: JSON.stringify(args),
+    destination: [],
+    timeoutSeconds: 0,
+    ...extra,
+  });
 
 describe('control argument validation', () => {
   it('passes documented arguments through and defaults the timeout to 1 s', () => {
     expect(broadcast('revoke', { task_id: ['a', 'b'], terminate: true, signal: 'SIGKILL' })).toEqual({
-      method: 'revoke', arguments: { task_id: ['a', 'b'], terminate: true, signal: 'SIGKILL' }, destination: [], timeoutMs: 1000,
+      method: 'revoke',
+      arguments: { task_id: ['a', 'b'], terminate: true, signal: 'SIGKILL' },
+      destination: [],
+      timeoutMs: 1000,
     });
-    expect(broadcast('rate_limit', { task_name: 't', rate_limit: '10/m' }, { destination: ['celery@a'], timeoutSeconds: 2.5 })).toMatchObject({ destination: ['celery@a'], timeoutMs: 2500 });
-    expect(validateInspect({ method: 'query_task', argumentsJson: '{"ids":["x"]}', destination: [], timeoutSeconds: 0 }).arguments).toEqual({ ids: ['x'] });
+    expect(
+      broadcast(
+        'rate_limit',
+        { task_name: 't', rate_limit: '10/m' },
+        { destination: ['celery@a'], timeoutSeconds: 2.5 },
+      ),
+    ).toMatchObject({ destination: ['celery@a'], timeoutMs: 2500 });
+    expect(
+      validateInspect({
+        method: 'query_task',
+        argumentsJson: '{"ids":["x"]}',
+        destination: [],
+        timeoutSeconds: 0,
+      }).arguments,
+    ).toEqual({ ids: ['x'] });
     expect(broadcast('enable_events', {}).arguments).toEqual({});
   });
 
@@ -28,9 +54,13 @@ describe('control argument validation', () => {
   });
 
   it('rejects bad JSON, empty destinations and out-of-range timeouts', () => {
-    expect(() => validateBroadcast({ command: 'ping', argumentsJson: '{', destination: [], timeoutSeconds: 0 })).toThrow(/not valid JSON/);
+    expect(() =>
+      validateBroadcast({ command: 'ping', argumentsJson: '{', destination: [], timeoutSeconds: 0 }),
+    ).toThrow(/not valid JSON/);
     expect(() => broadcast('ping', {}, { destination: [''] })).toThrow(InvalidArgumentError);
     expect(() => broadcast('ping', {}, { timeoutSeconds: 61 })).toThrow(InvalidArgumentError);
-    expect(() => validateInspect({ method: 'shutdown', argumentsJson: '{}', destination: [], timeoutSeconds: 0 })).toThrow(InvalidArgumentError);
+    expect(() =>
+      validateInspect({ method: 'shutdown', argumentsJson: '{}', destination: [], timeoutSeconds: 0 }),
+    ).toThrow(InvalidArgumentError);
   });
 });

@@ -1,4 +1,12 @@
-import type { BroadcastRequest, InspectRequest, NodeReplies, QueueStatsReply, QueueStatsRequest, SendTaskReply, SendTaskRequest } from '@celeriac/proto/control';
+import type {
+  BroadcastRequest,
+  InspectRequest,
+  NodeReplies,
+  QueueStatsReply,
+  QueueStatsRequest,
+  SendTaskReply,
+  SendTaskRequest,
+} from '@celeriac/proto/control';
 import type { BrokerSession } from './broker-session';
 import type { CollectorStore } from './collector-store';
 import type { ConnectionRegistry } from './connection-registry';
@@ -55,13 +63,25 @@ export function createControlService(options: {
     },
 
     async queueStats(request: QueueStatsRequest): Promise<QueueStatsReply> {
-      if (request.queues.length > 500 || request.queues.some((name) => name.length === 0 || name.length > 255)) {
+      if (
+        request.queues.length > 500 ||
+        request.queues.some((name) => name.length === 0 || name.length > 255)
+      ) {
         throw new InvalidArgumentError('queues must be at most 500 names of 1-255 characters');
       }
       const session = await sessionFor(request.connectionId);
-      const names = request.queues.length > 0
-        ? request.queues
-        : queueNamesOf(await session.pidbox.call({ method: 'active_queues', arguments: {}, destination: [], reply: true, timeoutMs: 1000 }));
+      const names =
+        request.queues.length > 0
+          ? request.queues
+          : queueNamesOf(
+              await session.pidbox.call({
+                method: 'active_queues',
+                arguments: {},
+                destination: [],
+                reply: true,
+                timeoutMs: 1000,
+              }),
+            );
       return { queues: await measureQueues(session, names) };
     },
   };

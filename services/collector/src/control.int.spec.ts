@@ -1,19 +1,41 @@
 import { randomUUID } from 'node:crypto';
+import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import {
+  type BroadcastRequest,
+  ControlClient,
+  type InspectRequest,
+  type NodeReplies,
+  type QueueStatsReply,
+  type QueueStatsRequest,
+  type SendTaskReply,
+  type SendTaskRequest,
+} from '@celeriac/proto/control';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
-import { type BroadcastRequest, ControlClient, type InspectRequest, type NodeReplies, type QueueStatsReply, type QueueStatsRequest, type SendTaskReply, type SendTaskRequest } from '@celeriac/proto/control';
 import { type CeleryWorker, startCeleryWorker } from '../../../tests/harness/celery-worker';
 import { waitFor } from '../../../tests/harness/wait-for';
-import { type CollectorProcess, SECRET_KEY, createWorld, spawnCollector, tapCeleryEvents, waitForEventQueue } from '../testing/collector-harness';
+import {
+  type CollectorProcess,
+  createWorld,
+  SECRET_KEY,
+  spawnCollector,
+  tapCeleryEvents,
+  waitForEventQueue,
+} from '../testing/collector-harness';
 
-const settle = <T>(resolve: (value: T) => void, reject: (error: unknown) => void) => (error: grpc.ServiceError | null, value: T) =>
-  error ? reject(error) : resolve(value);
+const settle =
+  <T>(resolve: (value: T) => void, reject: (error: unknown) => void) =>
+  (error: grpc.ServiceError | null, value: T) =>
+    error ? reject(error) : resolve(value);
 const rpc = (client: ControlClient) => ({
-  broadcast: (request: BroadcastRequest) => new Promise<NodeReplies>((ok, fail) => client.broadcast(request, settle(ok, fail))),
-  inspect: (request: InspectRequest) => new Promise<NodeReplies>((ok, fail) => client.inspect(request, settle(ok, fail))),
-  sendTask: (request: SendTaskRequest) => new Promise<SendTaskReply>((ok, fail) => client.sendTask(request, settle(ok, fail))),
-  queueStats: (request: QueueStatsRequest) => new Promise<QueueStatsReply>((ok, fail) => client.queueStats(request, settle(ok, fail))),
+  broadcast: (request: BroadcastRequest) =>
+    new Promise<NodeReplies>((ok, fail) => client.broadcast(request, settle(ok, fail))),
+  inspect: (request: InspectRequest) =>
+    new Promise<NodeReplies>((ok, fail) => client.inspect(request, settle(ok, fail))),
+  sendTask: (request: SendTaskRequest) =>
+    new Promise<SendTaskReply>((ok, fail) => client.sendTask(request, settle(ok, fail))),
+  queueStats: (request: QueueStatsRequest) =>
+    new Promise<QueueStatsReply>((ok, fail) => client.queueStats(request, settle(ok, fail))),
 });
 async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
   try {
@@ -23,7 +45,8 @@ async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
   }
   throw new Error('the call succeeded');
 }
-const byNode = (replies: NodeReplies) => Object.fromEntries(replies.replies.map((r) => [r.node, JSON.parse(r.replyJson) as unknown]));
+const byNode = (replies: NodeReplies) =>
+  Object.fromEntries(replies.replies.map((r) => [r.node, JSON.parse(r.replyJson) as unknown]));
 
 // The Control gRPC service of a real collector, against a real Celery 5.5 worker.
 describe('collector Control service', () => {
@@ -40,15 +63,29 @@ describe('collector Control service', () => {
     world = await createWorld({ connectionOptions: { inspectIntervalMs: 0, queueSampleIntervalMs: 0 } });
     connectionId = world.connectionIds[0]!;
     const box = createSecretBox(SECRET_KEY);
-    foreignId = await world.store.insertConnection({ name: 'foreign', brokerUrlEncrypted: box.seal(world.vhosts[0]!.url) });
+    foreignId = await world.store.insertConnection({
+      name: 'foreign',
+      brokerUrlEncrypted: box.seal(world.vhosts[0]!.url),
+    });
     // Another replica holds `foreign` (long lease); our collector must refuse it and name the owner.
-    await world.store.claimLeases({ ownerId: 'other-replica', grpcAddress: '10.9.9.9:50051', ttlMs: 600_000, limit: 2 });
+    await world.store.claimLeases({
+      ownerId: 'other-replica',
+      grpcAddress: '10.9.9.9:50051',
+      ttlMs: 600_000,
+      limit: 2,
+    });
     await world.store.releaseLeases('other-replica', [connectionId]);
-    downId = await world.store.insertConnection({ name: 'down', brokerUrlEncrypted: box.seal('amqp://celeriac:celeriac@127.0.0.1:1/') });
+    downId = await world.store.insertConnection({
+      name: 'down',
+      brokerUrlEncrypted: box.seal('amqp://celeriac:celeriac@127.0.0.1:1/'),
+    });
     tap = await tapCeleryEvents(world.vhosts[0]!.url);
     collector = await spawnCollector(world.env);
     await waitForEventQueue(world.vhosts[0]!.url, connectionId);
-    await waitFor('the down connection leased', async () => (await world.store.leaseOwner(downId))?.ownerId === collector.id);
+    await waitFor(
+      'the down connection leased',
+      async () => (await world.store.leaseOwner(downId))?.ownerId === collector.id,
+    );
     worker = await startCeleryWorker({ brokerUrl: world.vhosts[0]!.url, concurrency: 2 });
     client = new ControlClient(`127.0.0.1:${collector.grpcPort}`, grpc.credentials.createInsecure());
   });
@@ -61,9 +98,26 @@ describe('collector Control service', () => {
   });
 
   const broadcast = (command: string, args: object, reply = true) =>
-    rpc(client).broadcast({ connectionId, command, argumentsJson: JSON.stringify(args), destination: [worker.nodeName], reply, timeoutSeconds: 3 }).then(byNode);
+    rpc(client)
+      .broadcast({
+        connectionId,
+        command,
+        argumentsJson: JSON.stringify(args),
+        destination: [worker.nodeName],
+        reply,
+        timeoutSeconds: 3,
+      })
+      .then(byNode);
   const inspect = (method: string, args: object = {}) =>
-    rpc(client).inspect({ connectionId, method, argumentsJson: JSON.stringify(args), destination: [worker.nodeName], timeoutSeconds: 3 }).then(byNode);
+    rpc(client)
+      .inspect({
+        connectionId,
+        method,
+        argumentsJson: JSON.stringify(args),
+        destination: [worker.nodeName],
+        timeoutSeconds: 3,
+      })
+      .then(byNode);
 
   it('pings and inspects the worker', async () => {
     expect(await broadcast('ping', {})).toEqual({ [worker.nodeName]: { ok: 'pong' } });
@@ -78,25 +132,46 @@ describe('collector Control service', () => {
 
   it('sends a task the worker executes, with integer headers arriving as integers', async () => {
     const reply = await rpc(client).sendTask({
-      connectionId, taskName: 'tasks.add', argsJson: '[2, 2]', kwargsJson: '{}',
+      connectionId,
+      taskName: 'tasks.add',
+      argsJson: '[2, 2]',
+      kwargsJson: '{}',
       // 300 would reach py-amqp as the string ',' if amqplib picked the int16 tag (wire protocol §0.2).
-      retries: 300, timeLimit: 300, softTimeLimit: 200.5,
+      retries: 300,
+      timeLimit: 300,
+      softTimeLimit: 200.5,
     });
-    const received = await waitFor('task-received of the sent task', () => tap.elements.find((e) => e.type === 'task-received' && e.uuid === reply.taskId));
+    const received = await waitFor('task-received of the sent task', () =>
+      tap.elements.find((e) => e.type === 'task-received' && e.uuid === reply.taskId),
+    );
     expect(received.retries).toBe(300);
     expect(received.name).toBe('tasks.add');
     expect(received.args).toBe('(2, 2)');
-    const succeeded = await waitFor('task-succeeded of the sent task', () => tap.elements.find((e) => e.type === 'task-succeeded' && e.uuid === reply.taskId));
+    const succeeded = await waitFor('task-succeeded of the sent task', () =>
+      tap.elements.find((e) => e.type === 'task-succeeded' && e.uuid === reply.taskId),
+    );
     expect(succeeded.result).toBe('4');
     // As a Python client with task_send_sent_event does, so monitors see the task before a worker does.
     const sent = tap.elements.find((e) => e.type === 'task-sent' && e.uuid === reply.taskId);
-    expect(sent).toMatchObject({ name: 'tasks.add', args: '(2, 2)', retries: 300, queue: 'celery', hostname: `celeriac@${collector.id}` });
+    expect(sent).toMatchObject({
+      name: 'tasks.add',
+      args: '(2, 2)',
+      retries: 300,
+      queue: 'celery',
+      hostname: `celeriac@${collector.id}`,
+    });
   });
 
   it('changes rate and time limits and grows the pool', async () => {
-    expect(await broadcast('rate_limit', { task_name: 'tasks.add', rate_limit: '100/m' })).toEqual({ [worker.nodeName]: { ok: 'new rate limit set successfully' } });
-    expect(await broadcast('time_limit', { task_name: 'tasks.sleep', soft: 10, hard: 20 })).toEqual({ [worker.nodeName]: { ok: 'time limits set successfully' } });
-    const registered = (await inspect('registered', { taskinfoitems: ['rate_limit'] }))[worker.nodeName] as string[];
+    expect(await broadcast('rate_limit', { task_name: 'tasks.add', rate_limit: '100/m' })).toEqual({
+      [worker.nodeName]: { ok: 'new rate limit set successfully' },
+    });
+    expect(await broadcast('time_limit', { task_name: 'tasks.sleep', soft: 10, hard: 20 })).toEqual({
+      [worker.nodeName]: { ok: 'time limits set successfully' },
+    });
+    const registered = (await inspect('registered', { taskinfoitems: ['rate_limit'] }))[
+      worker.nodeName
+    ] as string[];
     expect(registered).toContain('tasks.add [rate_limit=100/m]');
     expect(await broadcast('pool_grow', { n: 1 })).toEqual({ [worker.nodeName]: { ok: 'pool will grow' } });
     await waitFor('a third pool process', async () => {
@@ -106,11 +181,20 @@ describe('collector Control service', () => {
   });
 
   it('revokes a running task with terminate', async () => {
-    const { taskId } = await rpc(client).sendTask({ connectionId, taskName: 'tasks.sleep', argsJson: '[30]', kwargsJson: '{}' });
-    await waitFor('the task to start', () => tap.elements.some((e) => e.type === 'task-started' && e.uuid === taskId));
+    const { taskId } = await rpc(client).sendTask({
+      connectionId,
+      taskName: 'tasks.sleep',
+      argsJson: '[30]',
+      kwargsJson: '{}',
+    });
+    await waitFor('the task to start', () =>
+      tap.elements.some((e) => e.type === 'task-started' && e.uuid === taskId),
+    );
     const replies = await broadcast('revoke', { task_id: taskId, terminate: true, signal: 'SIGKILL' });
     expect(replies).toEqual({ [worker.nodeName]: { ok: `terminate: ${taskId}` } });
-    const revoked = await waitFor('task-revoked', () => tap.elements.find((e) => e.type === 'task-revoked' && e.uuid === taskId));
+    const revoked = await waitFor('task-revoked', () =>
+      tap.elements.find((e) => e.type === 'task-revoked' && e.uuid === taskId),
+    );
     expect(revoked.terminated).toBe(true);
   });
 
@@ -124,20 +208,48 @@ describe('collector Control service', () => {
       { ...base, command: 'ping', argumentsJson: '{not json' },
       { ...base, connectionId: 'not-a-uuid', command: 'ping', argumentsJson: '{}' },
     ]) {
-      expect((await failure(rpc(client).broadcast(request))).code, request.argumentsJson).toBe(grpc.status.INVALID_ARGUMENT);
+      expect((await failure(rpc(client).broadcast(request))).code, request.argumentsJson).toBe(
+        grpc.status.INVALID_ARGUMENT,
+      );
     }
-    const badTask = await failure(rpc(client).sendTask({ connectionId, taskName: 'tasks.add', argsJson: '{}', kwargsJson: '{}' }));
+    const badTask = await failure(
+      rpc(client).sendTask({ connectionId, taskName: 'tasks.add', argsJson: '{}', kwargsJson: '{}' }),
+    );
     expect(badTask.code).toBe(grpc.status.INVALID_ARGUMENT);
-    const missingQueue = await failure(rpc(client).sendTask({ connectionId, taskName: 'tasks.add', argsJson: '[]', kwargsJson: '{}', queue: 'nope' }));
+    const missingQueue = await failure(
+      rpc(client).sendTask({
+        connectionId,
+        taskName: 'tasks.add',
+        argsJson: '[]',
+        kwargsJson: '{}',
+        queue: 'nope',
+      }),
+    );
     expect(missingQueue.code).toBe(grpc.status.INVALID_ARGUMENT);
-    const missingExchange = await failure(rpc(client).sendTask({ connectionId, taskName: 'tasks.add', argsJson: '[]', kwargsJson: '{}', exchange: 'nope', routingKey: 'celery' }));
+    const missingExchange = await failure(
+      rpc(client).sendTask({
+        connectionId,
+        taskName: 'tasks.add',
+        argsJson: '[]',
+        kwargsJson: '{}',
+        exchange: 'nope',
+        routingKey: 'celery',
+      }),
+    );
     expect(missingExchange.code).toBe(grpc.status.INVALID_ARGUMENT);
     // The collector's session survived all of that.
     expect(await broadcast('ping', {})).toEqual({ [worker.nodeName]: { ok: 'pong' } });
   });
 
   it('answers NOT_FOUND, FAILED_PRECONDITION with the owner, and UNAVAILABLE', async () => {
-    const ping = (id: string) => rpc(client).inspect({ connectionId: id, method: 'ping', argumentsJson: '{}', destination: [], timeoutSeconds: 1 });
+    const ping = (id: string) =>
+      rpc(client).inspect({
+        connectionId: id,
+        method: 'ping',
+        argumentsJson: '{}',
+        destination: [],
+        timeoutSeconds: 1,
+      });
     expect((await failure(ping(randomUUID()))).code).toBe(grpc.status.NOT_FOUND);
     const foreign = await failure(ping(foreignId));
     expect(foreign.code).toBe(grpc.status.FAILED_PRECONDITION);

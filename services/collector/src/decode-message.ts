@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 import { normalizeCeleryEvent } from '@celeriac/event-log/normalize';
+import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 
 /** What the collector needs of one AMQP delivery from the `celeryev` exchange. */
 export interface BrokerMessage {
@@ -46,8 +46,12 @@ export const MAX_DEAD_LETTER_RAW = 256 * 1024;
 
 function headersJson(headers: Record<string, unknown> | undefined): string {
   try {
-    const text = JSON.stringify(headers ?? {}, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
-    return text.length > MAX_HEADERS_JSON ? JSON.stringify({ truncated: text.slice(0, MAX_HEADERS_JSON) }) : text;
+    const text = JSON.stringify(headers ?? {}, (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    );
+    return text.length > MAX_HEADERS_JSON
+      ? JSON.stringify({ truncated: text.slice(0, MAX_HEADERS_JSON) })
+      : text;
   } catch {
     return '{}';
   }
@@ -65,9 +69,10 @@ export function decodeBrokerMessage(message: BrokerMessage, context: DecodeConte
       reason,
       record: {
         connectionId: context.connectionId,
-        reason: message.content.length > MAX_DEAD_LETTER_RAW
-          ? `${reason}: ${detail} (raw truncated from ${message.content.length} bytes)`
-          : `${reason}: ${detail}`,
+        reason:
+          message.content.length > MAX_DEAD_LETTER_RAW
+            ? `${reason}: ${detail} (raw truncated from ${message.content.length} bytes)`
+            : `${reason}: ${detail}`,
         raw: message.content.subarray(0, MAX_DEAD_LETTER_RAW),
         routingKey: message.routingKey,
         contentType: message.contentType ?? '',
@@ -82,13 +87,20 @@ export function decodeBrokerMessage(message: BrokerMessage, context: DecodeConte
     return deadLetter('oversize', `body of ${message.content.length} bytes exceeds ${context.maxBodyBytes}`);
   }
   if (message.contentType !== 'application/json') {
-    return deadLetter('wrong-content-type', `content type ${JSON.stringify(message.contentType ?? null)} is not application/json`);
+    return deadLetter(
+      'wrong-content-type',
+      `content type ${JSON.stringify(message.contentType ?? null)} is not application/json`,
+    );
   }
   const encoding = message.contentEncoding?.toLowerCase();
   if (encoding !== undefined && encoding !== 'utf-8' && encoding !== 'utf8') {
-    return deadLetter('wrong-content-encoding', `content encoding ${JSON.stringify(message.contentEncoding)} is not utf-8`);
+    return deadLetter(
+      'wrong-content-encoding',
+      `content encoding ${JSON.stringify(message.contentEncoding)} is not utf-8`,
+    );
   }
-  if (message.headers?.compression !== undefined) return deadLetter('compressed', 'compressed bodies are not accepted');
+  if (message.headers?.compression !== undefined)
+    return deadLetter('compressed', 'compressed bodies are not accepted');
   if (!isUtf8(message.content)) return deadLetter('not-utf8', 'body is not valid UTF-8');
   const text = message.content.toString('utf8');
   let parsed: unknown;
@@ -103,7 +115,8 @@ export function decodeBrokerMessage(message: BrokerMessage, context: DecodeConte
   items.forEach((item, index) => {
     const result = normalizeCeleryEvent(item, context);
     if (result.ok) events.push(result.event);
-    else deadLetter(result.reason, Array.isArray(parsed) ? `element ${index}: ${result.detail}` : result.detail);
+    else
+      deadLetter(result.reason, Array.isArray(parsed) ? `element ${index}: ${result.detail}` : result.detail);
   });
   return { events, rejections };
 }

@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 import { restoreCeleryObject } from '@celeriac/event-log/normalize';
+import { describe, expect, it } from 'vitest';
 import { type BrokerMessage, decodeBrokerMessage } from './decode-message';
 
 const FIXTURE = fileURLToPath(new URL('../../../tests/fixtures/celery-5.5.3/events.jsonl', import.meta.url));
-const context = { connectionId: '6f1c3a52-6f7e-4a43-9d43-0f0f5b7d2f10', receivedAtMs: 1_700_000_000_000, maxBodyBytes: 65_536 };
+const context = {
+  connectionId: '6f1c3a52-6f7e-4a43-9d43-0f0f5b7d2f10',
+  receivedAtMs: 1_700_000_000_000,
+  maxBodyBytes: 65_536,
+};
 
 interface CapturedMessage {
   routingKey: string;
@@ -36,7 +40,15 @@ const json = (body: unknown, overrides: Partial<BrokerMessage> = {}): BrokerMess
   ...overrides,
 });
 
-const started = { type: 'task-started', uuid: 'u-1', hostname: 'celery@w1', timestamp: 1.5, clock: 3, pid: 9, utcoffset: 0 };
+const started = {
+  type: 'task-started',
+  uuid: 'u-1',
+  hostname: 'celery@w1',
+  timestamp: 1.5,
+  clock: 3,
+  pid: 9,
+  utcoffset: 0,
+};
 
 describe('decodeBrokerMessage on bytes captured from Celery 5.5.3', () => {
   it('decodes every captured message, splits task.multi lists and loses no field', () => {
@@ -57,24 +69,49 @@ describe('decodeBrokerMessage on bytes captured from Celery 5.5.3', () => {
     }
     expect(elements).toBeGreaterThan(captured.length); // some task.multi bodies carried several events
     expect([...types].sort()).toEqual(
-      ['task-failed', 'task-progress', 'task-received', 'task-rejected', 'task-retried', 'task-revoked', 'task-sent',
-        'task-started', 'task-succeeded', 'worker-heartbeat', 'worker-offline', 'worker-online'].sort(),
+      [
+        'task-failed',
+        'task-progress',
+        'task-received',
+        'task-rejected',
+        'task-retried',
+        'task-revoked',
+        'task-sent',
+        'task-started',
+        'task-succeeded',
+        'worker-heartbeat',
+        'worker-offline',
+        'worker-online',
+      ].sort(),
     );
   });
 
   it('types the fields of real events', () => {
     const all = captured.flatMap((message) => decodeBrokerMessage(asBroker(message), context).events);
     const revoked = all.find((event) => event.type === 'task-revoked');
-    expect(revoked?.body).toMatchObject({ $case: 'task', value: { terminated: true, signum: '9', expired: false } });
+    expect(revoked?.body).toMatchObject({
+      $case: 'task',
+      value: { terminated: true, signum: '9', expired: false },
+    });
     const online = all.find((event) => event.type === 'worker-online');
-    expect(online?.body).toMatchObject({ $case: 'worker', value: { freq: 2, swIdent: 'py-celery', swVer: '5.5.3', swSys: 'Linux' } });
+    expect(online?.body).toMatchObject({
+      $case: 'worker',
+      value: { freq: 2, swIdent: 'py-celery', swVer: '5.5.3', swSys: 'Linux' },
+    });
     const sent = all.find((event) => event.type === 'task-sent');
-    expect(sent?.body).toMatchObject({ $case: 'task', value: { queue: 'celery', routingKey: 'celery', exchange: '' } });
+    expect(sent?.body).toMatchObject({
+      $case: 'task',
+      value: { queue: 'celery', routingKey: 'celery', exchange: '' },
+    });
   });
 
   it('gives a redelivered message the same event ids', () => {
-    const first = captured.flatMap((message) => decodeBrokerMessage(asBroker(message), context).events.map((e) => e.eventId));
-    const again = captured.flatMap((message) => decodeBrokerMessage(asBroker(message), { ...context, receivedAtMs: 5 }).events.map((e) => e.eventId));
+    const first = captured.flatMap((message) =>
+      decodeBrokerMessage(asBroker(message), context).events.map((e) => e.eventId),
+    );
+    const again = captured.flatMap((message) =>
+      decodeBrokerMessage(asBroker(message), { ...context, receivedAtMs: 5 }).events.map((e) => e.eventId),
+    );
     expect(again).toEqual(first);
     expect(new Set(first).size).toBe(first.length);
   });
@@ -104,9 +141,21 @@ describe('decodeBrokerMessage on malformed input', () => {
 
   it.each([
     ['not JSON', json('{"type": "task-started",'), 'not-json'],
-    ['NaN, which Python may emit', json('{"type":"task-succeeded","uuid":"u","hostname":"h","timestamp":NaN}'), 'not-json'],
-    ['invalid UTF-8', json(Buffer.from([0x7b, 0xff, 0x7d]).toString('latin1'), { content: Buffer.from([0x7b, 0xff, 0x7d]) }), 'not-utf8'],
-    ['a pickle content type', json(started, { contentType: 'application/x-python-serialize' }), 'wrong-content-type'],
+    [
+      'NaN, which Python may emit',
+      json('{"type":"task-succeeded","uuid":"u","hostname":"h","timestamp":NaN}'),
+      'not-json',
+    ],
+    [
+      'invalid UTF-8',
+      json(Buffer.from([0x7b, 0xff, 0x7d]).toString('latin1'), { content: Buffer.from([0x7b, 0xff, 0x7d]) }),
+      'not-utf8',
+    ],
+    [
+      'a pickle content type',
+      json(started, { contentType: 'application/x-python-serialize' }),
+      'wrong-content-type',
+    ],
     ['no content type', json(started, { contentType: undefined }), 'wrong-content-type'],
     ['a binary encoding', json(started, { contentEncoding: 'binary' }), 'wrong-content-encoding'],
     ['a compressed body', json(started, { headers: { compression: 'application/x-gzip' } }), 'compressed'],
@@ -122,7 +171,12 @@ describe('decodeBrokerMessage on malformed input', () => {
   });
 
   it('survives headers JSON cannot express', () => {
-    const decoded = decodeBrokerMessage(json('x', { headers: { big: 10n ** 20n, nested: { a: 1 } } }), context);
-    expect(decoded.rejections[0]?.record.headersJson).toBe('{"big":"100000000000000000000","nested":{"a":1}}');
+    const decoded = decodeBrokerMessage(
+      json('x', { headers: { big: 10n ** 20n, nested: { a: 1 } } }),
+      context,
+    );
+    expect(decoded.rejections[0]?.record.headersJson).toBe(
+      '{"big":"100000000000000000000","nested":{"a":1}}',
+    );
   });
 });

@@ -35,7 +35,11 @@ export class NotOwnerError extends CollectorError {
     readonly connectionId: string,
     readonly ownerAddress: string,
   ) {
-    super(ownerAddress ? `connection ${connectionId} is owned by ${ownerAddress}` : `connection ${connectionId} has no owner right now`);
+    super(
+      ownerAddress
+        ? `connection ${connectionId} is owned by ${ownerAddress}`
+        : `connection ${connectionId} has no owner right now`,
+    );
   }
 }
 

@@ -1,8 +1,8 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
 import { encodeDeadLetter, encodeEvent } from '@celeriac/event-log/codec';
 import type { EventLogProducer, LogRecord } from '@celeriac/event-log/producer';
 import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { decodeBrokerMessage } from './decode-message';
 import type { CollectorMetrics } from './metrics';
 
@@ -42,8 +42,17 @@ interface Batch {
   last: ConsumeMessage | undefined;
 }
 
-const emptyBatch = (): Batch => ({ events: [], deadLetters: [], reasons: [], messages: 0, bytes: 0, rawBytes: 0, last: undefined });
-const sizeOf = (records: LogRecord[]) => records.reduce((total, record) => total + record.value.length + record.key.length, 0);
+const emptyBatch = (): Batch => ({
+  events: [],
+  deadLetters: [],
+  reasons: [],
+  messages: 0,
+  bytes: 0,
+  rawBytes: 0,
+  last: undefined,
+});
+const sizeOf = (records: LogRecord[]) =>
+  records.reduce((total, record) => total + record.value.length + record.key.length, 0);
 
 /**
  * Turns deliveries of one consumer channel into Kafka batches. A broker message is acknowledged only
@@ -122,7 +131,10 @@ export function createEventIngest(options: IngestOptions) {
         return true;
       } catch (error) {
         options.metrics.produceFailures.inc();
-        log.warn({ err: error, attempt, events: batch.events.length }, 'kafka produce failed; holding the batch unacked');
+        log.warn(
+          { err: error, attempt, events: batch.events.length },
+          'kafka produce failed; holding the batch unacked',
+        );
         if (options.signal.aborted) return false;
         await pause(backoffDelayMs(attempt, { baseMs: 250, maxMs: 10_000 }), options.signal);
         if (options.signal.aborted) return false;
@@ -143,11 +155,21 @@ export function createEventIngest(options: IngestOptions) {
         },
         { connectionId: options.connectionId, receivedAtMs, maxBodyBytes: options.maxBodyBytes },
       );
-      const events = decoded.events.map((event) => ({ key: options.connectionId, value: encodeEvent(event) }));
-      const deadLetters = decoded.rejections.map((rejection) => ({ key: options.connectionId, value: encodeDeadLetter(rejection.record) }));
+      const events = decoded.events.map((event) => ({
+        key: options.connectionId,
+        value: encodeEvent(event),
+      }));
+      const deadLetters = decoded.rejections.map((rejection) => ({
+        key: options.connectionId,
+        value: encodeDeadLetter(rejection.record),
+      }));
       const bytes = sizeOf(events) + sizeOf(deadLetters);
       const count = events.length + deadLetters.length;
-      if (open.messages > 0 && (open.bytes + bytes > options.batchMaxBytes || open.events.length + open.deadLetters.length + count > options.batchMaxEvents)) {
+      if (
+        open.messages > 0 &&
+        (open.bytes + bytes > options.batchMaxBytes ||
+          open.events.length + open.deadLetters.length + count > options.batchMaxEvents)
+      ) {
         seal();
         kick();
       }
@@ -166,7 +188,10 @@ export function createEventIngest(options: IngestOptions) {
       for (const event of decoded.events) {
         if (event.type === 'worker-online') options.onWorkerOnline?.(event.hostname);
       }
-      if (open.bytes >= options.batchMaxBytes || open.events.length + open.deadLetters.length >= options.batchMaxEvents) {
+      if (
+        open.bytes >= options.batchMaxBytes ||
+        open.events.length + open.deadLetters.length >= options.batchMaxEvents
+      ) {
         seal();
         kick();
       } else {

@@ -1,30 +1,47 @@
-import type { ConsumeMessage } from 'amqplib';
-import { describe, expect, it } from 'vitest';
 import type { EventLogProducer, TopicRecords } from '@celeriac/event-log/producer';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import type { ConsumeMessage } from 'amqplib';
+import { describe, expect, it } from 'vitest';
 import { createEventIngest } from './event-ingest';
 import { createCollectorMetrics } from './metrics';
 
 function delivery(tag: number, body: unknown, contentType = 'application/json'): ConsumeMessage {
   return {
     content: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
-    fields: { deliveryTag: tag, redelivered: false, exchange: 'celeryev', routingKey: 'task.multi', consumerTag: 'c' },
+    fields: {
+      deliveryTag: tag,
+      redelivered: false,
+      exchange: 'celeryev',
+      routingKey: 'task.multi',
+      consumerTag: 'c',
+    },
     properties: { contentType, contentEncoding: 'utf-8', headers: {} },
   } as unknown as ConsumeMessage;
 }
-const started = (uuid: string) => ({ type: 'task-started', uuid, hostname: 'celery@w', timestamp: 1, clock: 1 });
+const started = (uuid: string) => ({
+  type: 'task-started',
+  uuid,
+  hostname: 'celery@w',
+  timestamp: 1,
+  clock: 1,
+});
 
 /** A producer whose produce calls the test settles by hand. */
 function manualProducer() {
   const calls: { batches: TopicRecords[]; resolve: () => void; reject: (error: Error) => void }[] = [];
   const producer: EventLogProducer = {
-    name: 'fake', isRunning: true, start: async () => undefined, stop: async () => undefined,
+    name: 'fake',
+    isRunning: true,
+    start: async () => undefined,
+    stop: async () => undefined,
     produce: (batches) => new Promise<void>((resolve, reject) => calls.push({ batches, resolve, reject })),
   };
   return { producer, calls };
 }
 
-function setup(overrides: { batchMaxEvents?: number; batchMaxBytes?: number; maxBufferedBytes?: number } = {}) {
+function setup(
+  overrides: { batchMaxEvents?: number; batchMaxBytes?: number; maxBufferedBytes?: number } = {},
+) {
   const { producer, calls } = manualProducer();
   const pressure: boolean[] = [];
   const acks: { tag: number; allUpTo: boolean | undefined }[] = [];
@@ -104,7 +121,9 @@ describe('event ingest', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     for (const call of calls) {
-      expect(call.batches[0]!.records.reduce((total, r) => total + r.value.length, 0)).toBeLessThanOrEqual(600);
+      expect(call.batches[0]!.records.reduce((total, r) => total + r.value.length, 0)).toBeLessThanOrEqual(
+        600,
+      );
     }
     expect(calls.length).toBeGreaterThanOrEqual(3);
     const tags = acks.map((ack) => ack.tag);

@@ -1,8 +1,14 @@
-import * as grpc from '@grpc/grpc-js';
-import { ControlService as ControlServiceDefinition, type ControlServer } from '@celeriac/proto/control';
+import { type ControlServer, ControlService as ControlServiceDefinition } from '@celeriac/proto/control';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import * as grpc from '@grpc/grpc-js';
 import type { ControlService } from './control-service';
-import { BrokerUnavailableError, ConnectionConfigError, InvalidArgumentError, NotOwnerError, UnknownConnectionError } from './errors';
+import {
+  BrokerUnavailableError,
+  ConnectionConfigError,
+  InvalidArgumentError,
+  NotOwnerError,
+  UnknownConnectionError,
+} from './errors';
 import type { CollectorMetrics } from './metrics';
 
 export const OWNER_TRAILER = 'celeriac-owner';
@@ -14,20 +20,33 @@ export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
     metadata.set(OWNER_TRAILER, error.ownerAddress);
     return { code: grpc.status.FAILED_PRECONDITION, details: error.message, metadata };
   }
-  if (error instanceof InvalidArgumentError) return { code: grpc.status.INVALID_ARGUMENT, details: error.message, metadata };
-  if (error instanceof UnknownConnectionError) return { code: grpc.status.NOT_FOUND, details: error.message, metadata };
-  if (error instanceof BrokerUnavailableError) return { code: grpc.status.UNAVAILABLE, details: error.message, metadata };
-  if (error instanceof ConnectionConfigError) return { code: grpc.status.FAILED_PRECONDITION, details: error.message, metadata };
+  if (error instanceof InvalidArgumentError)
+    return { code: grpc.status.INVALID_ARGUMENT, details: error.message, metadata };
+  if (error instanceof UnknownConnectionError)
+    return { code: grpc.status.NOT_FOUND, details: error.message, metadata };
+  if (error instanceof BrokerUnavailableError)
+    return { code: grpc.status.UNAVAILABLE, details: error.message, metadata };
+  if (error instanceof ConnectionConfigError)
+    return { code: grpc.status.FAILED_PRECONDITION, details: error.message, metadata };
   return { code: grpc.status.INTERNAL, details: 'internal error', metadata };
 }
 
 /** Serves the Control gRPC service; stop() lets in-flight calls finish for a bounded time. */
-export function createGrpcServer(options: { port: number; host: string; control: ControlService; metrics: CollectorMetrics; logger: Logger }) {
+export function createGrpcServer(options: {
+  port: number;
+  host: string;
+  control: ControlService;
+  metrics: CollectorMetrics;
+  logger: Logger;
+}) {
   const log = options.logger.child({ component: 'grpc-server' });
   let server: grpc.Server | undefined;
   let boundPort = 0;
 
-  function unary<Req, Res>(method: string, handler: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  function unary<Req, Res>(
+    method: string,
+    handler: (request: Req) => Promise<Res>,
+  ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       handler(call.request).then(
         (response) => {
@@ -36,7 +55,10 @@ export function createGrpcServer(options: { port: number; host: string; control:
         },
         (error: unknown) => {
           const status = toServiceError(error);
-          options.metrics.controlRequests.inc({ method, code: grpc.status[status.code ?? grpc.status.UNKNOWN] ?? 'UNKNOWN' });
+          options.metrics.controlRequests.inc({
+            method,
+            code: grpc.status[status.code ?? grpc.status.UNKNOWN] ?? 'UNKNOWN',
+          });
           if (status.code === grpc.status.INTERNAL) log.error({ err: error, method }, 'control call failed');
           callback(status, null);
         },
@@ -63,8 +85,10 @@ export function createGrpcServer(options: { port: number; host: string; control:
       const created = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
       created.addService(ControlServiceDefinition, implementation);
       boundPort = await new Promise<number>((resolve, reject) =>
-        created.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-          error ? reject(error) : resolve(port),
+        created.bindAsync(
+          `${options.host}:${options.port}`,
+          grpc.ServerCredentials.createInsecure(),
+          (error, port) => (error ? reject(error) : resolve(port)),
         ),
       );
       server = created;

@@ -1,9 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventIdOf, restoreCeleryObject } from '@celeriac/event-log/normalize';
 import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CeleryWorker, startCeleryWorker } from '../../../tests/harness/celery-worker';
 import { waitFor } from '../../../tests/harness/wait-for';
-import { type CollectorProcess, createWorld, readEvents, sendTraffic, spawnCollector, tapCeleryEvents, waitForEventQueue } from '../testing/collector-harness';
+import {
+  type CollectorProcess,
+  createWorld,
+  readEvents,
+  sendTraffic,
+  spawnCollector,
+  tapCeleryEvents,
+  waitForEventQueue,
+} from '../testing/collector-harness';
 
 // Real Celery worker and client -> RabbitMQ -> collector (child process) -> Kafka. A tap queue of our
 // own on celeryev records what Celery really sent; every element of it must come out of Kafka intact.
@@ -15,7 +23,9 @@ describe('collector ingest from a real Celery 5.5 worker', () => {
   let kafka: Awaited<ReturnType<typeof readEvents>>;
 
   beforeAll(async () => {
-    world = await createWorld({ connectionOptions: { inspectIntervalMs: 2000, queueSampleIntervalMs: 1000, inspectTimeoutMs: 500 } });
+    world = await createWorld({
+      connectionOptions: { inspectIntervalMs: 2000, queueSampleIntervalMs: 1000, inspectTimeoutMs: 500 },
+    });
     tap = await tapCeleryEvents(world.vhosts[0]!.url);
     kafka = await readEvents(world.eventsTopic);
     collector = await spawnCollector(world.env);
@@ -34,16 +44,35 @@ describe('collector ingest from a real Celery 5.5 worker', () => {
     await waitForEventQueue(brokerUrl, connectionId);
     expect((await world.store.leaseOwner(connectionId))?.ownerId).toBe(collector?.id);
     worker = await startCeleryWorker({ brokerUrl, concurrency: 2 });
-    await sendTraffic(brokerUrl, ['--count', '40', '--rate', '200', '--mix', 'add=50,echo=20,error=10,sleep=10,retry=10', '--sleep-seconds', '0.2', '--retry-times', '1']);
-    await waitFor('every task to finish', () => tap.elements.filter((e) => e.type === 'task-succeeded' || e.type === 'task-failed').length >= 40, { timeoutMs: 60_000 });
+    await sendTraffic(brokerUrl, [
+      '--count',
+      '40',
+      '--rate',
+      '200',
+      '--mix',
+      'add=50,echo=20,error=10,sleep=10,retry=10',
+      '--sleep-seconds',
+      '0.2',
+      '--retry-times',
+      '1',
+    ]);
+    await waitFor(
+      'every task to finish',
+      () => tap.elements.filter((e) => e.type === 'task-succeeded' || e.type === 'task-failed').length >= 40,
+      { timeoutMs: 60_000 },
+    );
     await worker.stop();
     await waitFor('worker-offline on the wire', () => tap.elements.some((e) => e.type === 'worker-offline'));
 
     const expected = new Map(tap.elements.map((element) => [eventIdOf(connectionId, element), element]));
-    await waitFor('every tapped event in Kafka', () => {
-      const seen = new Set(kafka.records.map((record) => record.value.eventId));
-      return [...expected.keys()].every((id) => seen.has(id));
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      'every tapped event in Kafka',
+      () => {
+        const seen = new Set(kafka.records.map((record) => record.value.eventId));
+        return [...expected.keys()].every((id) => seen.has(id));
+      },
+      { timeoutMs: 30_000 },
+    );
 
     const celeryRecords = kafka.records.filter((record) => !record.value.type.startsWith('celeriac-'));
     for (const record of celeryRecords) {
@@ -58,7 +87,17 @@ describe('collector ingest from a real Celery 5.5 worker', () => {
     // One connection, one key: all in one partition, in offset order.
     expect(new Set(celeryRecords.map((r) => r.partition)).size).toBe(1);
     const types = new Set(celeryRecords.map((record) => record.value.type));
-    for (const type of ['task-sent', 'task-received', 'task-started', 'task-succeeded', 'task-failed', 'task-retried', 'worker-online', 'worker-heartbeat', 'worker-offline']) {
+    for (const type of [
+      'task-sent',
+      'task-received',
+      'task-started',
+      'task-succeeded',
+      'task-failed',
+      'task-retried',
+      'worker-online',
+      'worker-heartbeat',
+      'worker-offline',
+    ]) {
       expect(types, type).toContain(type);
     }
   });
@@ -68,15 +107,43 @@ describe('collector ingest from a real Celery 5.5 worker', () => {
     // The worker was stopped by the first test; start one so inspect has someone to answer.
     worker = await startCeleryWorker({ brokerUrl: world.vhosts[0]!.url, concurrency: 1 });
     const nodeName = worker.nodeName;
-    const inspect = await waitFor('an inspect snapshot naming the worker', () =>
-      kafka.records.find((r) => r.value.type === INSPECT_SNAPSHOT_TYPE && r.value.body?.$case === 'inspect' && r.value.body.value.method === 'stats' && nodeName in r.value.body.value.repliesJson),
-    { timeoutMs: 30_000 });
+    const inspect = await waitFor(
+      'an inspect snapshot naming the worker',
+      () =>
+        kafka.records.find(
+          (r) =>
+            r.value.type === INSPECT_SNAPSHOT_TYPE &&
+            r.value.body?.$case === 'inspect' &&
+            r.value.body.value.method === 'stats' &&
+            nodeName in r.value.body.value.repliesJson,
+        ),
+      { timeoutMs: 30_000 },
+    );
     expect(inspect.key).toBe(connectionId);
-    const methods = new Set(kafka.records.flatMap((r) => (r.value.body?.$case === 'inspect' ? [r.value.body.value.method] : [])));
-    expect([...methods].sort()).toEqual(['active', 'active_queues', 'conf', 'registered', 'reserved', 'revoked', 'scheduled', 'stats']);
-    const queues = await waitFor('a queue snapshot with the celery queue', () =>
-      kafka.records.find((r) => r.value.type === QUEUES_SNAPSHOT_TYPE && r.value.body?.$case === 'queues' && r.value.body.value.queues.some((q) => q.name === 'celery' && q.consumers >= 1)),
-    { timeoutMs: 30_000 });
+    const methods = new Set(
+      kafka.records.flatMap((r) => (r.value.body?.$case === 'inspect' ? [r.value.body.value.method] : [])),
+    );
+    expect([...methods].sort()).toEqual([
+      'active',
+      'active_queues',
+      'conf',
+      'registered',
+      'reserved',
+      'revoked',
+      'scheduled',
+      'stats',
+    ]);
+    const queues = await waitFor(
+      'a queue snapshot with the celery queue',
+      () =>
+        kafka.records.find(
+          (r) =>
+            r.value.type === QUEUES_SNAPSHOT_TYPE &&
+            r.value.body?.$case === 'queues' &&
+            r.value.body.value.queues.some((q) => q.name === 'celery' && q.consumers >= 1),
+        ),
+      { timeoutMs: 30_000 },
+    );
     expect(queues.value.connectionId).toBe(connectionId);
   });
 });

@@ -29,7 +29,11 @@ export function createLeaseManager(options: {
   async function lose(connectionIds: string[]): Promise<void> {
     for (const id of connectionIds) {
       held.delete(id);
-      await options.onLost(id).catch((error: unknown) => log.error({ err: error, connectionId: id }, 'stopping a lost connection failed'));
+      await options
+        .onLost(id)
+        .catch((error: unknown) =>
+          log.error({ err: error, connectionId: id }, 'stopping a lost connection failed'),
+        );
     }
   }
 
@@ -100,7 +104,9 @@ export function createLeaseManager(options: {
       await ticking;
       const ids = [...held.keys()];
       await lose(ids);
-      await options.store.releaseLeases(options.ownerId, ids).catch((error: unknown) => log.warn({ err: error }, 'releasing leases failed; they will expire'));
+      await options.store
+        .releaseLeases(options.ownerId, ids)
+        .catch((error: unknown) => log.warn({ err: error }, 'releasing leases failed; they will expire'));
     },
   };
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { describe, expect, it } from 'vitest';
 import { createLeaseManager } from './lease-manager';
 
 /** An in-memory stand-in for the lease SQL (unit tier only): just enough to drive the manager's logic. */
@@ -74,7 +74,13 @@ describe('lease manager', () => {
   it('when a failed acquisition throws, releases that lease and keeps the others', async () => {
     const fake = fakeStore({ connections: ['a', 'b'] });
     const leases = createLeaseManager({
-      store: fake.store, ownerId: 'me', grpcAddress: () => 'x', ttlMs: 9000, renewMs: 60_000, clock: () => 0, logger: silentLogger,
+      store: fake.store,
+      ownerId: 'me',
+      grpcAddress: () => 'x',
+      ttlMs: 9000,
+      renewMs: 60_000,
+      clock: () => 0,
+      logger: silentLogger,
       onAcquired: async (id) => {
         if (id === 'a') throw new Error('cannot decrypt');
       },

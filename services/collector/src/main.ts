@@ -15,14 +15,20 @@ import { createCollectorMetrics } from './metrics';
 
 // Composition root: configuration, wiring and lifecycle only.
 const config = parseConfig(collectorConfigSchema, process.env);
-const logger = createLogger({ service: 'collector', level: config.logLevel }).child({ collectorId: config.collectorId });
+const logger = createLogger({ service: 'collector', level: config.logLevel }).child({
+  collectorId: config.collectorId,
+});
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
 const clock = () => Date.now();
 const metrics = createCollectorMetrics();
 const store = createCollectorStore({ databaseUrl: config.databaseUrl, logger });
 const producer = createEventLogProducer({
-  kafka: createKafka({ clientId: `celeriac-collector-${config.collectorId}`, brokers: config.kafkaBrokers, logger }),
+  kafka: createKafka({
+    clientId: `celeriac-collector-${config.collectorId}`,
+    brokers: config.kafkaBrokers,
+    logger,
+  }),
   logger,
 });
 const registry = createConnectionRegistry({
@@ -79,11 +85,17 @@ const ops = createOpsServer({
   host: '0.0.0.0',
   registry: metrics.registry,
   readiness: {
-    notReadyReason: () => (shuttingDown ? 'shutting down' : producer.isRunning ? null : 'kafka producer not connected'),
+    notReadyReason: () =>
+      shuttingDown ? 'shutting down' : producer.isRunning ? null : 'kafka producer not connected',
   },
   logger,
 });
-const database: Component = { name: 'postgres', isRunning: true, start: async () => undefined, stop: () => store.close() };
+const database: Component = {
+  name: 'postgres',
+  isRunning: true,
+  start: async () => undefined,
+  stop: () => store.close(),
+};
 
 // Ops first so /healthz answers while Kafka is still being reached (/readyz says why not ready).
 // Stopped in reverse: leases first (cancel consumers, ack what Kafka took, release), producer late.

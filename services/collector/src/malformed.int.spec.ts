@@ -1,23 +1,69 @@
+import { eventIdOf } from '@celeriac/event-log/normalize';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventIdOf } from '@celeriac/event-log/normalize';
 import { type CeleryWorker, startCeleryWorker } from '../../../tests/harness/celery-worker';
 import { waitFor } from '../../../tests/harness/wait-for';
-import { type CollectorProcess, createWorld, readDeadLetters, readEvents, sendTraffic, spawnCollector, tapCeleryEvents, waitForEventQueue } from '../testing/collector-harness';
+import {
+  type CollectorProcess,
+  createWorld,
+  readDeadLetters,
+  readEvents,
+  sendTraffic,
+  spawnCollector,
+  tapCeleryEvents,
+  waitForEventQueue,
+} from '../testing/collector-harness';
 
 const JUNK_HOST = 'junk@test';
 const json = 'application/json';
 /** Ten kinds of unusable input, each giving exactly one dead letter. */
 const MALFORMED: { body: Buffer; contentType?: string; reason: string }[] = [
   { body: Buffer.from('{"type": "task-started", oops'), contentType: json, reason: 'not-json' },
-  { body: Buffer.from(JSON.stringify({ type: 'task-started', uuid: 'u', hostname: JUNK_HOST, timestamp: 1 })), contentType: 'application/x-python-serialize', reason: 'wrong-content-type' },
-  { body: Buffer.from(JSON.stringify({ type: 'task-started', uuid: 'u', hostname: JUNK_HOST, timestamp: 1 })), reason: 'wrong-content-type' },
-  { body: Buffer.from(JSON.stringify({ type: 'bogus-event', hostname: JUNK_HOST, timestamp: 1 })), contentType: json, reason: 'unknown-type' },
-  { body: Buffer.from(JSON.stringify({ type: 'task-succeeded', hostname: JUNK_HOST, timestamp: 1 })), contentType: json, reason: 'missing-uuid' },
-  { body: Buffer.from(JSON.stringify({ type: 'task-started', uuid: 'u', hostname: JUNK_HOST, timestamp: 1, clock: 'x' })), contentType: json, reason: 'wrong-field-type' },
-  { body: Buffer.from(JSON.stringify({ type: 'task-started', uuid: 'u', hostname: JUNK_HOST, timestamp: 1, pad: 'x'.repeat(70_000) })), contentType: json, reason: 'oversize' },
+  {
+    body: Buffer.from(JSON.stringify({ type: 'task-started', uuid: 'u', hostname: JUNK_HOST, timestamp: 1 })),
+    contentType: 'application/x-python-serialize',
+    reason: 'wrong-content-type',
+  },
+  {
+    body: Buffer.from(JSON.stringify({ type: 'task-started', uuid: 'u', hostname: JUNK_HOST, timestamp: 1 })),
+    reason: 'wrong-content-type',
+  },
+  {
+    body: Buffer.from(JSON.stringify({ type: 'bogus-event', hostname: JUNK_HOST, timestamp: 1 })),
+    contentType: json,
+    reason: 'unknown-type',
+  },
+  {
+    body: Buffer.from(JSON.stringify({ type: 'task-succeeded', hostname: JUNK_HOST, timestamp: 1 })),
+    contentType: json,
+    reason: 'missing-uuid',
+  },
+  {
+    body: Buffer.from(
+      JSON.stringify({ type: 'task-started', uuid: 'u', hostname: JUNK_HOST, timestamp: 1, clock: 'x' }),
+    ),
+    contentType: json,
+    reason: 'wrong-field-type',
+  },
+  {
+    body: Buffer.from(
+      JSON.stringify({
+        type: 'task-started',
+        uuid: 'u',
+        hostname: JUNK_HOST,
+        timestamp: 1,
+        pad: 'x'.repeat(70_000),
+      }),
+    ),
+    contentType: json,
+    reason: 'oversize',
+  },
   { body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), contentType: json, reason: 'not-utf8' },
-  { body: Buffer.from(JSON.stringify([{ type: 'task-started', hostname: JUNK_HOST, timestamp: 1 }])), contentType: json, reason: 'missing-uuid' },
+  {
+    body: Buffer.from(JSON.stringify([{ type: 'task-started', hostname: JUNK_HOST, timestamp: 1 }])),
+    contentType: json,
+    reason: 'missing-uuid',
+  },
   { body: Buffer.from('42'), contentType: json, reason: 'not-an-object' },
 ];
 
@@ -57,12 +103,19 @@ describe('collector on malformed broker input', () => {
     const channel = await connection.createConfirmChannel();
     for (let i = 0; i < 1000; i++) {
       const junk = MALFORMED[i % MALFORMED.length]!;
-      channel.publish('celeryev', i % 2 ? 'task.multi' : 'junk.key', junk.body, { contentType: junk.contentType, headers: { hostname: JUNK_HOST, n: i } });
+      channel.publish('celeryev', i % 2 ? 'task.multi' : 'junk.key', junk.body, {
+        contentType: junk.contentType,
+        headers: { hostname: JUNK_HOST, n: i },
+      });
       if (i % 100 === 99) await channel.waitForConfirms();
     }
     await connection.close();
     await traffic;
-    await waitFor('every task to finish', () => tap.elements.filter((e) => e.type === 'task-succeeded' || e.type === 'task-failed').length >= 200, { timeoutMs: 60_000 });
+    await waitFor(
+      'every task to finish',
+      () => tap.elements.filter((e) => e.type === 'task-succeeded' || e.type === 'task-failed').length >= 200,
+      { timeoutMs: 60_000 },
+    );
     await worker.stop();
     await waitFor('worker-offline on the wire', () => tap.elements.some((e) => e.type === 'worker-offline'));
 
@@ -91,7 +144,11 @@ describe('collector on malformed broker input', () => {
     expect(collector.child.exitCode).toBeNull();
     expect((await fetch(`http://127.0.0.1:${collector.opsPort}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${collector.opsPort}/metrics`)).text();
-    const counted = [...metrics.matchAll(/^celeriac_collector_dead_letters_total\{reason="([^"]+)"\} (\d+)$/gm)];
-    expect(Object.fromEntries(counted.map(([, reason, count]) => [reason, Number(count)]))).toEqual(Object.fromEntries(reasons));
+    const counted = [
+      ...metrics.matchAll(/^celeriac_collector_dead_letters_total\{reason="([^"]+)"\} (\d+)$/gm),
+    ];
+    expect(Object.fromEntries(counted.map(([, reason, count]) => [reason, Number(count)]))).toEqual(
+      Object.fromEntries(reasons),
+    );
   });
 });

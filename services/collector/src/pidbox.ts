@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError } from './errors';
 
 export interface NodeReplyValue {
@@ -79,7 +79,10 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
         if (waiter.replies.length < MAX_REPLIES) waiter.replies.push({ node, value });
       }
     }
-    if (waiter.replies.length >= waiter.limit) return waiter.finish();
+    if (waiter.replies.length >= waiter.limit) {
+      waiter.finish();
+      return;
+    }
     if (waiter.idle) clearTimeout(waiter.idle);
     waiter.idle = setTimeout(waiter.finish, waiter.timeoutMs);
   }
@@ -95,7 +98,8 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
   return {
     async call(request: PidboxRequest): Promise<NodeReplyValue[]> {
       const current = await ensureChannel();
-      if (request.reply && waiters.size >= MAX_WAITERS) throw new BrokerUnavailableError('too many control requests in flight');
+      if (request.reply && waiters.size >= MAX_WAITERS)
+        throw new BrokerUnavailableError('too many control requests in flight');
       const ticket = randomUUID();
       const body: Record<string, unknown> = {
         method: request.method,
@@ -104,7 +108,8 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
         pattern: null,
         matcher: null,
       };
-      if (request.reply) Object.assign(body, { ticket, reply_to: { exchange: REPLY_EXCHANGE, routing_key: replyKey } });
+      if (request.reply)
+        Object.assign(body, { ticket, reply_to: { exchange: REPLY_EXCHANGE, routing_key: replyKey } });
       const collected = request.reply ? collect(ticket, request) : Promise.resolve([]);
       try {
         current.publish(REQUEST_EXCHANGE, '', Buffer.from(JSON.stringify(body)), {

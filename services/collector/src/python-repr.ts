@@ -14,7 +14,9 @@ export function pythonRepr(value: unknown, options: { tuple?: boolean } = {}): s
     return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
   }
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).map(([key, item]) => `${quote(key)}: ${pythonRepr(item)}`);
+    const entries = Object.entries(value as Record<string, unknown>).map(
+      ([key, item]) => `${quote(key)}: ${pythonRepr(item)}`,
+    );
     return `{${entries.join(', ')}}`;
   }
   return quote(String(value));

@@ -1,8 +1,8 @@
-import type { CeleryEvent, QueueDepth } from '@celeriac/proto/events';
-import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 import { encodeEvent } from '@celeriac/event-log/codec';
 import { canonicalJson, eventIdOf } from '@celeriac/event-log/normalize';
 import type { EventLogProducer } from '@celeriac/event-log/producer';
+import type { CeleryEvent, QueueDepth } from '@celeriac/proto/events';
+import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { BrokerSession } from './broker-session';
 import { SNAPSHOT_INSPECT_METHODS } from './control-args';
@@ -73,7 +73,10 @@ export function startSnapshotSampler(options: {
 
   async function produce(events: CeleryEvent[]): Promise<void> {
     await options.producer.produce([
-      { topic: options.eventsTopic, records: events.map((event) => ({ key: options.connectionId, value: encodeEvent(event) })) },
+      {
+        topic: options.eventsTopic,
+        records: events.map((event) => ({ key: options.connectionId, value: encodeEvent(event) })),
+      },
     ]);
     options.metrics.events.inc({ source: 'snapshot' }, events.length);
   }
@@ -82,17 +85,39 @@ export function startSnapshotSampler(options: {
     const events: CeleryEvent[] = [];
     for (const method of SNAPSHOT_INSPECT_METHODS) {
       if (stopped) return;
-      const replies = await options.session.pidbox.call({ method, arguments: {}, destination: [], reply: true, timeoutMs: options.inspectTimeoutMs });
+      const replies = await options.session.pidbox.call({
+        method,
+        arguments: {},
+        destination: [],
+        reply: true,
+        timeoutMs: options.inspectTimeoutMs,
+      });
       if (method === 'active_queues') knownQueues = queueNamesOf(replies);
-      const repliesJson = Object.fromEntries(replies.map(({ node, value }) => [node, JSON.stringify(value ?? null)]));
-      events.push(snapshotEvent(INSPECT_SNAPSHOT_TYPE, { $case: 'inspect', value: { method, repliesJson } }, canonicalJson({ method, repliesJson })));
+      const repliesJson = Object.fromEntries(
+        replies.map(({ node, value }) => [node, JSON.stringify(value ?? null)]),
+      );
+      events.push(
+        snapshotEvent(
+          INSPECT_SNAPSHOT_TYPE,
+          { $case: 'inspect', value: { method, repliesJson } },
+          canonicalJson({ method, repliesJson }),
+        ),
+      );
     }
     await produce(events);
   }
 
   async function queueRound(): Promise<void> {
     if (knownQueues.length === 0) {
-      knownQueues = queueNamesOf(await options.session.pidbox.call({ method: 'active_queues', arguments: {}, destination: [], reply: true, timeoutMs: options.inspectTimeoutMs }));
+      knownQueues = queueNamesOf(
+        await options.session.pidbox.call({
+          method: 'active_queues',
+          arguments: {},
+          destination: [],
+          reply: true,
+          timeoutMs: options.inspectTimeoutMs,
+        }),
+      );
     }
     const queues = await measureQueues(options.session, knownQueues);
     await produce([snapshotEvent(QUEUES_SNAPSHOT_TYPE, { $case: 'queues', value: { queues } }, queues)]);

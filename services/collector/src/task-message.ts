@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { SendTaskRequest } from '@celeriac/proto/control';
+import { z } from 'zod';
 import { InvalidArgumentError } from './errors';
 import { pythonRepr } from './python-repr';
 
@@ -23,7 +23,11 @@ export interface TaskMessage {
 }
 
 const INT32_MAX = 2 ** 31 - 1;
-const name = z.string().min(1).max(255).regex(/^[^\s]+$/, 'no whitespace');
+const name = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\s]+$/, 'no whitespace');
 const isoDate = z.iso.datetime({ offset: true, local: true });
 
 const sendTaskSchema = z.object({
@@ -35,7 +39,11 @@ const sendTaskSchema = z.object({
   exchange: z.string().max(255).optional(),
   routingKey: z.string().max(255).optional(),
   eta: isoDate.optional(),
-  countdown: z.number().min(0).max(365 * 24 * 3600).optional(),
+  countdown: z
+    .number()
+    .min(0)
+    .max(365 * 24 * 3600)
+    .optional(),
   expires: isoDate.optional(),
   priority: z.number().int().min(0).max(255).optional(),
   retries: z.number().int().min(0).max(INT32_MAX).optional(),
@@ -69,20 +77,31 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-export function buildTaskMessage(request: SendTaskRequest, context: { now: Date; origin: string }): TaskMessage {
+export function buildTaskMessage(
+  request: SendTaskRequest,
+  context: { now: Date; origin: string },
+): TaskMessage {
   const parsed = sendTaskSchema.safeParse({
     ...request,
     args: request.argsJson.trim() === '' ? [] : parseJson(request.argsJson, 'args_json'),
     kwargs: request.kwargsJson.trim() === '' ? {} : parseJson(request.kwargsJson, 'kwargs_json'),
   });
   if (!parsed.success) {
-    throw new InvalidArgumentError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new InvalidArgumentError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
   }
   const task = parsed.data;
-  if (task.eta !== undefined && task.countdown !== undefined) throw new InvalidArgumentError('give eta or countdown, not both');
+  if (task.eta !== undefined && task.countdown !== undefined)
+    throw new InvalidArgumentError('give eta or countdown, not both');
   const taskId = task.taskId ?? randomUUID();
   const queue = task.queue ?? 'celery';
-  const eta = task.eta !== undefined ? celeryIso(new Date(task.eta)) : task.countdown !== undefined ? celeryIso(new Date(context.now.getTime() + task.countdown * 1000)) : null;
+  const eta =
+    task.eta !== undefined
+      ? celeryIso(new Date(task.eta))
+      : task.countdown !== undefined
+        ? celeryIso(new Date(context.now.getTime() + task.countdown * 1000))
+        : null;
   const expiresAt = task.expires !== undefined ? new Date(task.expires) : undefined;
 
   const options: TaskMessage['options'] = {
@@ -132,7 +151,10 @@ export function buildTaskMessage(request: SendTaskRequest, context: { now: Date;
  * The `task-sent` event a Python client emits after publishing (wire protocol §4.7), so monitors show
  * the task as PENDING before a worker receives it. Receivers replace `clock` for task-sent anyway.
  */
-export function taskSentEvent(message: TaskMessage, context: { hostname: string; now: Date; pid: number }): Buffer {
+export function taskSentEvent(
+  message: TaskMessage,
+  context: { hostname: string; now: Date; pid: number },
+): Buffer {
   const headers = message.options.headers;
   const retries = headers.retries as { value: number };
   return Buffer.from(

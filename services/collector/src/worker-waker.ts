@@ -16,8 +16,21 @@ export function createWorkerWaker(options: { pidbox: PidboxClient; logger: Logge
 
   async function cast(destination: string[], enableEvents: boolean): Promise<void> {
     try {
-      if (enableEvents) await options.pidbox.call({ method: 'enable_events', arguments: {}, destination, reply: false, timeoutMs: 1000 });
-      await options.pidbox.call({ method: 'heartbeat', arguments: {}, destination, reply: false, timeoutMs: 1000 });
+      if (enableEvents)
+        await options.pidbox.call({
+          method: 'enable_events',
+          arguments: {},
+          destination,
+          reply: false,
+          timeoutMs: 1000,
+        });
+      await options.pidbox.call({
+        method: 'heartbeat',
+        arguments: {},
+        destination,
+        reply: false,
+        timeoutMs: 1000,
+      });
     } catch (error) {
       options.logger.warn({ err: error }, 'could not wake workers');
     }

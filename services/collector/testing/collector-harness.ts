@@ -6,12 +6,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import amqp, { type ChannelModel } from 'amqplib';
-import { Kafka, logLevel } from 'kafkajs';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { decodeDeadLetter, decodeEvent } from '@celeriac/event-log/codec';
 import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import amqp, { type ChannelModel } from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../../../tests/harness/isolation';
 import { readStackEnv } from '../../../tests/harness/stack-env';
 import { waitFor } from '../../../tests/harness/wait-for';
@@ -32,7 +32,10 @@ export interface CollectorProcess {
 
 let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
 
-export async function spawnCollector(env: Record<string, string>, id = `c-${randomBytes(3).toString('hex')}`): Promise<CollectorProcess> {
+export async function spawnCollector(
+  env: Record<string, string>,
+  id = `c-${randomBytes(3).toString('hex')}`,
+): Promise<CollectorProcess> {
   const opsPort = nextPort++;
   const grpcPort = nextPort++;
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
@@ -58,11 +61,16 @@ export async function spawnCollector(env: Record<string, string>, id = `c-${rand
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(`collector ${id} to be ready`, async () => {
-    if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}: ${log.slice(-3000)}`);
-    const response = await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined);
-    return response?.ok === true;
-  }, { timeoutMs: 60_000 });
+  await waitFor(
+    `collector ${id} to be ready`,
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`collector exited with ${child.exitCode}: ${log.slice(-3000)}`);
+      const response = await fetch(`http://127.0.0.1:${opsPort}/readyz`).catch(() => undefined);
+      return response?.ok === true;
+    },
+    { timeoutMs: 60_000 },
+  );
   return {
     id,
     child,
@@ -79,14 +87,26 @@ export async function spawnCollector(env: Record<string, string>, id = `c-${rand
 
 /** Reads a whole topic from the beginning, continuously, into memory (tests only; small topics). */
 export async function readTopic<T>(topic: string, decode: (value: Buffer) => T) {
-  const kafka = new Kafka({ clientId: 'collector-test-reader', brokers: readStackEnv().kafkaBrokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `collector-test-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100 });
+  const kafka = new Kafka({
+    clientId: 'collector-test-reader',
+    brokers: readStackEnv().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({
+    groupId: `collector-test-${randomBytes(6).toString('hex')}`,
+    maxWaitTimeInMs: 100,
+  });
   const records: { key: string; partition: number; offset: string; value: T }[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message, partition }) => {
-      records.push({ key: String(message.key), partition, offset: message.offset, value: decode(message.value ?? Buffer.alloc(0)) });
+      records.push({
+        key: String(message.key),
+        partition,
+        offset: message.offset,
+        value: decode(message.value ?? Buffer.alloc(0)),
+      });
     },
   });
   return { records, stop: () => consumer.disconnect() };
@@ -103,32 +123,49 @@ export async function tapCeleryEvents(brokerUrl: string) {
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, 'celeryev', '#');
   const elements: Record<string, unknown>[] = [];
-  await channel.consume(queue, (message) => {
-    if (!message || message.properties.contentType !== 'application/json') return;
-    try {
-      const body = JSON.parse(message.content.toString('utf8')) as unknown;
-      for (const item of Array.isArray(body) ? body : [body]) {
-        if (item && typeof item === 'object' && typeof (item as { type?: unknown }).type === 'string') elements.push(item as Record<string, unknown>);
+  await channel.consume(
+    queue,
+    (message) => {
+      if (!message || message.properties.contentType !== 'application/json') return;
+      try {
+        const body = JSON.parse(message.content.toString('utf8')) as unknown;
+        for (const item of Array.isArray(body) ? body : [body]) {
+          if (item && typeof item === 'object' && typeof (item as { type?: unknown }).type === 'string')
+            elements.push(item as Record<string, unknown>);
+        }
+      } catch {
+        // malformed input is the dead-letter test's business, not the ground truth's
       }
-    } catch {
-      // malformed input is the dead-letter test's business, not the ground truth's
-    }
-  }, { noAck: true });
+    },
+    { noAck: true },
+  );
   return { elements, channel, close: () => connection.close() };
 }
 
 /** One isolated world: database, topics, and `vhostCount` RabbitMQ vhosts each registered as a connection. */
-export async function createWorld(options: { vhostCount?: number; connectionOptions?: Record<string, unknown> } = {}) {
+export async function createWorld(
+  options: { vhostCount?: number; connectionOptions?: Record<string, unknown> } = {},
+) {
   const [database, topics, ...vhosts] = await Promise.all([
     createTestDatabase(),
     createTestTopics(['events', 'deadletter'], 3),
     ...Array.from({ length: options.vhostCount ?? 1 }, () => createTestVhost()),
   ]);
-  const store: CollectorStore = createCollectorStore({ databaseUrl: database.url, logger: silentLogger, maxClients: 2 });
+  const store: CollectorStore = createCollectorStore({
+    databaseUrl: database.url,
+    logger: silentLogger,
+    maxClients: 2,
+  });
   const box = createSecretBox(SECRET_KEY);
   const connectionIds: string[] = [];
   for (const [index, vhost] of vhosts.entries()) {
-    connectionIds.push(await store.insertConnection({ name: `test-${index}`, brokerUrlEncrypted: box.seal(vhost.url), options: options.connectionOptions }));
+    connectionIds.push(
+      await store.insertConnection({
+        name: `test-${index}`,
+        brokerUrlEncrypted: box.seal(vhost.url),
+        options: options.connectionOptions,
+      }),
+    );
   }
   const eventsTopic = topics.topics.events as string;
   const deadLetterTopic = topics.topics.deadletter as string;
@@ -164,26 +201,36 @@ export function sendTraffic(brokerUrl: string, args: string[]): Promise<string> 
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`send_traffic exited ${code}: ${out.slice(-2000)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`send_traffic exited ${code}: ${out.slice(-2000)}`)),
+    );
   });
 }
 
 /** Resolves once the collector declared and bound its durable event queue on the broker. */
-export async function waitForEventQueue(brokerUrl: string, connectionId: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForEventQueue(
+  brokerUrl: string,
+  connectionId: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const connection = await amqp.connect(brokerUrl);
   try {
-    await waitFor(`event queue of ${connectionId}`, async () => {
-      const channel = await connection.createChannel();
-      channel.on('error', () => undefined);
-      try {
-        const reply = await channel.checkQueue(`celeriac.events.${connectionId}`);
-        return reply.consumerCount > 0;
-      } catch {
-        return false;
-      } finally {
-        await channel.close().catch(() => undefined);
-      }
-    }, { timeoutMs, intervalMs: 200 });
+    await waitFor(
+      `event queue of ${connectionId}`,
+      async () => {
+        const channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        try {
+          const reply = await channel.checkQueue(`celeriac.events.${connectionId}`);
+          return reply.consumerCount > 0;
+        } catch {
+          return false;
+        } finally {
+          await channel.close().catch(() => undefined);
+        }
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
   } finally {
     await connection.close();
   }
@@ -196,8 +243,20 @@ export async function publishEvents(brokerUrl: string, count: number): Promise<v
     const channel = await connection.createConfirmChannel();
     await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
     for (let i = 0; i < count; i += 2) {
-      const batch = [0, 1].map((j) => ({ type: 'task-started', uuid: randomUUID(), hostname: 'celery@synthetic', timestamp: Date.now() / 1000, clock: i + j, pid: 1, utcoffset: 0 }));
-      channel.publish('celeryev', 'task.multi', Buffer.from(JSON.stringify(batch)), { contentType: 'application/json', contentEncoding: 'utf-8', headers: { hostname: 'celery@synthetic' } });
+      const batch = [0, 1].map((j) => ({
+        type: 'task-started',
+        uuid: randomUUID(),
+        hostname: 'celery@synthetic',
+        timestamp: Date.now() / 1000,
+        clock: i + j,
+        pid: 1,
+        utcoffset: 0,
+      }));
+      channel.publish('celeryev', 'task.multi', Buffer.from(JSON.stringify(batch)), {
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        headers: { hostname: 'celery@synthetic' },
+      });
     }
     await channel.waitForConfirms();
   } finally {

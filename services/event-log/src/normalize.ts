@@ -39,9 +39,14 @@ const COMMON: FieldTable = {
 };
 
 const MESSAGE_FIELDS: FieldTable = {
-  name: ['name', 'string'], args: ['args', 'string'], kwargs: ['kwargs', 'string'],
-  retries: ['retries', 'int'], eta: ['eta', 'string'], expires: ['expires', 'string'],
-  root_id: ['rootId', 'string'], parent_id: ['parentId', 'string'],
+  name: ['name', 'string'],
+  args: ['args', 'string'],
+  kwargs: ['kwargs', 'string'],
+  retries: ['retries', 'int'],
+  eta: ['eta', 'string'],
+  expires: ['expires', 'string'],
+  root_id: ['rootId', 'string'],
+  parent_id: ['parentId', 'string'],
 };
 const ERROR_FIELDS: FieldTable = { exception: ['exception', 'string'], traceback: ['traceback', 'string'] };
 
@@ -50,7 +55,9 @@ const ERROR_FIELDS: FieldTable = { exception: ['exception', 'string'], traceback
 const TASK_FIELDS: Record<string, FieldTable> = {
   'task-sent': {
     ...MESSAGE_FIELDS,
-    queue: ['queue', 'string'], exchange: ['exchange', 'string'], routing_key: ['routingKey', 'string'],
+    queue: ['queue', 'string'],
+    exchange: ['exchange', 'string'],
+    routing_key: ['routingKey', 'string'],
   },
   'task-received': MESSAGE_FIELDS,
   'task-started': {},
@@ -58,13 +65,21 @@ const TASK_FIELDS: Record<string, FieldTable> = {
   'task-failed': ERROR_FIELDS,
   'task-retried': ERROR_FIELDS,
   'task-rejected': { requeue: ['requeue', 'bool'] },
-  'task-revoked': { terminated: ['terminated', 'bool'], signum: ['signum', 'signum'], expired: ['expired', 'bool'] },
+  'task-revoked': {
+    terminated: ['terminated', 'bool'],
+    signum: ['signum', 'signum'],
+    expired: ['expired', 'bool'],
+  },
   'task-cancelled': {},
 };
 
 const HEART_FIELDS: FieldTable = {
-  freq: ['freq', 'number'], active: ['active', 'int'], processed: ['processed', 'int'],
-  loadavg: ['loadavg', 'numbers'], sw_ident: ['swIdent', 'string'], sw_ver: ['swVer', 'string'],
+  freq: ['freq', 'number'],
+  active: ['active', 'int'],
+  processed: ['processed', 'int'],
+  loadavg: ['loadavg', 'numbers'],
+  sw_ident: ['swIdent', 'string'],
+  sw_ver: ['swVer', 'string'],
   sw_sys: ['swSys', 'string'],
 };
 const WORKER_FIELDS: Record<string, FieldTable> = {
@@ -138,23 +153,32 @@ function buildTable(fields: FieldTable): Map<string, Slot> {
 }
 const TASK_TABLES = new Map(Object.entries(TASK_FIELDS).map(([type, fields]) => [type, buildTable(fields)]));
 const CUSTOM_TASK_TABLE = buildTable({});
-const WORKER_TABLES = new Map(Object.entries(WORKER_FIELDS).map(([type, fields]) => [type, buildTable(fields)]));
+const WORKER_TABLES = new Map(
+  Object.entries(WORKER_FIELDS).map(([type, fields]) => [type, buildTable(fields)]),
+);
 
 function setField(target: Record<string, unknown>, key: string, value: unknown): void {
   // defineProperty for "__proto__", which plain assignment would turn into a prototype change.
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
 export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): NormalizeResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return reject('not-an-object', `event is ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`);
+    return reject(
+      'not-an-object',
+      `event is ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`,
+    );
   }
   const source = raw as Record<string, unknown>;
   const type = source.type;
-  if (typeof type !== 'string') return reject(type === undefined ? 'missing-field' : 'wrong-field-type', 'type must be a string');
+  if (typeof type !== 'string')
+    return reject(type === undefined ? 'missing-field' : 'wrong-field-type', 'type must be a string');
   const isTask = type.startsWith('task-');
-  const table = isTask ? (TASK_TABLES.get(type) ?? (CUSTOM_TASK_TYPE.test(type) ? CUSTOM_TASK_TABLE : undefined)) : WORKER_TABLES.get(type);
+  const table = isTask
+    ? (TASK_TABLES.get(type) ?? (CUSTOM_TASK_TYPE.test(type) ? CUSTOM_TASK_TABLE : undefined))
+    : WORKER_TABLES.get(type);
   if (!table) return reject('unknown-type', `unknown event type ${JSON.stringify(type.slice(0, 100))}`);
   const uuid = source.uuid;
   if (isTask && typeof uuid !== 'string') {
@@ -162,8 +186,10 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
       ? reject('missing-uuid', `${type} carries no uuid`)
       : reject('wrong-field-type', 'uuid must be a string');
   }
-  if (source.hostname === undefined || source.hostname === null) return reject('missing-field', 'hostname is missing');
-  if (source.timestamp === undefined || source.timestamp === null) return reject('missing-field', 'timestamp is missing');
+  if (source.hostname === undefined || source.hostname === null)
+    return reject('missing-field', 'hostname is missing');
+  if (source.timestamp === undefined || source.timestamp === null)
+    return reject('missing-field', 'timestamp is missing');
 
   const common: Record<string, unknown> = {};
   const typed: Record<string, unknown> = isTask ? { uuid } : { loadavg: [] };
@@ -179,7 +205,8 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
       setField(extra, key, value);
       continue;
     }
-    if (!matches(spec.kind, value)) return reject('wrong-field-type', `${key} of ${type} must be ${spec.kind}`);
+    if (!matches(spec.kind, value))
+      return reject('wrong-field-type', `${key} of ${type} must be ${spec.kind}`);
     const converted = spec.kind === 'signum' ? String(value) : value;
     if (spec.common) common[spec.slot] = converted;
     else typed[spec.slot] = converted;
@@ -207,7 +234,9 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
 }
 
 const SLOT_TO_FIELD: Record<string, string> = Object.fromEntries(
-  [...Object.values(TASK_FIELDS), HEART_FIELDS].flatMap((fields) => Object.entries(fields).map(([key, [slot]]) => [slot, key])),
+  [...Object.values(TASK_FIELDS), HEART_FIELDS].flatMap((fields) =>
+    Object.entries(fields).map(([key, [slot]]) => [slot, key]),
+  ),
 );
 
 /**
@@ -216,15 +245,21 @@ const SLOT_TO_FIELD: Record<string, string> = Object.fromEntries(
  * as a number when it is all digits.
  */
 export function restoreCeleryObject(event: CeleryEvent): Record<string, unknown> {
-  const restored: Record<string, unknown> = { type: event.type, hostname: event.hostname, timestamp: event.timestamp };
+  const restored: Record<string, unknown> = {
+    type: event.type,
+    hostname: event.hostname,
+    timestamp: event.timestamp,
+  };
   if (event.clock !== undefined) restored.clock = event.clock;
   if (event.utcoffset !== undefined) restored.utcoffset = event.utcoffset;
   if (event.pid !== undefined) restored.pid = event.pid;
-  const typed: Record<string, unknown> = event.body?.$case === 'task' || event.body?.$case === 'worker' ? { ...event.body.value } : {};
+  const typed: Record<string, unknown> =
+    event.body?.$case === 'task' || event.body?.$case === 'worker' ? { ...event.body.value } : {};
   for (const [slot, value] of Object.entries(typed)) {
     if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
     if (slot === 'uuid') restored.uuid = value;
-    else if (slot === 'signum' && typeof value === 'string' && /^-?\d+$/.test(value)) restored.signum = Number(value);
+    else if (slot === 'signum' && typeof value === 'string' && /^-?\d+$/.test(value))
+      restored.signum = Number(value);
     else restored[SLOT_TO_FIELD[slot] ?? slot] = value;
   }
   for (const [key, value] of Object.entries(JSON.parse(event.extraJson) as Record<string, unknown>)) {

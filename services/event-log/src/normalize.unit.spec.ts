@@ -30,30 +30,67 @@ describe('normalizeCeleryEvent', () => {
 
   it('given a task-received, maps snake_case fields and keeps nulls and unknown fields in extra_json', () => {
     const raw = {
-      ...base, type: 'task-received', uuid: 'u-2', name: 'tasks.add', args: '(2, 2)', kwargs: '{}',
-      root_id: 'u-2', parent_id: null, retries: 0, eta: null, expires: null, custom: { a: [1] },
+      ...base,
+      type: 'task-received',
+      uuid: 'u-2',
+      name: 'tasks.add',
+      args: '(2, 2)',
+      kwargs: '{}',
+      root_id: 'u-2',
+      parent_id: null,
+      retries: 0,
+      eta: null,
+      expires: null,
+      custom: { a: [1] },
     };
     const event = accepted(raw);
     expect(event.body).toEqual({
       $case: 'task',
       value: { uuid: 'u-2', name: 'tasks.add', args: '(2, 2)', kwargs: '{}', rootId: 'u-2', retries: 0 },
     });
-    expect(JSON.parse(event.extraJson)).toEqual({ parent_id: null, eta: null, expires: null, custom: { a: [1] } });
+    expect(JSON.parse(event.extraJson)).toEqual({
+      parent_id: null,
+      eta: null,
+      expires: null,
+      custom: { a: [1] },
+    });
   });
 
   it('given a worker-heartbeat, types the heart fields', () => {
     const raw = {
-      ...base, type: 'worker-heartbeat', freq: 2.0, active: 1, processed: 10, loadavg: [0.1, 0.2, 0.3],
-      sw_ident: 'py-celery', sw_ver: '5.5.3', sw_sys: 'Linux',
+      ...base,
+      type: 'worker-heartbeat',
+      freq: 2.0,
+      active: 1,
+      processed: 10,
+      loadavg: [0.1, 0.2, 0.3],
+      sw_ident: 'py-celery',
+      sw_ver: '5.5.3',
+      sw_sys: 'Linux',
     };
     expect(accepted(raw).body).toEqual({
       $case: 'worker',
-      value: { freq: 2, active: 1, processed: 10, loadavg: [0.1, 0.2, 0.3], swIdent: 'py-celery', swVer: '5.5.3', swSys: 'Linux' },
+      value: {
+        freq: 2,
+        active: 1,
+        processed: 10,
+        loadavg: [0.1, 0.2, 0.3],
+        swIdent: 'py-celery',
+        swVer: '5.5.3',
+        swSys: 'Linux',
+      },
     });
   });
 
   it('given a custom task-progress event, accepts it with only uuid typed', () => {
-    const event = accepted({ ...base, type: 'task-progress', uuid: 'u-3', current: 5, total: 10, result: { x: 1 } });
+    const event = accepted({
+      ...base,
+      type: 'task-progress',
+      uuid: 'u-3',
+      current: 5,
+      total: 10,
+      result: { x: 1 },
+    });
     expect(event.body).toEqual({ $case: 'task', value: { uuid: 'u-3' } });
     expect(JSON.parse(event.extraJson)).toEqual({ current: 5, total: 10, result: { x: 1 } });
   });
@@ -61,20 +98,51 @@ describe('normalizeCeleryEvent', () => {
   it('given a revoke with a numeric signum, keeps it as text and restores the number', () => {
     const raw = { ...base, type: 'task-revoked', uuid: 'u-4', terminated: true, signum: 15, expired: false };
     const event = accepted(raw);
-    expect(event.body).toEqual({ $case: 'task', value: { uuid: 'u-4', terminated: true, signum: '15', expired: false } });
+    expect(event.body).toEqual({
+      $case: 'task',
+      value: { uuid: 'u-4', terminated: true, signum: '15', expired: false },
+    });
     expect(restoreCeleryObject(event)).toEqual(raw);
   });
 
   it('is lossless: restoring gives back the exact object for every standard type', () => {
     const samples = [
-      { ...base, type: 'task-sent', uuid: 'a', name: 'n', args: '()', kwargs: '{}', retries: 0, eta: null, expires: null,
-        root_id: 'a', parent_id: null, queue: 'celery', exchange: '', routing_key: 'celery' },
+      {
+        ...base,
+        type: 'task-sent',
+        uuid: 'a',
+        name: 'n',
+        args: '()',
+        kwargs: '{}',
+        retries: 0,
+        eta: null,
+        expires: null,
+        root_id: 'a',
+        parent_id: null,
+        queue: 'celery',
+        exchange: '',
+        routing_key: 'celery',
+      },
       { ...base, type: 'task-started', uuid: 'a' },
-      { ...base, type: 'task-failed', uuid: 'a', exception: "ZeroDivisionError('x')", traceback: 'Traceback...' },
+      {
+        ...base,
+        type: 'task-failed',
+        uuid: 'a',
+        exception: "ZeroDivisionError('x')",
+        traceback: 'Traceback...',
+      },
       { ...base, type: 'task-retried', uuid: 'a', exception: 'Retry()', traceback: 'tb' },
       { ...base, type: 'task-rejected', uuid: 'a', requeue: false },
       { ...base, type: 'task-cancelled', uuid: 'a' },
-      { ...base, type: 'worker-online', freq: 2, active: 0, processed: 0, loadavg: [], sw_ident: 'py-celery' },
+      {
+        ...base,
+        type: 'worker-online',
+        freq: 2,
+        active: 0,
+        processed: 0,
+        loadavg: [],
+        sw_ident: 'py-celery',
+      },
       { ...base, type: 'worker-offline', freq: 2 },
       { ...base, type: 'worker-elect', id: 'x', topic: 't', action: 'a', cver: 1 },
     ];
@@ -83,15 +151,28 @@ describe('normalizeCeleryEvent', () => {
 
   it('gives the same event the same id whatever the key order, and different ids per connection', () => {
     const one = accepted({ ...base, type: 'task-started', uuid: 'u-5' });
-    const reordered = accepted({ uuid: 'u-5', type: 'task-started', timestamp: base.timestamp, clock: 17, pid: 4242, utcoffset: 0, hostname: 'celery@w1' });
-    const other = normalizeCeleryEvent({ ...base, type: 'task-started', uuid: 'u-5' }, { ...context, connectionId: 'other' });
+    const reordered = accepted({
+      uuid: 'u-5',
+      type: 'task-started',
+      timestamp: base.timestamp,
+      clock: 17,
+      pid: 4242,
+      utcoffset: 0,
+      hostname: 'celery@w1',
+    });
+    const other = normalizeCeleryEvent(
+      { ...base, type: 'task-started', uuid: 'u-5' },
+      { ...context, connectionId: 'other' },
+    );
     expect(reordered.eventId).toBe(one.eventId);
     expect(other.ok && other.event.eventId).not.toBe(one.eventId);
     expect(accepted({ ...base, type: 'task-started', uuid: 'u-5', clock: 18 }).eventId).not.toBe(one.eventId);
   });
 
   it('given a field Celery sent as "__proto__", keeps it as a plain field', () => {
-    const raw = JSON.parse('{"type":"task-started","uuid":"u","hostname":"h","timestamp":1,"__proto__":{"x":1}}');
+    const raw = JSON.parse(
+      '{"type":"task-started","uuid":"u","hostname":"h","timestamp":1,"__proto__":{"x":1}}',
+    );
     const event = accepted(raw);
     expect(event.extraJson).toBe('{"__proto__":{"x":1}}');
     expect(Object.hasOwn(restoreCeleryObject(event), '__proto__')).toBe(true);
@@ -126,6 +207,8 @@ describe('normalizeCeleryEvent', () => {
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and keeps array order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
 });

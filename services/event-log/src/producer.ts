@@ -1,6 +1,6 @@
-import type { Kafka, Producer } from 'kafkajs';
 import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Kafka, Producer } from 'kafkajs';
 
 /** One Kafka record: key decides the partition (connectionId keeps a connection totally ordered). */
 export interface LogRecord {
@@ -81,7 +81,10 @@ export function createEventLogProducer(options: {
       const current = producer;
       producer = undefined;
       running = false;
-      if (current) await current.disconnect().catch((error: unknown) => log.warn({ err: error }, 'producer disconnect failed'));
+      if (current)
+        await current
+          .disconnect()
+          .catch((error: unknown) => log.warn({ err: error }, 'producer disconnect failed'));
     },
     async produce(batches) {
       const current = producer;
