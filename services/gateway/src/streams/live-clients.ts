@@ -8,9 +8,15 @@ export interface LiveClient {
   terminate(): void;
 }
 
+/** Keep-alives are spread over this many ticks per interval, so 5,000 clients never ping at once. */
+export const HEARTBEAT_SLOTS = 15;
+
 /** The open clients of one replica, capped so a flood of connections cannot exhaust memory. */
 export class LiveClientSet {
-  private readonly clients = new Set<LiveClient>();
+  private readonly clients = new Map<LiveClient, number>();
+  private readonly slots: Set<LiveClient>[] = Array.from({ length: HEARTBEAT_SLOTS }, () => new Set());
+  private nextSlot = 0;
+  private tick = 0;
   constructor(readonly capacity: number) {}
 
   get size(): number {
@@ -22,20 +28,29 @@ export class LiveClientSet {
   }
 
   add(client: LiveClient): void {
-    this.clients.add(client);
+    const slot = this.nextSlot;
+    this.nextSlot = (this.nextSlot + 1) % HEARTBEAT_SLOTS;
+    this.clients.set(client, slot);
+    this.slots[slot]?.add(client);
   }
 
   delete(client: LiveClient): void {
+    const slot = this.clients.get(client);
+    if (slot === undefined) return;
     this.clients.delete(client);
+    this.slots[slot]?.delete(client);
   }
 
-  forEach(action: (client: LiveClient) => void): void {
-    for (const client of [...this.clients]) action(client);
+  /** Called HEARTBEAT_SLOTS times per keep-alive interval; each client's turn comes once per interval. */
+  heartbeatSlot(now: Date): void {
+    const slot = this.slots[this.tick];
+    this.tick = (this.tick + 1) % HEARTBEAT_SLOTS;
+    for (const client of [...(slot ?? [])]) client.heartbeat(now);
   }
 
   /** Everyone is asked to go; whoever is still there at the deadline is dropped. */
   async shutdownAll(deadlineMs: number): Promise<void> {
-    const all = [...this.clients];
+    const all = [...this.clients.keys()];
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, deadlineMs);
@@ -44,5 +59,6 @@ export class LiveClientSet {
     clearTimeout(timer);
     for (const client of all) client.terminate();
     this.clients.clear();
+    for (const slot of this.slots) slot.clear();
   }
 }

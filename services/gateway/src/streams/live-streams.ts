@@ -7,7 +7,7 @@ import { createKafka } from '@celeriac/event-log/kafka';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Authenticator } from '../auth/principal';
-import { LiveClientSet } from './live-clients';
+import { HEARTBEAT_SLOTS, LiveClientSet } from './live-clients';
 import type { Position } from './cursor';
 import { catchUpFromKafka } from './sse-catch-up';
 import type { SseClient } from './sse-client';
@@ -142,10 +142,7 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     async start() {
       if (running) return;
       await hub.start();
-      keepAlive = setInterval(() => {
-        const now = new Date();
-        clients.forEach((client) => client.heartbeat(now));
-      }, options.heartbeatMs);
+      keepAlive = setInterval(() => clients.heartbeatSlot(new Date()), options.heartbeatMs / HEARTBEAT_SLOTS);
       keepAlive.unref();
       accepting = true;
       running = true;

@@ -22,7 +22,8 @@ import { createEventProducer } from '../live-streams.testkit';
  */
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 5_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+// Long enough to fill the default 50,000-entry replay ring, so the RSS is the steady state.
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 75);
 const WATCHERS = 20;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
     const report = [
       '## Gateway live streams (SSE + wscelery)',
       '',
-      'Command: `node --import tsx services/gateway/src/streams/bench/streams-bench.ts` (env BENCH_CLIENTS, BENCH_RATE, BENCH_SECONDS).',
+      `Command: \`node --import tsx services/gateway/src/streams/bench/streams-bench.ts\` (this run: BENCH_CLIENTS=${CLIENTS} BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS}; replica defaults: 50,000-entry replay ring, 4 MiB client budget).`,
       `Run: ${new Date().toISOString()} on ${cpus()[0]?.model ?? '?'} x ${cpus().length} cores, ${mb(totalmem())} RAM, node ${process.version}.`,
       'Kafka, PostgreSQL, the replica (own process) and the load generator (this process: producer and all clients) shared the same 2 cores; other engineers\' test runs may have been using them too.',
       '',
