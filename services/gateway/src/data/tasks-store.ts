@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { filterToSql, type TaskFilter } from '../flower/task-filters';
+import { FLOWER_TASK_JSON_SQL } from '../flower/task-json-sql';
 import { TASK_COLUMNS, type TaskRow } from '../flower/task-object';
 import { sortToSql, type TaskSort } from '../flower/task-sort';
 
@@ -35,13 +36,15 @@ function statement(text: string, values: unknown[], prepared: boolean): pg.Query
 /** Every task read model query of the gateway (celeriac.tasks, task_types, task_events). */
 export function createTasksStore(pool: pg.Pool) {
   return {
-    async list(connectionId: string, filter: TaskFilter, sort: TaskSort, limit: number, offset: number) {
+    /** Flower's /api/tasks: each row is (uuid, the Flower task object as JSON text). */
+    async listJson(connectionId: string, filter: TaskFilter, sort: TaskSort, limit: number, offset: number) {
       const values: unknown[] = [];
       const where = filterToSql(connectionId, filter, values);
       values.push(limit, offset);
-      const text = `SELECT ${TASK_COLUMNS} FROM celeriac.tasks WHERE ${where.join(' AND ')}
+      const text = `SELECT uuid, ${FLOWER_TASK_JSON_SQL} AS task_json FROM celeriac.tasks WHERE ${where.join(' AND ')}
         ORDER BY ${sortToSql(sort)} LIMIT $${values.length - 1} OFFSET $${values.length}`;
-      return (await pool.query<TaskRow>(statement(text, values, !filter.search))).rows;
+      return (await pool.query<{ uuid: string; task_json: string }>(statement(text, values, !filter.search)))
+        .rows;
     },
 
     /** Newest first by last state change; `after` continues strictly past the previous page. */

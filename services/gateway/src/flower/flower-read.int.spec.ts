@@ -37,6 +37,15 @@ describe('GET /api/tasks', () => {
     });
   });
 
+  it('answers each task exactly as /api/task/info does, keys in Celery order, minus a null worker', async () => {
+    const listed = (await get('/api/tasks')).json;
+    for (const id of ['alpha-t1', 'alpha-t2', 'alpha-t3', 'alpha-t4']) {
+      const info = (await get(`/api/task/info/${id}`)).json;
+      if (info.worker === null) delete info.worker;
+      expect(JSON.stringify(listed[id])).toBe(JSON.stringify(info));
+    }
+  });
+
   it('sorts by name, state, received and started, with "-" for descending', async () => {
     expect(Object.keys((await get('/api/tasks?sort_by=received')).json)).toEqual([
       'alpha-t4',

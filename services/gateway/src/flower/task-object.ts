@@ -79,12 +79,3 @@ export function flowerTask(row: TaskRow, withNullWorker: boolean): Record<string
   });
   return task;
 }
-
-/**
- * `{uuid: task, ...}` as JSON text. Built by hand because a JS object would move integer-like keys
- * (a task id such as "123") to the front and break the result order Flower clients rely on.
- */
-export function orderedTaskMapJson(rows: TaskRow[]): string {
-  const entries = rows.map((row) => `${JSON.stringify(row.uuid)}:${JSON.stringify(flowerTask(row, false))}`);
-  return `{${entries.join(',')}}`;
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { flowerTask, orderedTaskMapJson, type TaskRow } from './task-object';
+import { taskMapFromJsonRows } from './task-json-sql';
+import { flowerTask, type TaskRow } from './task-object';
 
 const row = (uuid: string, worker: string | null): TaskRow => ({
   uuid,
@@ -79,7 +80,11 @@ describe('Flower task object', () => {
   });
 
   it('keeps result order even for integer-like task ids', () => {
-    const json = orderedTaskMapJson([row('b', null), row('10', null), row('2', null)]);
+    const rows = ['b', '10', '2'].map((uuid) => ({
+      uuid,
+      task_json: JSON.stringify(flowerTask(row(uuid, null), false)),
+    }));
+    const json = taskMapFromJsonRows(rows);
     expect(json.indexOf('"b"')).toBeLessThan(json.indexOf('"10"'));
     expect(json.indexOf('"10"')).toBeLessThan(json.indexOf('"2"'));
     expect(Object.keys(JSON.parse(json) as object).sort()).toEqual(['10', '2', 'b']);

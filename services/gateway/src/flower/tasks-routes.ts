@@ -5,7 +5,8 @@ import { connectionOf } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { paramsFrom } from '../http/params';
 import { readTaskFilter } from './task-filters';
-import { flowerTask, orderedTaskMapJson } from './task-object';
+import { taskMapFromJsonRows } from './task-json-sql';
+import { flowerTask } from './task-object';
 import { parseSortBy } from './task-sort';
 
 /** Flower's read endpoints for tasks and queues, answered from the PostgreSQL read models. */
@@ -29,8 +30,8 @@ export function tasksRoutes(deps: ApiDeps): Router {
       }
       const limit = Math.min(requested ?? deps.maxPageSize, deps.maxPageSize);
       if (requested === undefined || requested > deps.maxPageSize) res.set('X-Celeriac-Limit', String(limit));
-      const rows = await deps.tasks.list(connectionId, filter, sort, limit, offset);
-      res.type('application/json').send(orderedTaskMapJson(rows));
+      const rows = await deps.tasks.listJson(connectionId, filter, sort, limit, offset);
+      res.type('application/json').send(taskMapFromJsonRows(rows));
     })
     .all(methodNotAllowed);
 
