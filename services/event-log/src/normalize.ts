@@ -228,7 +228,8 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
       pid: common.pid as number | undefined,
       receivedAtMs: context.receivedAtMs,
       body,
-      extraJson: canonicalJson(extra),
+      // Plain JSON.stringify: only eventId needs the canonical form, and this runs for every event.
+      extraJson: JSON.stringify(extra),
     },
   };
 }
