@@ -20,10 +20,17 @@ const CHROMIUM = '/usr/bin/chromium';
 function ensureChromium(): string | null {
   if (existsSync(CHROMIUM)) return null;
   if (process.getuid?.() !== 0) return 'chromium is not installed and this is not root (apt-get install -y chromium)';
+  const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'ignore', timeout: 150_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   try {
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'ignore', timeout: 150_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } catch (error) {
-    return `apt-get install chromium failed: ${(error as Error).message}`;
+    apt(['install', '-y', '--no-install-recommends', 'chromium']);
+  } catch {
+    // A fresh machine may have no package lists yet.
+    try {
+      apt(['update']);
+      apt(['install', '-y', '--no-install-recommends', 'chromium']);
+    } catch (error) {
+      return `apt-get install chromium failed: ${(error as Error).message}`;
+    }
   }
   return existsSync(CHROMIUM) ? null : 'chromium still missing after apt-get install';
 }

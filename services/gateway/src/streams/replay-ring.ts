@@ -13,6 +13,8 @@ export class ReplayRing {
   private nextSeq = 0;
   /** Per partition, the first offset from which every record of the partition is in the ring. */
   private readonly coveredFrom = new Map<number, number>();
+  /** Entries per task, so a subscriber to a task the ring does not hold costs no scan. */
+  private readonly taskCounts = new Map<string, number>();
 
   constructor(private readonly capacity: number) {
     this.slots = new Array<StreamEntry | undefined>(Math.max(1, capacity));
@@ -27,13 +29,29 @@ export class ReplayRing {
     const index = (this.head + this.length) % this.slots.length;
     if (this.length === this.slots.length) {
       const evicted = this.slots[this.head];
-      if (evicted) this.coveredFrom.set(evicted.partition, evicted.offset + 1);
+      if (evicted) {
+        this.coveredFrom.set(evicted.partition, evicted.offset + 1);
+        this.countTask(evicted, -1);
+      }
       this.head = (this.head + 1) % this.slots.length;
     } else {
       this.length += 1;
     }
     this.slots[index] = entry;
     this.nextSeq += 1;
+    this.countTask(entry, 1);
+  }
+
+  holdsTask(connectionId: string, taskUuid: string): boolean {
+    return this.taskCounts.has(`${connectionId}\u0000${taskUuid}`);
+  }
+
+  private countTask(entry: StreamEntry, delta: number): void {
+    if (entry.taskUuid === null) return;
+    const key = `${entry.connectionId}\u0000${entry.taskUuid}`;
+    const count = (this.taskCounts.get(key) ?? 0) + delta;
+    if (count > 0) this.taskCounts.set(key, count);
+    else this.taskCounts.delete(key);
   }
 
   /** The sequence number of the oldest entry still held. */

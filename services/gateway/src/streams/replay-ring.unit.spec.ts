@@ -35,3 +35,18 @@ describe('ReplayRing sequence numbers', () => {
     expect(ring.at(3)).toBeUndefined();
   });
 });
+
+describe('ReplayRing task index', () => {
+  it('knows which tasks it holds, forgetting evicted ones', () => {
+    const ring = new ReplayRing(2);
+    ring.startPartition(0, 0);
+    const task = (offset: number, uuid: string): StreamEntry => ({ ...entry(0, offset), taskUuid: uuid });
+    ring.push(task(0, 'a'));
+    ring.push(task(1, 'b'));
+    expect(ring.holdsTask('c', 'a')).toBe(true);
+    ring.push(task(2, 'b'));
+    expect(ring.holdsTask('c', 'a')).toBe(false);
+    expect(ring.holdsTask('c', 'b')).toBe(true);
+    expect(ring.holdsTask('other', 'b')).toBe(false);
+  });
+});

@@ -152,8 +152,15 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     const source = track(listen(() => current, `connectionId=${connA}`, 'key-a', received));
     await opened(source);
 
-    // Killed while the workload is still being produced and streamed.
-    const sending = producer.send(workload(connA, 40, Date.now()));
+    // Killed while the workload is still being produced and streamed: one event every 10 ms.
+    const sending = (async () => {
+      const produced: Produced[] = [];
+      for (const event of workload(connA, 40, Date.now())) {
+        produced.push(...(await producer.send([event])));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return produced;
+    })();
     await waitFor('the first events on replica 1', () => received.length >= 20);
     current = second.base;
     await first.kill();

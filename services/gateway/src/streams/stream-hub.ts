@@ -147,7 +147,9 @@ export class StreamHub {
       return;
     }
     const uuid = subscriber.taskUuid;
-    for (const entry of this.ring.entries((e) => e.taskUuid === uuid && e.connectionId === subscriber.connectionId)) subscriber.deliver(entry);
+    if (this.ring.holdsTask(subscriber.connectionId, uuid)) {
+      for (const entry of this.ring.entries((e) => e.taskUuid === uuid && e.connectionId === subscriber.connectionId)) subscriber.deliver(entry);
+    }
     addTo(this.byTask, taskKey(subscriber.connectionId, uuid), subscriber);
   }
 
