@@ -13,6 +13,7 @@ export async function startProjector(options: {
   topic: string;
   group: string;
   batchSize?: number;
+  concurrency?: number;
   now?: () => number;
 }) {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
@@ -39,7 +40,7 @@ export async function startProjector(options: {
     groupId: options.group,
     topic: options.topic,
     batchSize: options.batchSize ?? 1000,
-    concurrency: 2,
+    concurrency: options.concurrency ?? 2,
   });
   await sweeper.start();
   await projector.start();
