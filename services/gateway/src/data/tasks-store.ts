@@ -41,8 +41,11 @@ export function createTasksStore(pool: pg.Pool) {
       const values: unknown[] = [];
       const where = filterToSql(connectionId, filter, values);
       values.push(limit, offset);
-      const text = `SELECT uuid, ${FLOWER_TASK_JSON_SQL} AS task_json FROM celeriac.tasks WHERE ${where.join(' AND ')}
-        ORDER BY ${sortToSql(sort)} LIMIT $${values.length - 1} OFFSET $${values.length}`;
+      // JSON is built in the outer query so rows skipped by OFFSET are never serialized.
+      const text = `SELECT uuid, ${FLOWER_TASK_JSON_SQL} AS task_json FROM (
+          SELECT * FROM celeriac.tasks WHERE ${where.join(' AND ')}
+          ORDER BY ${sortToSql(sort)} LIMIT $${values.length - 1} OFFSET $${values.length}
+        ) AS page ORDER BY ${sortToSql(sort)}`;
       return (await pool.query<{ uuid: string; task_json: string }>(statement(text, values, !filter.search)))
         .rows;
     },
