@@ -71,6 +71,10 @@ export async function benchBiQueries(options: { tasks: number; runs: number }) {
               /\$__timeFilter\(([^)]+)\)/g,
               (_m, column: string) => `${column} BETWEEN '${from}' AND '${to}'`,
             )
+            .replace(
+              /\$__unixEpochFilter\(([^)]+)\)/g,
+              (_m, column: string) => `${column} >= ${endS - seconds} AND ${column} <= ${endS}`,
+            )
             // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, replaced here
             .replaceAll('${connection}', connection);
           const times: number[] = [];

@@ -46,6 +46,10 @@ function expand(sql: string, range: { from: Date; to: Date }): string {
       (_m, column: string) =>
         `${column} BETWEEN '${range.from.toISOString()}' AND '${range.to.toISOString()}'`,
     )
+    .replace(
+      /\$__unixEpochFilter\(([^)]+)\)/g,
+      (_m, column: string) => `${column} >= ${range.from.getTime() / 1000} AND ${column} <= ${range.to.getTime() / 1000}`,
+    )
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, replaced here
     .replaceAll('${connection}', CONNECTION);
   if (expanded.includes('$')) throw new Error(`unexpanded Grafana macro or variable in: ${expanded}`);
@@ -125,6 +129,7 @@ describe('Grafana dashboard infra/grafana/celeriac-tasks.json', () => {
       expect(rows.map((r) => r.relname).sort()).toEqual([
         'bi_queue_depth',
         'bi_queue_wait_per_minute',
+        'bi_task_finished',
         'bi_task_outcome_rates',
         'bi_task_queue_wait',
         'bi_task_runtime_percentiles',
