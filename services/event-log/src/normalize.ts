@@ -113,19 +113,35 @@ function matches(kind: Kind, value: unknown): boolean {
 /** Canonical JSON: object keys sorted at every depth, so equal objects always give equal text. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const keys = new Set<string>();
+  collectKeys(value, keys);
+  // Fast path, run per event: with every key of every depth as the property list, sorted, native
+  // JSON.stringify emits keys in that order at each depth. A "__proto__" key would read the prototype
+  // where an object lacks it, so such input takes the explicit walk.
+  if (keys.has('__proto__')) return canonicalWalk(value);
+  return JSON.stringify(value, [...keys].sort());
+}
+
+function collectKeys(value: unknown, into: Set<string>): void {
+  if (value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
-    return `${out}]`;
+    for (const item of value) collectKeys(item, into);
+    return;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    out += `${i ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+  for (const key of Object.keys(record)) {
+    into.add(key);
+    const child = record[key];
+    if (child !== null && typeof child === 'object') collectKeys(child, into);
   }
-  return `${out}}`;
+}
+
+function canonicalWalk(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalWalk).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalWalk(record[key])}`).join(',')}}`;
 }
 
 /** The same Celery event on the same connection always hashes to the same id. */

@@ -211,4 +211,21 @@ describe('canonicalJson', () => {
       '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
     );
   });
+
+  it('gives the same text on the fast path and on the explicit walk, including odd keys', () => {
+    const samples = [
+      { toString: 1, constructor: { hasOwnProperty: [1, { valueOf: 'x' }] }, b: [], a: {} },
+      { same: { same: { same: 1 } }, list: [{ k: 2, j: [null, true, 1.5, 'é\n"'] }], '': 0 },
+      JSON.parse('{"__proto__":{"b":1,"a":2},"x":{"y":1}}'),
+    ];
+    const walk = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value);
+      if (Array.isArray(value)) return `[${value.map(walk).join(',')}]`;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      return `{${keys.map((key) => `${JSON.stringify(key)}:${walk(record[key])}`).join(',')}}`;
+    };
+    for (const sample of samples) expect(canonicalJson(sample)).toBe(walk(sample));
+    expect(canonicalJson(samples[2])).toBe('{"__proto__":{"a":2,"b":1},"x":{"y":1}}');
+  });
 });
