@@ -185,7 +185,7 @@ Workload: ${events.toLocaleString('en')} Celery events in ${messages.toLocaleStr
 published to the collector's durable queue before the collector starts: per task a client \`task-sent\`
 and worker \`task-received\`/\`task-started\`/\`task-succeeded\` (or \`task-failed\`) events in \`task.multi\`
 lists of 1-3 events, as prefork workers batch them, plus a \`worker-heartbeat\` every 500 events.
-Collector defaults: prefetch 10000, at most 8 MiB of broker bytes unacked, batches of at most 2000 events / 800 KiB, idempotent producer with acks=all, `npm start` node flags.
+Collector defaults: prefetch 10000, at most 8 MiB of broker bytes unacked, batches of at most 2000 events / 800 KiB, idempotent producer with acks=all, \`npm start\` node flags.
 
 | figure | measured | target | reached |
 |---|---|---|---|
