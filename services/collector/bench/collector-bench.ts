@@ -25,7 +25,9 @@ import { SECRET_KEY } from '../testing/collector-harness';
 import { backlogMessages } from './event-mix';
 
 // kafkajs can reject from inside its socket handling when the shared Kafka restarts; keep measuring.
-process.on('unhandledRejection', (reason) => console.warn(`ignored: ${(reason as Error)?.message ?? reason}`));
+process.on('unhandledRejection', (reason) =>
+  console.warn(`ignored: ${(reason as Error)?.message ?? reason}`),
+);
 
 const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -114,16 +116,16 @@ try {
   let lastProduced = 0;
   const produced = async () => {
     try {
-      lastProduced = (await admin.fetchTopicOffsets(topics.topics.events as string)).reduce((sum, p) => sum + Number(p.high), 0);
+      lastProduced = (await admin.fetchTopicOffsets(topics.topics.events as string)).reduce(
+        (sum, p) => sum + Number(p.high),
+        0,
+      );
     } catch (error) {
       console.warn(`kafka offsets unavailable (${(error as Error).message}); retrying`);
     }
     return lastProduced;
   };
-    (await admin.fetchTopicOffsets(topics.topics.events as string)).reduce(
-      (sum, p) => sum + Number(p.high),
-      0,
-    );
+  (await admin.fetchTopicOffsets(topics.topics.events as string)).reduce((sum, p) => sum + Number(p.high), 0);
   const rss = () => {
     const status = readFileSync(`/proc/${child?.pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
