@@ -5,6 +5,7 @@ import pg from 'pg';
 import { createTestDatabase, createTestTopics } from '../../../tests/harness/isolation';
 import { startService } from '../../../tests/harness/service-process';
 import { readStackEnv } from '../../../tests/harness/stack-env';
+import { waitFor } from '../../../tests/harness/wait-for';
 import { generateApiKey } from '../src/auth/api-keys';
 import { freePort } from '../src/testing/free-port';
 import { loadTasks } from './load-tasks';
@@ -53,7 +54,16 @@ const SCENARIOS: Array<[string, string]> = [
 
 async function main() {
   const stack = readStackEnv();
-  const [db, topics] = await Promise.all([createTestDatabase(), createTestTopics(['events'], 1)]);
+  // Kafka only feeds the replica's live streams here; wait out a broker that is restarting.
+  const topics = await waitFor(
+    'Kafka to create the bench topic',
+    () => createTestTopics(['events'], 1).catch(() => undefined),
+    {
+      timeoutMs: 180_000,
+      intervalMs: 2_000,
+    },
+  );
+  const db = await createTestDatabase();
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   let gateway: Awaited<ReturnType<typeof startService>> | undefined;
   try {
@@ -95,6 +105,14 @@ async function main() {
         `| ${label} | \`${path.slice(0, 90)}\` | ${result.items} | ${result.p50.toFixed(1)} | ${result.p95.toFixed(1)} | ${result.p99.toFixed(1)} | ${result.max.toFixed(1)} |`,
       );
     }
+    // Outside the target, measured for honesty: free text matching nothing must scan every task
+    // (ILIKE over seven columns, no trigram index).
+    const scan = await measureLatency(`${base}/api/tasks?search=nomatchanywhere&limit=100`, headers, {
+      warmup: 2,
+      samples: 10,
+    });
+    console.log('search full scan', scan);
+    const fullScan = `| free-text search matching nothing (full scan) | \`/api/tasks?search=nomatchanywhere&limit=100\` | ${scan.items} | ${scan.p50.toFixed(0)} | ${scan.p95.toFixed(0)} | — | ${scan.max.toFixed(0)} |`;
     const throughput: string[] = [];
     for (const [path, connections] of [
       ['/api/tasks?limit=100', 10],
@@ -106,7 +124,7 @@ async function main() {
         `| \`${path}\` | ${connections} | ${DURATION_S} s | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p97_5} | ${result.latency.p99} | ${result.non2xx + result.errors} |`,
       );
     }
-    writeReport({ loadSeconds, latencies, throughput, worstP95 });
+    writeReport({ loadSeconds, latencies, throughput, worstP95, fullScan });
   } finally {
     await gateway?.stop();
     await pool.end();
@@ -124,6 +142,7 @@ function writeReport(figures: {
   latencies: string[];
   throughput: string[];
   worstP95: number;
+  fullScan: string;
 }) {
   const cpu = cpus();
   const verdict =
@@ -148,11 +167,34 @@ Target: p95 < 50 ms — ${verdict}.
 |---|---|---|---|---|---|---|
 ${figures.latencies.join('\n')}
 
+Not part of the target (10 samples): a free-text \`search\` term that matches nothing has to read every task.
+
+| scenario | request | items | p50 | p95 | p99 | max |
+|---|---|---|---|---|---|---|
+${figures.fullScan}
+
 ## Throughput of one replica (autocannon)
 
 | request | connections | duration | req/s (avg) | p50 ms | p97.5 ms | p99 ms | errors/non-2xx |
 |---|---|---|---|---|---|---|---|
 ${figures.throughput.join('\n')}
+
+## What makes it fast (and what it costs)
+
+- Every filter+sort above is one index range: the 0002 indexes (received, timestamp, started, state,
+  name, worker) plus \`tasks_by_state_timestamp\` (0050) and \`tasks_by_state_started\` (0051). Name and
+  state sorts tie-break along those indexes (received, then uuid) so no sort step runs over the history.
+  The two new indexes cost the projector one more index entry each per task row update.
+- PostgreSQL builds each Flower task object as JSON text (\`json_build_object\`, Celery's key order) for
+  the page only; the replica concatenates. Profiling the replica showed row parsing plus
+  \`JSON.stringify\` as a third of its CPU; an A/B over the same 100-task query measured a third of the
+  Node CPU and 20% less wall time. Listing queries are named prepared statements (planning cost more
+  than execution on 1M rows).
+- For scale: DESIGN.md's anchor is Flower 2.0.1 answering \`/api/tasks?state=FAILURE&limit=100\` in 257 ms
+  over 100,000 in-memory tasks; here the same request over 1,000,000 stored tasks is in the table above.
+- Earlier runs of this benchmark (before the indexes and the JSON change, same machine) measured p95 of
+  1,203 ms for \`sort_by=name\`, 581 ms for a received range, 155 ms for \`state=FAILURE&sort_by=started\`,
+  and 277-440 req/s.
 `;
   writeFileSync(new URL('./REPORT.md', import.meta.url), report);
   console.log(report);
