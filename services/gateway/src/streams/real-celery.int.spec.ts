@@ -52,6 +52,8 @@ describe('live streams of a real Celery worker through the collector', () => {
     await sendTraffic(brokerUrl, ['--count', '20', '--rate', '50', '--mix', 'add=60,echo=20,error=10,retry=10', '--retry-times', '1']);
     const finished = () => kafka.records.filter((r) => r.value.type === 'task-succeeded' || r.value.type === 'task-failed');
     await waitFor('every task to finish', () => finished().length >= 20, { timeoutMs: 90_000 });
+    // A short workload can finish inside one heartbeat interval (2 s): wait for one before stopping.
+    await waitFor('a worker heartbeat on the stream', () => received.some((item) => item.event === 'worker:heartbeat'), { timeoutMs: 30_000 });
     await worker.stop();
     await waitFor('worker-offline in Kafka', () => kafka.records.some((r) => r.value.type === 'worker-offline'), { timeoutMs: 30_000 });
 
