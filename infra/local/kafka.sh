@@ -127,7 +127,9 @@ start() {
     write_config
     format_storage
     say "starting Kafka on $HOST:$PORT (controller $CONTROLLER_PORT, logs: $KLOGS)"
-    exec_without_inherited_fds nohup "$(java_bin)" -Xms256m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    # setsid: a session of its own, so the broker outlives the shell, job or CI step that started it
+    # (a process-group kill of the caller would otherwise take Kafka down with it).
+    exec_without_inherited_fds setsid nohup "$(java_bin)" -Xms256m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
       -Dkafka.logs.dir="$KLOGS" -Dlog4j.configuration="file:$SRC_DIR/log4j.properties" \
       -cp "$LIBS/*" kafka.Kafka "$CONF" >"$KLOGS/kafka.out" 2>&1 </dev/null &
     pid=$!
