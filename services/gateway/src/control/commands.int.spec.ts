@@ -216,6 +216,7 @@ describe('Flower commands against a real worker', () => {
     await waitFor('extra in active_queues', async () => (await queues()).includes('extra'), {
       timeoutMs: 30_000,
     });
+    let lastQueues = '';
     await waitFor(
       'queues/length to list extra with a consumer',
       async () => {
@@ -223,10 +224,13 @@ describe('Flower commands against a real worker', () => {
           name: string;
           consumers: number;
         }[];
+        lastQueues = JSON.stringify(lengths);
         return lengths.some((queue) => queue.name === 'extra' && queue.consumers === 1);
       },
-      { timeoutMs: 30_000 },
-    );
+      { timeoutMs: 60_000 },
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; last /api/queues/length: ${lastQueues}`);
+    });
     const cancelled = await call('POST', `/api/worker/queue/cancel-consumer/${encodeURIComponent(W)}`, {
       queue: 'extra',
     });
