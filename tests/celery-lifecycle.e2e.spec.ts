@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { EventSource } from 'eventsource';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type CeleryWorker, startCeleryWorker } from './harness/celery-worker';
 import { freePort } from './harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from './harness/isolation';
@@ -56,7 +56,16 @@ describe('a Celery task seen end to end through Celeriac', () => {
       });
     const added = await admin('connections', 'add', '--name', 'e2e', '--broker-url', vhost.url);
     connectionId = (JSON.parse(added.stdout) as { connectionId: string }).connectionId;
-    const created = await admin('keys', 'create', '--name', 'e2e', '--role', 'operator', '--connections', connectionId);
+    const created = await admin(
+      'keys',
+      'create',
+      '--name',
+      'e2e',
+      '--role',
+      'operator',
+      '--connections',
+      connectionId,
+    );
     key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1] ?? '';
     expect(key).not.toBe('');
 
@@ -121,7 +130,10 @@ describe('a Celery task seen end to end through Celeriac', () => {
     await waitFor('the SSE stream to open', () => stream.readyState === EventSource.OPEN);
 
     try {
-      const sent = await api('/api/task/async-apply/tasks.add', { method: 'POST', body: JSON.stringify({ args: [2, 3] }) });
+      const sent = await api('/api/task/async-apply/tasks.add', {
+        method: 'POST',
+        body: JSON.stringify({ args: [2, 3] }),
+      });
       expect(sent.status).toBe(200);
       const taskId = sent.body['task-id'] as string;
 
@@ -143,10 +155,14 @@ describe('a Celery task seen end to end through Celeriac', () => {
 
       // A late WebSocket subscriber to the finished task gets its whole history.
       const frames: { type: string; uuid: string; result?: string }[] = [];
-      const socket = new WebSocket(`${gateway.replace('http', 'ws')}/${taskId}?token=${encodeURIComponent(key)}`);
+      const socket = new WebSocket(
+        `${gateway.replace('http', 'ws')}/${taskId}?token=${encodeURIComponent(key)}`,
+      );
       socket.on('message', (data) => frames.push(JSON.parse(String(data))));
       try {
-        await waitFor('the task-succeeded frame', () => frames.some((frame) => frame.type === 'task-succeeded'));
+        await waitFor('the task-succeeded frame', () =>
+          frames.some((frame) => frame.type === 'task-succeeded'),
+        );
         expect(frames.map((frame) => frame.type)).toEqual(
           expect.arrayContaining(['task-received', 'task-started', 'task-succeeded']),
         );

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import amqp from 'amqplib';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvent, encodeEvent } from '@celeriac/event-log/codec';
 import { createKafka } from '@celeriac/event-log/kafka';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import amqp from 'amqplib';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCeleryWorker } from './harness/celery-worker';
 import { createTestDatabase, createTestTopics, createTestVhost } from './harness/isolation';
 import { readStackEnv } from './harness/stack-env';
@@ -31,7 +31,11 @@ describe('the local stack', () => {
   });
 
   it('round-trips a CeleryEvent through Kafka, keyed by connection', async () => {
-    const kafka = createKafka({ clientId: 'stack-test', brokers: readStackEnv().kafkaBrokers, logger: silentLogger });
+    const kafka = createKafka({
+      clientId: 'stack-test',
+      brokers: readStackEnv().kafkaBrokers,
+      logger: silentLogger,
+    });
     const topic = topics.topics.events as string;
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const consumer = kafka.consumer({ groupId: `stack-test-${Date.now()}` });

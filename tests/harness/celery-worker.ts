@@ -57,10 +57,15 @@ export async function startCeleryWorker(options: {
     await exited;
   };
   try {
-    await waitFor(`celery worker ${nodeName} to be ready`, () => {
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${log.slice(-2000)}`);
-      return log.includes(`${nodeName} ready.`);
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      `celery worker ${nodeName} to be ready`,
+      () => {
+        if (child.exitCode !== null)
+          throw new Error(`worker exited with ${child.exitCode}: ${log.slice(-2000)}`);
+        return log.includes(`${nodeName} ready.`);
+      },
+      { timeoutMs: 60_000 },
+    );
   } catch (error) {
     await waitExit('SIGKILL', true);
     throw error;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { REPO_ROOT, STACK_ENV_FILE, readStackEnv } from './stack-env';
+import { REPO_ROOT, readStackEnv, STACK_ENV_FILE } from './stack-env';
 
 const STALE_AFTER_SECONDS = 3 * 3600;
 
@@ -11,7 +11,10 @@ const STALE_AFTER_SECONDS = 3 * 3600;
  * Also drops test databases left over by runs killed hours ago (never ones a concurrent run may use).
  */
 export default async function setup(): Promise<void> {
-  const given = process.env.CELERIAC_KAFKA_BROKERS && process.env.CELERIAC_DATABASE_URL && process.env.CELERIAC_RABBITMQ_URL;
+  const given =
+    process.env.CELERIAC_KAFKA_BROKERS &&
+    process.env.CELERIAC_DATABASE_URL &&
+    process.env.CELERIAC_RABBITMQ_URL;
   if (!given && !existsSync(STACK_ENV_FILE)) {
     execFileSync('bash', [`${REPO_ROOT}infra/local/up.sh`], { stdio: 'inherit' });
   }

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { migrate } from '@celeriac/schema/migrate';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { migrate } from '@celeriac/schema/migrate';
 import { readStackEnv } from './stack-env';
 
 const run = promisify(execFile);
@@ -54,7 +54,11 @@ export async function createTestTopics(
 ): Promise<{ topics: Record<string, string>; remove(): Promise<void> }> {
   const suffix = uniqueSuffix().replace('_', '-');
   const topics = Object.fromEntries(names.map((name) => [name, `test.${name}.${suffix}`]));
-  const kafka = new Kafka({ clientId: 'test-harness', brokers: readStackEnv().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'test-harness',
+    brokers: readStackEnv().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {

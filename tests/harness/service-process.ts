@@ -42,7 +42,8 @@ export async function startService(options: {
     await waitFor(
       `${options.name} to be ready at ${options.readyUrl}`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`${options.name} exited with ${child.exitCode}: ${log.slice(-3000)}`);
+        if (child.exitCode !== null)
+          throw new Error(`${options.name} exited with ${child.exitCode}: ${log.slice(-3000)}`);
         const response = await fetch(options.readyUrl).catch(() => undefined);
         return response?.ok ?? false;
       },

@@ -34,7 +34,8 @@ export function readStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
   }
   const value = (name: string): string => {
     const found = env[name] || fromFile[name];
-    if (!found) throw new Error(`${name} is not set and ${STACK_ENV_FILE} does not name it: run infra/local/up.sh`);
+    if (!found)
+      throw new Error(`${name} is not set and ${STACK_ENV_FILE} does not name it: run infra/local/up.sh`);
     return found;
   };
   return {

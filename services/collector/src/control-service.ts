@@ -37,7 +37,7 @@ export function createControlService(options: {
     const runner = options.registry.get(connectionId);
     if (runner) return runner.session();
     const row = await options.store.getConnection(connectionId);
-    if (!row || !row.enabled) throw new UnknownConnectionError(connectionId);
+    if (!row?.enabled) throw new UnknownConnectionError(connectionId);
     const owner = await options.store.leaseOwner(connectionId);
     throw new NotOwnerError(connectionId, owner && !owner.expired ? owner.ownerGrpcAddress : '');
   }

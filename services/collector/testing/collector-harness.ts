@@ -126,7 +126,7 @@ export async function tapCeleryEvents(brokerUrl: string) {
   await channel.consume(
     queue,
     (message) => {
-      if (!message || message.properties.contentType !== 'application/json') return;
+      if (message?.properties.contentType !== 'application/json') return;
       try {
         const body = JSON.parse(message.content.toString('utf8')) as unknown;
         for (const item of Array.isArray(body) ? body : [body]) {

@@ -18,7 +18,8 @@ export function createSecretBox(base64Key: string) {
       return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]);
     },
     open(sealed: Buffer): string {
-      if (sealed.length < 29 || sealed[0] !== VERSION) throw new Error('not a sealed secret of a known version');
+      if (sealed.length < 29 || sealed[0] !== VERSION)
+        throw new Error('not a sealed secret of a known version');
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(1, 13));
       decipher.setAuthTag(sealed.subarray(13, 29));
       return Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]).toString('utf8');

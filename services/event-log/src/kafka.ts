@@ -1,5 +1,5 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import { Kafka, type LogEntry, logLevel } from 'kafkajs';
 
 /**
  * The one place that builds a kafkajs client. kafkajs is unmaintained, so services use the small

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTopics } from '../../../tests/harness/isolation';
 import { readStackEnv } from '../../../tests/harness/stack-env';
 import { waitFor } from '../../../tests/harness/wait-for';
@@ -7,14 +7,22 @@ import { createKafka } from './kafka';
 import { createEventTail, type EventTail, type TailRecord } from './tail';
 
 describe('event tail on a real Kafka topic', () => {
-  const kafka = createKafka({ clientId: 'tail-test', brokers: readStackEnv().kafkaBrokers, logger: silentLogger });
+  const kafka = createKafka({
+    clientId: 'tail-test',
+    brokers: readStackEnv().kafkaBrokers,
+    logger: silentLogger,
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   let topics: Awaited<ReturnType<typeof createTestTopics>>;
   const tails: EventTail[] = [];
   const topic = () => topics.topics.events as string;
   const values = (records: TailRecord[]) => records.map((record) => String(record.value));
   const produce = (from: number, count: number) =>
-    producer.send({ topic: topic(), acks: -1, messages: Array.from({ length: count }, (_, i) => ({ key: 'one-connection', value: `m${from + i}` })) });
+    producer.send({
+      topic: topic(),
+      acks: -1,
+      messages: Array.from({ length: count }, (_, i) => ({ key: 'one-connection', value: `m${from + i}` })),
+    });
 
   beforeAll(async () => {
     topics = await createTestTopics(['events'], 1);
@@ -30,7 +38,13 @@ describe('event tail on a real Kafka topic', () => {
 
   it('starts a backfill before the end, then follows new records in order', async () => {
     const records: TailRecord[] = [];
-    const tail = createEventTail({ kafka, topic: topic(), logger: silentLogger, start: { from: 'end', backfill: 5 }, onBatch: async (batch) => void records.push(...batch.records) });
+    const tail = createEventTail({
+      kafka,
+      topic: topic(),
+      logger: silentLogger,
+      start: { from: 'end', backfill: 5 },
+      onBatch: async (batch) => void records.push(...batch.records),
+    });
     tails.push(tail);
     const plan = await tail.start();
     expect(plan).toEqual([{ partition: 0, low: 0, high: 20, start: 15 }]);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Consumer, Kafka } from 'kafkajs';
 
 /**
  * Reading the events topic without a consumer group's shared progress: every gateway replica reads
@@ -43,7 +43,9 @@ export interface PartitionStart extends PartitionWatermarks {
 export function planStart(watermarks: readonly PartitionWatermarks[], start: TailStart): PartitionStart[] {
   return watermarks.map((mark) => {
     const wanted =
-      start.from === 'end' ? mark.high - Math.max(0, start.backfill) : (start.offsets.get(mark.partition) ?? mark.high);
+      start.from === 'end'
+        ? mark.high - Math.max(0, start.backfill)
+        : (start.offsets.get(mark.partition) ?? mark.high);
     return { ...mark, start: Math.min(mark.high, Math.max(mark.low, wanted)) };
   });
 }
@@ -97,8 +99,15 @@ export function createEventTail(options: {
       const plan = planStart(await fetchWatermarks(), options.start);
       options.onPlan?.(plan);
       const groupId = `${options.groupPrefix ?? 'celeriac-tail'}-${randomUUID()}`;
-      const made = options.kafka.consumer({ groupId, sessionTimeout: 30_000, maxWaitTimeInMs: 100, retry: { retries: 10 } });
-      made.on(made.events.CRASH, (event) => log.error({ err: event.payload.error, restart: event.payload.restart }, 'tail consumer crashed'));
+      const made = options.kafka.consumer({
+        groupId,
+        sessionTimeout: 30_000,
+        maxWaitTimeInMs: 100,
+        retry: { retries: 10 },
+      });
+      made.on(made.events.CRASH, (event) =>
+        log.error({ err: event.payload.error, restart: event.payload.restart }, 'tail consumer crashed'),
+      );
       await made.connect();
       await made.subscribe({ topics: [options.topic], fromBeginning: false });
       await made.run({
@@ -117,7 +126,8 @@ export function createEventTail(options: {
       });
       // kafkajs applies seeks when the partition is assigned; without a committed offset it would
       // otherwise start at the end, which is also what a partition missing from the plan gets.
-      for (const entry of plan) made.seek({ topic: options.topic, partition: entry.partition, offset: String(entry.start) });
+      for (const entry of plan)
+        made.seek({ topic: options.topic, partition: entry.partition, offset: String(entry.start) });
       consumer = made;
       running = true;
       log.debug({ groupId, plan }, 'tail started');

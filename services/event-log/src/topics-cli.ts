@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
 import { commaList, parseConfig } from '@celeriac/service-runtime/config';
 import { createLogger } from '@celeriac/service-runtime/logger';
+import { z } from 'zod';
 import { createKafka } from './kafka';
 import { ensureTopics } from './topics';
 
@@ -43,7 +43,10 @@ try {
       configEntries: [{ name: 'retention.ms', value: retentionMs }],
     },
   ]);
-  logger.info({ events: config.CELERIAC_EVENTS_TOPIC, deadLetter: config.CELERIAC_DEAD_LETTER_TOPIC }, 'topics ready');
+  logger.info(
+    { events: config.CELERIAC_EVENTS_TOPIC, deadLetter: config.CELERIAC_DEAD_LETTER_TOPIC },
+    'topics ready',
+  );
 } catch (error) {
   logger.error({ err: error }, 'could not create the topics');
   process.exitCode = 1;

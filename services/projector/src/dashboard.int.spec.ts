@@ -48,7 +48,8 @@ function expand(sql: string, range: { from: Date; to: Date }): string {
     )
     .replace(
       /\$__unixEpochFilter\(([^)]+)\)/g,
-      (_m, column: string) => `${column} >= ${range.from.getTime() / 1000} AND ${column} <= ${range.to.getTime() / 1000}`,
+      (_m, column: string) =>
+        `${column} >= ${range.from.getTime() / 1000} AND ${column} <= ${range.to.getTime() / 1000}`,
     )
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, replaced here
     .replaceAll('${connection}', CONNECTION);

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { createLogger } from '@celeriac/service-runtime/logger';
+import { z } from 'zod';
 import { migrate } from './migrate';
 
 // `npm run migrate -w @celeriac/schema`: the explicit migration step (also the k8s migrate Job).
@@ -16,7 +16,10 @@ const config = parseConfig(
 const logger = createLogger({ service: 'migrate', level: config.CELERIAC_LOG_LEVEL });
 try {
   const result = await migrate(config.CELERIAC_DATABASE_URL, logger);
-  logger.info({ applied: result.applied.length, alreadyApplied: result.alreadyApplied.length }, 'database is up to date');
+  logger.info(
+    { applied: result.applied.length, alreadyApplied: result.alreadyApplied.length },
+    'database is up to date',
+  );
 } catch (error) {
   logger.error({ err: error }, 'migration failed');
   process.exitCode = 1;

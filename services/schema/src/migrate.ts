@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import pg from 'pg';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 // Any constant works; it only has to be the same for every process migrating one database.
@@ -26,9 +26,9 @@ export async function migrate(databaseUrl: string, logger?: Logger): Promise<Mig
     await client.query(`CREATE TABLE IF NOT EXISTS public.celeriac_schema_migrations (
       version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set(
-      (await client.query<{ version: string }>('SELECT version FROM public.celeriac_schema_migrations')).rows.map(
-        (row) => row.version,
-      ),
+      (
+        await client.query<{ version: string }>('SELECT version FROM public.celeriac_schema_migrations')
+      ).rows.map((row) => row.version),
     );
     const files = (await readdir(MIGRATIONS_DIR)).filter((file) => file.endsWith('.sql')).sort();
     const result: MigrationResult = { applied: [], alreadyApplied: [] };

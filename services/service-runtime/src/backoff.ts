@@ -1,5 +1,9 @@
 /** Capped exponential backoff with full jitter: delay for the n-th consecutive failure (n from 0). */
-export function backoffDelayMs(attempt: number, options: { baseMs?: number; maxMs?: number } = {}, random = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  options: { baseMs?: number; maxMs?: number } = {},
+  random = Math.random,
+): number {
   const base = options.baseMs ?? 200;
   const max = options.maxMs ?? 30_000;
   const ceiling = Math.min(max, base * 2 ** Math.min(attempt, 30));

@@ -16,7 +16,12 @@ export function parseConfig<T extends z.ZodType>(schema: T, env: NodeJS.ProcessE
 /** "a,b,c" -> ["a","b","c"], for broker lists. */
 export const commaList = z
   .string()
-  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string()).min(1));
 
 /** Environment values are strings: "true"/"1" -> true. */

@@ -11,7 +11,10 @@ export function createLogger(options: { service: string; level?: string }): Logg
     name: options.service,
     level: options.level ?? 'info',
     // Broker URLs and keys may sit in error contexts; never print them.
-    redact: { paths: ['brokerUrl', '*.brokerUrl', 'password', '*.password', 'apiKey', '*.apiKey'], censor: '[redacted]' },
+    redact: {
+      paths: ['brokerUrl', '*.brokerUrl', 'password', '*.password', 'apiKey', '*.apiKey'],
+      censor: '[redacted]',
+    },
   });
 }
 

@@ -44,7 +44,9 @@ export function createOpsServer(options: {
             (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
             (error: unknown) => {
               options.logger.error({ err: error }, 'metrics collection failed');
-              res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"metrics unavailable"}');
+              res
+                .writeHead(500, { 'content-type': 'application/json' })
+                .end('{"error":"metrics unavailable"}');
             },
           );
         } else {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { readStackEnv } from '../../../../tests/harness/stack-env';
 import { waitFor } from '../../../../tests/harness/wait-for';
 import { formatEventId } from './cursor';
 import { queuesEvent, taskLifecycle, workerEvent } from './event-fixtures';
-import { createEventProducer, principalFor, startReplica, type Replica } from './live-streams.testkit';
+import { createEventProducer, principalFor, type Replica, startReplica } from './live-streams.testkit';
 import { entryOf } from './stream-entries';
 import { TaskTracker, WorkerTracker } from './trackers';
 
@@ -19,8 +19,14 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Installs Debian's chromium when we may (root with apt); otherwise the test says why it skips. */
 function ensureChromium(): string | null {
   if (existsSync(CHROMIUM)) return null;
-  if (process.getuid?.() !== 0) return 'chromium is not installed and this is not root (apt-get install -y chromium)';
-  const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'ignore', timeout: 150_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (process.getuid?.() !== 0)
+    return 'chromium is not installed and this is not root (apt-get install -y chromium)';
+  const apt = (args: string[]) =>
+    execFileSync('apt-get', args, {
+      stdio: 'ignore',
+      timeout: 150_000,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   try {
     apt(['install', '-y', '--no-install-recommends', 'chromium']);
   } catch {
@@ -36,34 +42,64 @@ function ensureChromium(): string | null {
 }
 
 /** Chromium's DevTools protocol over `ws`: enough to open a page and read a value from it. */
-async function launchBrowser(profile: string): Promise<{ process: ChildProcess; evaluate(url: string): Promise<(expression: string) => Promise<unknown>> }> {
-  const child = spawn(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function launchBrowser(profile: string): Promise<{
+  process: ChildProcess;
+  evaluate(url: string): Promise<(expression: string) => Promise<unknown>>;
+}> {
+  const child = spawn(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      `--user-data-dir=${profile}`,
+      '--remote-debugging-port=0',
+      'about:blank',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
   });
-  const endpoint = await waitFor('chromium DevTools endpoint', () => /DevTools listening on (ws:\/\/\S+)/.exec(output)?.[1], { timeoutMs: 60_000 });
+  const endpoint = await waitFor(
+    'chromium DevTools endpoint',
+    () => /DevTools listening on (ws:\/\/\S+)/.exec(output)?.[1],
+    { timeoutMs: 60_000 },
+  );
   const socket = new WebSocket(endpoint, { perMessageDeflate: false });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   let nextId = 0;
   const pending = new Map<number, (message: { result?: Record<string, unknown>; error?: unknown }) => void>();
   socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown>; error?: unknown };
+    const message = JSON.parse(String(data)) as {
+      id?: number;
+      result?: Record<string, unknown>;
+      error?: unknown;
+    };
     if (message.id !== undefined) pending.get(message.id)?.(message);
   });
   const call = (method: string, params: Record<string, unknown>, sessionId?: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       nextId += 1;
-      pending.set(nextId, (message) => (message.error ? reject(new Error(JSON.stringify(message.error))) : resolve(message.result ?? {})));
+      pending.set(nextId, (message) =>
+        message.error ? reject(new Error(JSON.stringify(message.error))) : resolve(message.result ?? {}),
+      );
       socket.send(JSON.stringify({ id: nextId, method, params, sessionId }));
     });
   return {
     process: child,
     async evaluate(url) {
       const { targetId } = await call('Target.createTarget', { url });
-      const { sessionId } = (await call('Target.attachToTarget', { targetId, flatten: true })) as { sessionId: string };
+      const { sessionId } = (await call('Target.attachToTarget', { targetId, flatten: true })) as {
+        sessionId: string;
+      };
       return async (expression) => {
-        const reply = (await call('Runtime.evaluate', { expression, returnByValue: true }, sessionId)) as { result?: { value?: unknown } };
+        const reply = (await call('Runtime.evaluate', { expression, returnByValue: true }, sessionId)) as {
+          result?: { value?: unknown };
+        };
         return reply.result?.value;
       };
     },
@@ -110,23 +146,47 @@ describe("headless Chromium's own EventSource", () => {
       context.skip(skipReason);
     }
     const topic = topics.topics.events as string;
-    replica = await startReplica({ databaseUrl: db.url, brokers: stack.kafkaBrokers, topic, keys: { 'key-a': principalFor([connectionId]) }, page: PAGE });
+    replica = await startReplica({
+      databaseUrl: db.url,
+      brokers: stack.kafkaBrokers,
+      topic,
+      keys: { 'key-a': principalFor([connectionId]) },
+      page: PAGE,
+    });
     const launched = await launchBrowser(profile);
     browser = launched.process;
-    const evaluate = await launched.evaluate(`${replica.base}/page.html?connectionId=${connectionId}&token=key-a`);
-    await waitFor('the page to open its EventSource', async () => (await evaluate('window.opened')) === true, { timeoutMs: 60_000 });
+    const evaluate = await launched.evaluate(
+      `${replica.base}/page.html?connectionId=${connectionId}&token=key-a`,
+    );
+    await waitFor(
+      'the page to open its EventSource',
+      async () => (await evaluate('window.opened')) === true,
+      { timeoutMs: 60_000 },
+    );
 
     const events = [workerEvent(connectionId, 'worker-online', 'celery@w1')];
-    for (let i = 0; i < 15; i += 1) events.push(...taskLifecycle(connectionId, randomUUID()), workerEvent(connectionId, 'worker-heartbeat', 'celery@w1', { active: i }));
+    for (let i = 0; i < 15; i += 1)
+      events.push(
+        ...taskLifecycle(connectionId, randomUUID()),
+        workerEvent(connectionId, 'worker-heartbeat', 'celery@w1', { active: i }),
+      );
     events.push(queuesEvent(connectionId, [{ name: 'celery', messages: 3, consumers: 1 }]));
     const producer = await createEventProducer(stack.kafkaBrokers, topic);
     const produced = await producer.send(events).finally(() => producer.close());
 
     const trackers = { tasks: new TaskTracker(1_000), workers: new WorkerTracker(100) };
     const expected = produced.flatMap(({ event, partition, offset }) =>
-      entryOf(event, partition, offset, trackers).sse.map((item, index) => ({ id: formatEventId({ partition, offset, index }), event: item.event, data: item.data })),
+      entryOf(event, partition, offset, trackers).sse.map((item, index) => ({
+        id: formatEventId({ partition, offset, index }),
+        event: item.event,
+        data: item.data,
+      })),
     );
-    await waitFor('the browser to receive the workload', async () => Number(await evaluate('window.received.length')) >= expected.length, { timeoutMs: 60_000 });
+    await waitFor(
+      'the browser to receive the workload',
+      async () => Number(await evaluate('window.received.length')) >= expected.length,
+      { timeoutMs: 60_000 },
+    );
     expect(JSON.parse(String(await evaluate('JSON.stringify(window.received)')))).toEqual(expected);
   });
 });

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { HEARTBEAT_SLOTS, LiveClientSet, type LiveClient } from './live-clients';
+import { HEARTBEAT_SLOTS, type LiveClient, LiveClientSet } from './live-clients';
 
 function client(beats: string[], name: string): LiveClient {
-  return { heartbeat: () => void beats.push(name), shutdown: async () => undefined, terminate: () => undefined };
+  return {
+    heartbeat: () => void beats.push(name),
+    shutdown: async () => undefined,
+    terminate: () => undefined,
+  };
 }
 
 describe('LiveClientSet', () => {

@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import express from 'express';
-import type { Producer } from 'kafkajs';
-import pg from 'pg';
-import { Registry } from 'prom-client';
 import { encodeEvent } from '@celeriac/event-log/codec';
 import { createKafka } from '@celeriac/event-log/kafka';
 import type { CeleryEvent } from '@celeriac/proto/events';
 import { silentLogger } from '@celeriac/service-runtime/logger';
-import { canSee, type Authenticator, type Principal } from '../auth/principal';
+import express from 'express';
+import type { Producer } from 'kafkajs';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import { type Authenticator, canSee, type Principal } from '../auth/principal';
 import { createLiveStreams, type LiveStreamOptions, type LiveStreams } from './live-streams';
 
 /**
@@ -18,7 +18,12 @@ import { createLiveStreams, type LiveStreamOptions, type LiveStreams } from './l
  */
 
 export function principalFor(connectionIds: string[]): Principal {
-  return { keyId: `k-${connectionIds.join('-')}`, role: 'viewer', allConnections: false, connectionIds: new Set(connectionIds) };
+  return {
+    keyId: `k-${connectionIds.join('-')}`,
+    role: 'viewer',
+    allConnections: false,
+    connectionIds: new Set(connectionIds),
+  };
 }
 
 export function keyTable(keys: Record<string, Principal>): Authenticator {
@@ -41,7 +46,10 @@ class TenancyError extends Error {
 }
 
 /** The tenancy rule of the REST API, reduced to canSee: unknown and foreign look the same. */
-export async function resolveConnection(principal: Principal, requested: string | undefined): Promise<string> {
+export async function resolveConnection(
+  principal: Principal,
+  requested: string | undefined,
+): Promise<string> {
   if (requested === undefined) {
     if (principal.connectionIds.size === 1) return [...principal.connectionIds][0] as string;
     throw new TenancyError('connectionId is required', 'bad-request');
@@ -138,14 +146,22 @@ export async function createEventProducer(brokers: string[], topic: string) {
     async send(events: CeleryEvent[]): Promise<Produced[]> {
       const produced: Produced[] = [];
       for (const event of events) {
-        const [meta] = await producer.send({ topic, acks: -1, messages: [{ key: event.connectionId, value: encodeEvent(event) }] });
+        const [meta] = await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: event.connectionId, value: encodeEvent(event) }],
+        });
         produced.push({ event, partition: meta?.partition ?? 0, offset: Number(meta?.baseOffset ?? 0) });
       }
       return produced;
     },
     /** Many events in one request; the order within a partition is the order given. */
     async sendBatch(events: CeleryEvent[]): Promise<void> {
-      await producer.send({ topic, acks: -1, messages: events.map((event) => ({ key: event.connectionId, value: encodeEvent(event) })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: events.map((event) => ({ key: event.connectionId, value: encodeEvent(event) })),
+      });
     },
     async close(): Promise<void> {
       await producer.disconnect();

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Router } from 'express';
-import type pg from 'pg';
-import type { Registry } from 'prom-client';
 import { createKafka } from '@celeriac/event-log/kafka';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import { Router } from 'express';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/principal';
-import { HEARTBEAT_SLOTS, LiveClientSet } from './live-clients';
 import type { Position } from './cursor';
+import { HEARTBEAT_SLOTS, LiveClientSet } from './live-clients';
 import { catchUpFromKafka } from './sse-catch-up';
 import type { SseClient } from './sse-client';
 import { createSseHandler } from './sse-handler';
@@ -108,7 +108,13 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
 
   const router = Router();
   let catchUps = 0;
-  const catchUpDeps = { kafka, topic: deps.eventsTopic, logger, ring: hub.ring, highWaterBytes: options.maxBufferedBytes / 2 };
+  const catchUpDeps = {
+    kafka,
+    topic: deps.eventsTopic,
+    logger,
+    ring: hub.ring,
+    highWaterBytes: options.maxBufferedBytes / 2,
+  };
   const startCatchUp = (client: SseClient, after: Position): Promise<void> | null => {
     if (catchUps >= options.maxCatchUps) return null;
     catchUps += 1;
@@ -116,7 +122,12 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
       catchUps -= 1;
     });
   };
-  const sse = createSseHandler({ ...shared, maxBufferedBytes: options.maxBufferedBytes, retryMs: options.retryMs, startCatchUp });
+  const sse = createSseHandler({
+    ...shared,
+    maxBufferedBytes: options.maxBufferedBytes,
+    retryMs: options.retryMs,
+    startCatchUp,
+  });
   router.get('/api/events/stream', (req, res, next) => {
     sse(req, res).catch(next);
   });

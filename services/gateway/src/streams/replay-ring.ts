@@ -16,7 +16,7 @@ export class ReplayRing {
   /** Entries per task, so a subscriber to a task the ring does not hold costs no scan. */
   private readonly taskCounts = new Map<string, number>();
 
-  constructor(private readonly capacity: number) {
+  constructor(readonly capacity: number) {
     this.slots = new Array<StreamEntry | undefined>(Math.max(1, capacity));
   }
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ReplayRing } from './replay-ring';
 import type { StreamEntry } from './stream-entries';
 
-const entry = (partition: number, offset: number): StreamEntry => ({ partition, offset, connectionId: 'c', taskUuid: null, wsFrame: null, sse: [] });
+const entry = (partition: number, offset: number): StreamEntry => ({
+  partition,
+  offset,
+  connectionId: 'c',
+  taskUuid: null,
+  wsFrame: null,
+  sse: [],
+});
 
 describe('ReplayRing', () => {
   it('keeps the newest entries and knows from where a partition is whole', () => {

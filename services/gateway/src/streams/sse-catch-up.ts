@@ -1,7 +1,7 @@
-import type { Kafka } from 'kafkajs';
 import { decodeEvent } from '@celeriac/event-log/codec';
 import { createEventTail } from '@celeriac/event-log/tail';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Kafka } from 'kafkajs';
 import type { Position } from './cursor';
 import type { ReplayRing } from './replay-ring';
 import type { SseClient } from './sse-client';
@@ -48,7 +48,8 @@ export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, aft
       // Nothing older is left in Kafka, or the ring already starts there.
       const mine = plan.find((entry) => entry.partition === partition);
       // Retention already removed records after the resume point: say so rather than skip silently.
-      if (mine && mine.start > after.offset + 1) client.notice('reset', { reason: 'cursor-expired', resumedAt: `${partition}-${mine.start}` });
+      if (mine && mine.start > after.offset + 1)
+        client.notice('reset', { reason: 'cursor-expired', resumedAt: `${partition}-${mine.start}` });
       if (!mine || deps.ring.covers(partition, mine.start)) complete();
     },
     onBatch: async (batch) => {
@@ -57,7 +58,7 @@ export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, aft
         if (!client.isOpen) return complete();
         if (deps.ring.covers(partition, record.offset)) return complete();
         if (record.offset < after.offset || !record.value) continue;
-        let event;
+        let event: ReturnType<typeof decodeEvent>;
         try {
           event = decodeEvent(record.value);
         } catch {
@@ -74,7 +75,9 @@ export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, aft
     await tail.start();
     await done;
   } finally {
-    await tail.stop().catch((error: unknown) => deps.logger.warn({ err: error }, 'catch-up reader did not stop cleanly'));
+    await tail
+      .stop()
+      .catch((error: unknown) => deps.logger.warn({ err: error }, 'catch-up reader did not stop cleanly'));
   }
   // Everything before the ring went out; the ring replay skips what the cursor already passed.
   await client.waitForRoom(0);

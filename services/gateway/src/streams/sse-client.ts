@@ -2,8 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { Cursor, formatEventId, type Position } from './cursor';
 import type { LiveClient } from './live-clients';
 import type { ReplayRing } from './replay-ring';
-import type { Subscriber } from './stream-hub';
 import type { StreamEntry, StreamKind } from './stream-entries';
+import type { Subscriber } from './stream-hub';
 
 export interface SseClientOptions {
   res: ServerResponse;
@@ -22,7 +22,8 @@ export interface SseClientOptions {
   onCutOff: (reason: string) => void;
 }
 
-const sizeOf = (entry: StreamEntry): number => entry.sse.reduce((sum, item) => sum + item.data.length + 64, 0);
+const sizeOf = (entry: StreamEntry): number =>
+  entry.sse.reduce((sum, item) => sum + item.data.length + 64, 0);
 
 /**
  * One EventSource client. It writes only while its socket accepts data; what waits is a bounded
@@ -71,7 +72,13 @@ export class SseClient implements Subscriber, LiveClient {
   /** Resolves once at most `bytes` wait for the socket (or the client is gone): the reader's backpressure. */
   waitForRoom(bytes: number): Promise<void> {
     if (!this.isOpen || this.queuedBytes <= bytes) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(() => (!this.isOpen || this.queuedBytes <= bytes ? (resolve(), true) : false)));
+    return new Promise((resolve) =>
+      this.roomWaiters.push(() => {
+        if (this.isOpen && this.queuedBytes > bytes) return false;
+        resolve();
+        return true;
+      }),
+    );
   }
 
   /** The reader reached what the ring holds: replay from there, then live. */
@@ -93,7 +100,9 @@ export class SseClient implements Subscriber, LiveClient {
     // A client busy receiving needs no keep-alive, and its queue must stay in order.
     if (!this.isOpen || this.waitingForDrain || this.queue.length > 0) return;
     const id = this.lastSeen ? `id: ${formatEventId(this.lastSeen)}\n` : '';
-    this.options.res.write(`${id}event: heartbeat\ndata: ${JSON.stringify({ timestamp: now.toISOString() })}\n\n`);
+    this.options.res.write(
+      `${id}event: heartbeat\ndata: ${JSON.stringify({ timestamp: now.toISOString() })}\n\n`,
+    );
   }
 
   /** A notice the client can act on, sent without an id so it does not move the client's cursor. */
@@ -158,7 +167,8 @@ export class SseClient implements Subscriber, LiveClient {
   }
 
   private wakeWaiters(): void {
-    for (let i = this.roomWaiters.length - 1; i >= 0; i -= 1) if (this.roomWaiters[i]?.()) this.roomWaiters.splice(i, 1);
+    for (let i = this.roomWaiters.length - 1; i >= 0; i -= 1)
+      if (this.roomWaiters[i]?.()) this.roomWaiters.splice(i, 1);
   }
 
   private format(entry: StreamEntry): string {

@@ -1,13 +1,13 @@
-import type { Request, Response } from 'express';
 import type { Logger } from '@celeriac/service-runtime/logger';
-import { parseEventId, type Position } from './cursor';
+import type { Request, Response } from 'express';
+import type { Authenticator } from '../auth/principal';
+import { type Position, parseEventId } from './cursor';
 import type { LiveClientSet } from './live-clients';
 import { SseClient } from './sse-client';
-import { authorizeStream, StreamAccessError, type ResolveConnection } from './stream-access';
-import type { StreamHub } from './stream-hub';
+import { authorizeStream, type ResolveConnection, StreamAccessError } from './stream-access';
 import type { StreamKind } from './stream-entries';
+import type { StreamHub } from './stream-hub';
 import type { StreamMetrics } from './stream-metrics';
-import type { Authenticator } from '../auth/principal';
 
 export interface SseHandlerDeps {
   hub: StreamHub;

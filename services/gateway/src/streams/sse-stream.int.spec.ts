@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import type { CeleryEvent } from '@celeriac/proto/events';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CeleryEvent } from '@celeriac/proto/events';
 import { createTestDatabase, createTestTopics } from '../../../../tests/harness/isolation';
 import { readStackEnv } from '../../../../tests/harness/stack-env';
 import { waitFor } from '../../../../tests/harness/wait-for';
 import { formatEventId } from './cursor';
 import { queuesEvent, taskLifecycle, workerEvent } from './event-fixtures';
-import { createEventProducer, principalFor, startReplica, type Produced, type Replica } from './live-streams.testkit';
+import {
+  createEventProducer,
+  type Produced,
+  principalFor,
+  type Replica,
+  startReplica,
+} from './live-streams.testkit';
 import { entryOf } from './stream-entries';
 import { TaskTracker, WorkerTracker } from './trackers';
 
@@ -19,7 +25,11 @@ interface Received {
 
 const connA = randomUUID();
 const connB = randomUUID();
-const keys = { 'key-a': principalFor([connA]), 'key-b': principalFor([connB]), 'key-ab': principalFor([connA, connB]) };
+const keys = {
+  'key-a': principalFor([connA]),
+  'key-b': principalFor([connB]),
+  'key-ab': principalFor([connA, connB]),
+};
 const KINDS = ['job:state_change', 'worker:heartbeat', 'worker:state_change', 'queue:snapshot'];
 
 /** Every record this file produced, in order: replicas read the topic from its start. */
@@ -36,30 +46,67 @@ function expectedFor(connectionId: string, produced: Produced[]): Received[] {
   for (const { event, partition, offset } of log) {
     const entry = entryOf(event, partition, offset, trackers);
     if (event.connectionId !== connectionId || !wanted.has(`${partition}-${offset}`)) continue;
-    entry.sse.forEach((item, index) => out.push({ id: formatEventId({ partition, offset, index }), event: item.event, data: item.data }));
+    for (const [index, item] of entry.sse.entries()) {
+      out.push({ id: formatEventId({ partition, offset, index }), event: item.event, data: item.data });
+    }
   }
   return out;
 }
 
 /** A connection's workload: a worker, task lifecycles, heartbeats and queue snapshots, interleaved. */
 function workload(connectionId: string, tasks: number, startMs: number): CeleryEvent[] {
-  const events: CeleryEvent[] = [workerEvent(connectionId, 'worker-online', 'celery@w1', { freq: 2 }, startMs)];
+  const events: CeleryEvent[] = [
+    workerEvent(connectionId, 'worker-online', 'celery@w1', { freq: 2 }, startMs),
+  ];
   for (let i = 0; i < tasks; i += 1) {
     const at = startMs + (i + 1) * 100;
     events.push(...taskLifecycle(connectionId, randomUUID(), at));
-    if (i % 3 === 0) events.push(workerEvent(connectionId, 'worker-heartbeat', 'celery@w1', { freq: 2, active: i % 4, processed: i }, at + 50));
-    if (i % 5 === 0) events.push(queuesEvent(connectionId, [{ name: 'celery', messages: i, consumers: 1 }, { name: 'high', messages: 0, consumers: 2 }], at + 60));
+    if (i % 3 === 0)
+      events.push(
+        workerEvent(
+          connectionId,
+          'worker-heartbeat',
+          'celery@w1',
+          { freq: 2, active: i % 4, processed: i },
+          at + 50,
+        ),
+      );
+    if (i % 5 === 0)
+      events.push(
+        queuesEvent(
+          connectionId,
+          [
+            { name: 'celery', messages: i, consumers: 1 },
+            { name: 'high', messages: 0, consumers: 2 },
+          ],
+          at + 60,
+        ),
+      );
   }
   return events;
 }
 
-function listen(base: string | (() => string), query: string, key: string | null, sink: Received[]): EventSource {
+function listen(
+  base: string | (() => string),
+  query: string,
+  key: string | null,
+  sink: Received[],
+): EventSource {
   const target = () => `${typeof base === 'string' ? base : base()}/api/events/stream?${query}`;
   const source = new EventSource(target(), {
     fetch: (_input, init) =>
-      fetch(target(), { ...init, headers: { ...(init?.headers as Record<string, string>), ...(key ? { Authorization: `Bearer ${key}` } : {}) } }),
+      fetch(target(), {
+        ...init,
+        headers: {
+          ...(init?.headers as Record<string, string>),
+          ...(key ? { Authorization: `Bearer ${key}` } : {}),
+        },
+      }),
   });
-  for (const kind of KINDS) source.addEventListener(kind, (message) => sink.push({ id: message.lastEventId, event: kind, data: message.data }));
+  for (const kind of KINDS)
+    source.addEventListener(kind, (message) =>
+      sink.push({ id: message.lastEventId, event: kind, data: message.data }),
+    );
   return source;
 }
 
@@ -75,7 +122,13 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
   const replicas: Replica[] = [];
   const sources: EventSource[] = [];
   const start = async (streamOptions = {}) => {
-    const replica = await startReplica({ databaseUrl: db.url, brokers: stack.kafkaBrokers, topic: topics.topics.events as string, keys, streamOptions });
+    const replica = await startReplica({
+      databaseUrl: db.url,
+      brokers: stack.kafkaBrokers,
+      topic: topics.topics.events as string,
+      keys,
+      streamOptions,
+    });
     replicas.push(replica);
     return replica;
   };
@@ -106,7 +159,7 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     await db?.drop();
   });
 
-  it('delivers every event of a workload, in order, with resumable ids, and only the key\'s own connection', async () => {
+  it("delivers every event of a workload, in order, with resumable ids, and only the key's own connection", async () => {
     const replica = await start();
     const viaHeader: Received[] = [];
     const viaToken: Received[] = [];
@@ -122,19 +175,27 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     const produced = await producer.send(events);
     const expectedA = expectedFor(connA, produced);
     const expectedB = expectedFor(connB, produced);
-    await waitFor('every event of connection A', () => viaHeader.length >= expectedA.length && viaToken.length >= expectedA.length);
+    await waitFor(
+      'every event of connection A',
+      () => viaHeader.length >= expectedA.length && viaToken.length >= expectedA.length,
+    );
     await waitFor('every event of connection B', () => tenantB.length >= expectedB.length);
 
     expect(viaHeader).toEqual(expectedA);
     expect(viaToken).toEqual(expectedA);
     expect(tenantB).toEqual(expectedB);
     expect(queuesOnly).toEqual(expectedA.filter((item) => item.event === 'queue:snapshot'));
-    expect(expectedA.map((item) => item.event)).toEqual(expect.arrayContaining(KINDS.filter((kind) => kind !== 'worker:state_change').concat('worker:state_change')));
+    expect(expectedA.map((item) => item.event)).toEqual(
+      expect.arrayContaining(
+        KINDS.filter((kind) => kind !== 'worker:state_change').concat('worker:state_change'),
+      ),
+    );
   });
 
   it('refuses missing keys, foreign connections, unknown types and foreign ids', async () => {
     const replica = replicas[0] ?? (await start());
-    const get = (query: string, headers: Record<string, string> = {}) => fetch(`${replica.base}/api/events/stream?${query}`, { headers });
+    const get = (query: string, headers: Record<string, string> = {}) =>
+      fetch(`${replica.base}/api/events/stream?${query}`, { headers });
     expect((await get(`connectionId=${connA}`)).status).toBe(401);
     expect((await get(`connectionId=${connA}`, { Authorization: 'Bearer nope' })).status).toBe(401);
     expect((await get(`connectionId=${connA}`, { Authorization: 'Bearer key-b' })).status).toBe(404);
@@ -170,7 +231,9 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
 
     const all = expectedFor(connA, produced);
     const firstId = all[0]?.id;
-    await waitFor('the whole workload across both replicas', () => received.at(-1)?.id === all.at(-1)?.id, { timeoutMs: 60_000 });
+    await waitFor('the whole workload across both replicas', () => received.at(-1)?.id === all.at(-1)?.id, {
+      timeoutMs: 60_000,
+    });
     expect(second.streams.clientCount).toBe(1);
     // Earlier tests' records are not part of this workload.
     const mine = received.slice(received.findIndex((item) => item.id === firstId));
@@ -207,27 +270,44 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     const healthy: Received[] = [];
     const source = track(listen(replica.base, `connectionId=${connA}&types=queue`, 'key-a', healthy));
     await opened(source);
-    const stuck = await fetch(`${replica.base}/api/events/stream?connectionId=${connA}&types=queue`, { headers: { Authorization: 'Bearer key-a' } });
+    const stuck = await fetch(`${replica.base}/api/events/stream?connectionId=${connA}&types=queue`, {
+      headers: { Authorization: 'Bearer key-a' },
+    });
     expect(stuck.status).toBe(200);
     // Never read while the load runs: the kernel buffers fill, then the server-side buffer.
-    const queues = Array.from({ length: 1_000 }, (_, i) => ({ name: `queue-${i}-${'x'.repeat(40)}`, messages: i, consumers: 1 }));
+    const queues = Array.from({ length: 1_000 }, (_, i) => ({
+      name: `queue-${i}-${'x'.repeat(40)}`,
+      messages: i,
+      consumers: 1,
+    }));
     const events = Array.from({ length: 200 }, (_, i) => queuesEvent(connA, queues, Date.now() + i));
     const sending = producer.send(events);
-    const cutOffs = async () => (await replica.registry.getSingleMetric('celeriac_gateway_stream_disconnects_total')?.get())?.values.find((v) => v.labels.reason === 'slow-consumer')?.value ?? 0;
-    await waitFor('the stuck client to be cut off', async () => (await cutOffs()) >= 1, { timeoutMs: 60_000 });
+    const cutOffs = async () =>
+      (
+        await replica.registry.getSingleMetric('celeriac_gateway_stream_disconnects_total')?.get()
+      )?.values.find((v) => v.labels.reason === 'slow-consumer')?.value ?? 0;
+    await waitFor('the stuck client to be cut off', async () => (await cutOffs()) >= 1, {
+      timeoutMs: 60_000,
+    });
     // Reading again within the grace period, it finds why it was dropped, and a stream that ended.
     const text = await stuck.text();
     expect(text.trimEnd().endsWith('event: disconnect\ndata: {"reason":"slow-consumer"}')).toBe(true);
     const expected = expectedFor(connA, await sending);
     expect(text.length).toBeLessThan(expected.reduce((sum, item) => sum + item.data.length, 0));
-    await waitFor('the healthy client to get every snapshot', () => healthy.at(-1)?.id === expected.at(-1)?.id, { timeoutMs: 90_000 });
+    await waitFor(
+      'the healthy client to get every snapshot',
+      () => healthy.at(-1)?.id === expected.at(-1)?.id,
+      { timeoutMs: 90_000 },
+    );
     const from = healthy.findIndex((item) => item.id === expected[0]?.id);
     expect(healthy.slice(from)).toEqual(expected);
   });
 
   it('tells clients to reconnect on shutdown, then closes', async () => {
     const replica = await start();
-    const response = await fetch(`${replica.base}/api/events/stream?connectionId=${connA}`, { headers: { Authorization: 'Bearer key-a' } });
+    const response = await fetch(`${replica.base}/api/events/stream?connectionId=${connA}`, {
+      headers: { Authorization: 'Bearer key-a' },
+    });
     const reading = response.text();
     await waitFor('the client to be registered', () => replica.streams.clientCount === 1);
     await replica.stop();
@@ -243,12 +323,18 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     const resumeAt = before[3] as Received;
     expect(replica.streams.hub.ring.covers(older[0]!.partition, older[4]!.offset)).toBe(false);
     const received: Received[] = [];
-    const source = track(listen(replica.base, `connectionId=${connA}&lastEventId=${resumeAt.id}`, 'key-a', received));
+    const source = track(
+      listen(replica.base, `connectionId=${connA}&lastEventId=${resumeAt.id}`, 'key-a', received),
+    );
     await opened(source);
     const newer = await producer.send(workload(connA, 3, Date.now()));
     const after = expectedFor(connA, newer);
-    await waitFor('the old and the new events', () => received.at(-1)?.id === after.at(-1)?.id, { timeoutMs: 60_000 });
+    await waitFor('the old and the new events', () => received.at(-1)?.id === after.at(-1)?.id, {
+      timeoutMs: 60_000,
+    });
     const wanted = [...before.slice(4), ...after];
-    expect(received.map((item) => [item.id, item.event])).toEqual(wanted.map((item) => [item.id, item.event]));
+    expect(received.map((item) => [item.id, item.event])).toEqual(
+      wanted.map((item) => [item.id, item.event]),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { allows, credentialsFrom, type Authenticator, type Principal } from '../auth/principal';
+import { type Authenticator, allows, credentialsFrom, type Principal } from '../auth/principal';
 
 /** Why a stream request is refused; `status` for SSE, `closeCode` for WebSocket. */
 export class StreamAccessError extends Error {

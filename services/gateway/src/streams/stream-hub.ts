@@ -1,10 +1,10 @@
-import type { Kafka } from 'kafkajs';
 import { decodeEvent } from '@celeriac/event-log/codec';
 import { createEventTail, type EventTail, type TailBatch } from '@celeriac/event-log/tail';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Kafka } from 'kafkajs';
 import { ReplayRing } from './replay-ring';
-import type { StreamMetrics } from './stream-metrics';
 import { entryOf, type StreamEntry } from './stream-entries';
+import type { StreamMetrics } from './stream-metrics';
 import { TaskTracker, WorkerTracker } from './trackers';
 
 /** A client stream. `deliver` must never throw: it filters, writes, or cuts its client off itself. */
@@ -70,7 +70,7 @@ export class StreamHub {
         for (const entry of plan) this.startPartition(entry.partition, entry.start, entry.low);
       },
     });
-    const plan = await tail.start();
+    await tail.start();
     this.tail = tail;
   }
 
@@ -148,7 +148,10 @@ export class StreamHub {
     }
     const uuid = subscriber.taskUuid;
     if (this.ring.holdsTask(subscriber.connectionId, uuid)) {
-      for (const entry of this.ring.entries((e) => e.taskUuid === uuid && e.connectionId === subscriber.connectionId)) subscriber.deliver(entry);
+      for (const entry of this.ring.entries(
+        (e) => e.taskUuid === uuid && e.connectionId === subscriber.connectionId,
+      ))
+        subscriber.deliver(entry);
     }
     addTo(this.byTask, taskKey(subscriber.connectionId, uuid), subscriber);
   }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { wsFrameFromRow, type HistoryRow } from './ws-frames';
+import { type HistoryRow, wsFrameFromRow } from './ws-frames';
 
 /** A task event from PostgreSQL, with the Kafka position the projector recorded for it. */
 export interface HistoryEvent {

@@ -1,8 +1,8 @@
 import type { WebSocket } from 'ws';
 import { Cursor } from './cursor';
 import type { LiveClient } from './live-clients';
-import type { Subscriber } from './stream-hub';
 import type { StreamEntry } from './stream-entries';
+import type { Subscriber } from './stream-hub';
 import type { HistoryEvent } from './task-history';
 
 /** 1012 (service restart) tells clients to reconnect; 1013 (try again later) for cut-offs. */

@@ -50,7 +50,9 @@ async function rawUpgrade(port: number, path: string, key: string): Promise<Sock
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${key}\r\n\r\n`,
   );
-  const head = await new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+  const head = await new Promise<string>((resolve) =>
+    socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))),
+  );
   expect(head.startsWith('HTTP/1.1 101')).toBe(true);
   socket.pause();
   return socket;
@@ -253,18 +255,29 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
     const stuck = await rawUpgrade(replica.port, `/${task}`, 'key-a');
     await waitFor('both subscribers to register', () => replica.streams.clientCount === 2);
     const padding = 'p'.repeat(50_000);
-    const events = Array.from({ length: 300 }, (_, i) => taskEvent(connA, 'task-progress', { uuid: task }, { atMs: Date.now() + i }));
+    const events = Array.from({ length: 300 }, (_, i) =>
+      taskEvent(connA, 'task-progress', { uuid: task }, { atMs: Date.now() + i }),
+    );
     for (const event of events) event.extraJson = JSON.stringify({ step: 1, padding });
     const sending = send(events);
-    const cutOffs = async () => (await replica.registry.getSingleMetric('celeriac_gateway_stream_disconnects_total')?.get())?.values.find((v) => v.labels.reason === 'slow-consumer')?.value ?? 0;
-    await waitFor('the stuck subscriber to be cut off', async () => (await cutOffs()) >= 1, { timeoutMs: 60_000 });
+    const cutOffs = async () =>
+      (
+        await replica.registry.getSingleMetric('celeriac_gateway_stream_disconnects_total')?.get()
+      )?.values.find((v) => v.labels.reason === 'slow-consumer')?.value ?? 0;
+    await waitFor('the stuck subscriber to be cut off', async () => (await cutOffs()) >= 1, {
+      timeoutMs: 60_000,
+    });
     // Reading again, it gets what was queued and then the close frame: 1013 "slow-consumer".
     const bytes = await readToEnd(stuck);
     const reason = Buffer.from('slow-consumer');
-    expect(bytes.subarray(bytes.length - reason.length - 4)).toEqual(Buffer.concat([Buffer.from([0x88, reason.length + 2, 0x03, 0xf5]), reason]));
+    expect(bytes.subarray(bytes.length - reason.length - 4)).toEqual(
+      Buffer.concat([Buffer.from([0x88, reason.length + 2, 0x03, 0xf5]), reason]),
+    );
     expect(bytes.length).toBeLessThan(events.length * padding.length);
     await sending;
-    await waitFor('the healthy subscriber to get everything', () => healthy.frames.length >= events.length, { timeoutMs: 60_000 });
+    await waitFor('the healthy subscriber to get everything', () => healthy.frames.length >= events.length, {
+      timeoutMs: 60_000,
+    });
     expect(healthy.frames.length).toBe(events.length);
   });
 

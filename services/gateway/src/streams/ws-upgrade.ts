@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '@celeriac/service-runtime/logger';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/principal';
 import type { LiveClientSet } from './live-clients';
-import { authorizeStream, StreamAccessError, type ResolveConnection } from './stream-access';
+import { authorizeStream, type ResolveConnection, StreamAccessError } from './stream-access';
 import type { StreamHub } from './stream-hub';
 import type { StreamMetrics } from './stream-metrics';
 import type { HistoryEvent, TaskHistory } from './task-history';

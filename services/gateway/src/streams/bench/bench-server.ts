@@ -1,12 +1,17 @@
 import { readStackEnv } from '../../../../../tests/harness/stack-env';
-import { startReplica } from '../live-streams.testkit';
 import type { Principal } from '../../auth/principal';
+import { startReplica } from '../live-streams.testkit';
 
 /**
  * One gateway live-streams replica in its own process, so the benchmark measures its RSS and CPU
  * apart from the load generator. Started by streams-bench.ts with BENCH_DATABASE_URL and BENCH_TOPIC.
  */
-const everything: Principal = { keyId: 'bench', role: 'viewer', allConnections: true, connectionIds: new Set() };
+const everything: Principal = {
+  keyId: 'bench',
+  role: 'viewer',
+  allConnections: true,
+  connectionIds: new Set(),
+};
 const replica = await startReplica({
   databaseUrl: process.env.BENCH_DATABASE_URL as string,
   brokers: readStackEnv().kafkaBrokers,

@@ -5,8 +5,8 @@ import { request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import { WebSocket } from 'ws';
 import { createTestDatabase, createTestTopics } from '../../../../../tests/harness/isolation';
 import { readStackEnv } from '../../../../../tests/harness/stack-env';
 import { waitFor } from '../../../../../tests/harness/wait-for';
@@ -27,40 +27,57 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 75);
 const WATCHERS = 20;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const rssOf = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 function sseClient(port: number, connectionId: string, onEvent?: (data: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: `/api/events/stream?connectionId=${connectionId}&types=job`, headers: { Authorization: 'Bearer bench' }, agent: false }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`sse status ${res.statusCode}`));
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (!onEvent) return;
-        buffer += chunk;
-        // One pass over the buffer: re-slicing it per event would make the client the bottleneck.
-        let from = 0;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n', from)) !== -1) {
-          const block = buffer.slice(from, end);
-          from = end + 2;
-          const at = block.indexOf('\ndata: ');
-          if (at !== -1 && block.includes('event: job:state_change')) onEvent(block.slice(at + 7));
-        }
-        buffer = buffer.slice(from);
-      });
-      resolve();
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/api/events/stream?connectionId=${connectionId}&types=job`,
+        headers: { Authorization: 'Bearer bench' },
+        agent: false,
+      },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`sse status ${res.statusCode}`));
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (!onEvent) return;
+          buffer += chunk;
+          // One pass over the buffer: re-slicing it per event would make the client the bottleneck.
+          let from = 0;
+          for (let end = buffer.indexOf('\n\n', from); end !== -1; end = buffer.indexOf('\n\n', from)) {
+            const block = buffer.slice(from, end);
+            from = end + 2;
+            const at = block.indexOf('\ndata: ');
+            if (at !== -1 && block.includes('event: job:state_change')) onEvent(block.slice(at + 7));
+          }
+          buffer = buffer.slice(from);
+        });
+        resolve();
+      },
+    );
     req.on('error', reject);
     req.end();
   });
 }
 
-function wsClient(port: number, connectionId: string, task: string, onFrame?: (data: string) => void): Promise<WebSocket> {
+function wsClient(
+  port: number,
+  connectionId: string,
+  task: string,
+  onFrame?: (data: string) => void,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/${task}?connectionId=${connectionId}&token=bench`, { perMessageDeflate: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/${task}?connectionId=${connectionId}&token=bench`, {
+      perMessageDeflate: false,
+    });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
     if (onFrame) ws.on('message', (data) => onFrame(String(data)));
@@ -72,8 +89,15 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const topics = await createTestTopics(['events']);
   const topic = topics.topics.events as string;
-  const server = spawn(process.execPath, ['--import', 'tsx', `${here}bench-server.ts`], { env: { ...process.env, BENCH_DATABASE_URL: db.url, BENCH_TOPIC: topic }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port)));
+  const server = spawn(process.execPath, ['--import', 'tsx', `${here}bench-server.ts`], {
+    env: { ...process.env, BENCH_DATABASE_URL: db.url, BENCH_TOPIC: topic },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    createInterface({ input: server.stdout! }).once('line', (line) =>
+      resolve((JSON.parse(line) as { port: number }).port),
+    ),
+  );
   const pid = server.pid as number;
   const producer = await createEventProducer(stack.kafkaBrokers, topic);
   try {
@@ -97,8 +121,14 @@ async function main(): Promise<void> {
     const wsLatency: number[] = [];
     const watched = Array.from({ length: WATCHERS }, () => randomUUID());
     for (let i = 0; i < WATCHERS; i += 1) {
-      await sseClient(port, live, (data) => sseLatency.push(Date.now() - Date.parse((JSON.parse(data) as { timestamp: string }).timestamp)));
-      sockets.push(await wsClient(port, live, watched[i] as string, (data) => wsLatency.push(Date.now() - (JSON.parse(data) as { local_received: number }).local_received * 1000)));
+      await sseClient(port, live, (data) =>
+        sseLatency.push(Date.now() - Date.parse((JSON.parse(data) as { timestamp: string }).timestamp)),
+      );
+      sockets.push(
+        await wsClient(port, live, watched[i] as string, (data) =>
+          wsLatency.push(Date.now() - (JSON.parse(data) as { local_received: number }).local_received * 1000),
+        ),
+      );
     }
     const tickMs = 20;
     const perTick = Math.round((RATE * tickMs) / 1000);
@@ -109,7 +139,14 @@ async function main(): Promise<void> {
       const tickStart = Date.now();
       const events: CeleryEvent[] = [];
       // One progress event for a watched task per tick, the rest task lifecycles.
-      events.push(taskEvent(live, 'task-progress', { uuid: watched[produced % WATCHERS] as string }, { atMs: tickStart }));
+      events.push(
+        taskEvent(
+          live,
+          'task-progress',
+          { uuid: watched[produced % WATCHERS] as string },
+          { atMs: tickStart },
+        ),
+      );
       // Catch up on timer drift so the mean rate is RATE.
       const due = Math.max(perTick, Math.round(((tickStart - started) / 1000) * RATE) + perTick - produced);
       while (events.length < due) events.push(...taskLifecycle(live, randomUUID(), tickStart));
@@ -120,19 +157,22 @@ async function main(): Promise<void> {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     const elapsed = (Date.now() - started) / 1000;
-    await waitFor('the last events to arrive', () => sseLatency.length >= produced * WATCHERS * 0.5, { timeoutMs: 30_000 }).catch(() => undefined);
+    await waitFor('the last events to arrive', () => sseLatency.length >= produced * WATCHERS * 0.5, {
+      timeoutMs: 30_000,
+    }).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     sseLatency.sort((a, b) => a - b);
     wsLatency.sort((a, b) => a - b);
     for (const ws of sockets) ws.terminate();
 
-    const line = (name: string, sorted: number[]) => `| ${name} | ${sorted.length} | ${pct(sorted, 50)} | ${pct(sorted, 95)} | ${pct(sorted, 99)} | ${sorted.at(-1)} |`;
+    const line = (name: string, sorted: number[]) =>
+      `| ${name} | ${sorted.length} | ${pct(sorted, 50)} | ${pct(sorted, 95)} | ${pct(sorted, 99)} | ${sorted.at(-1)} |`;
     const report = [
       '## Gateway live streams (SSE + wscelery)',
       '',
       `Command: \`node --import tsx services/gateway/src/streams/bench/streams-bench.ts\` (this run: BENCH_CLIENTS=${CLIENTS} BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS}; replica defaults: 50,000-entry replay ring, 4 MiB client budget).`,
       `Run: ${new Date().toISOString()} on ${cpus()[0]?.model ?? '?'} x ${cpus().length} cores, ${mb(totalmem())} RAM, node ${process.version}.`,
-      'Kafka, PostgreSQL, the replica (own process) and the load generator (this process: producer and all clients) shared the same 2 cores; other engineers\' test runs may have been using them too.',
+      "Kafka, PostgreSQL, the replica (own process) and the load generator (this process: producer and all clients) shared the same 2 cores; other engineers' test runs may have been using them too.",
       '',
       '### Clients held by one replica',
       '',
