@@ -50,7 +50,10 @@ const app = createApp({
   deps,
   authenticator,
   registry,
-  readiness: { notReadyReason: () => (shuttingDown ? 'shutting down' : null) },
+  readiness: {
+    notReadyReason: () =>
+      shuttingDown ? 'shutting down' : liveStreams.isRunning ? null : 'live streams not started',
+  },
   applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
   liveStreamsRouter: liveStreams.router,
 });
@@ -80,7 +83,9 @@ const clients = {
 
 await runUntilSignal({
   logger,
-  components: [clients, liveStreams, http],
+  // Stopped in reverse: the live streams first (they tell SSE/WS clients to reconnect elsewhere while
+  // the server still carries the message), then the HTTP server, then the clients.
+  components: [clients, http, liveStreams],
   shutdownDeadlineMs: 15_000,
   onShutdownBegin: () => {
     shuttingDown = true;
