@@ -16,7 +16,10 @@ set -a
 source "$WORK_DIR/env"
 set +a
 
-# Both run even if the first fails, so one run reports everything; either failing fails the run.
+# All run even if an earlier one fails, so one run reports everything; any failing fails the run.
+lint_rc=0
+say "npx biome ci . (lint and format check)"
+npx --no-install biome ci . || lint_rc=$?
 typecheck_rc=0
 say "npx turbo run typecheck"
 npx --no-install turbo run typecheck || typecheck_rc=$?
@@ -25,11 +28,15 @@ say "npx vitest run $*"
 npx --no-install vitest run "$@" || test_rc=$?
 
 if ((test_rc != 0)); then
-  say "tests failed (exit $test_rc; typecheck exit $typecheck_rc)"
+  say "tests failed (exit $test_rc; typecheck exit $typecheck_rc; lint exit $lint_rc)"
   exit "$test_rc"
 fi
 if ((typecheck_rc != 0)); then
   say "tests passed but typecheck failed (exit $typecheck_rc)"
   exit "$typecheck_rc"
 fi
-say "typecheck and tests passed"
+if ((lint_rc != 0)); then
+  say "tests passed but lint/format check failed (exit $lint_rc): npm run format, then fix what biome reports"
+  exit "$lint_rc"
+fi
+say "lint, typecheck and tests passed"
