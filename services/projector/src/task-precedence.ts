@@ -1,25 +1,8 @@
+import { precedenceIndex } from '@celeriac/event-log/celery-states';
 import type { TaskRow } from './task-state';
 
-/**
- * Celery's state precedence (celery/states.py): lower index wins; custom states sit at index 2.
- * RETRY and PENDING are listed for completeness; RETRY is handled apart (it bypasses precedence).
- */
-const PRECEDENCE = [
-  'SUCCESS',
-  'FAILURE',
-  null,
-  'REVOKED',
-  'STARTED',
-  'RECEIVED',
-  'REJECTED',
-  'RETRY',
-  'PENDING',
-] as const;
-
-export function precedenceIndex(state: string): number {
-  const index = (PRECEDENCE as readonly (string | null)[]).indexOf(state);
-  return index === -1 ? 2 : index;
-}
+// Celery's precedence (lower index wins) comes from the shared table; RETRY is handled apart here
+// because it bypasses precedence.
 
 /** The per-subject timestamp column that records each built-in state, in precedence order. */
 const STATE_TIMES: [string, (row: TaskRow) => number | null][] = [

@@ -1,43 +1,10 @@
 /**
- * Celery's task state rules (celery/states.py and events/state.py, as described in
- * shared/reference/celery-wire-protocol.md §2.3-§2.4) and the lowercase states of the SSE stream.
+ * The merge rule the live streams apply to Celery task states, and the lowercase states of the SSE
+ * stream. Celery's state table itself lives in @celeriac/event-log/celery-states.
  */
+import { precedenceIndex } from '@celeriac/event-log/celery-states';
 
-const SUBJECT_STATES: Readonly<Record<string, string>> = {
-  sent: 'PENDING',
-  received: 'RECEIVED',
-  started: 'STARTED',
-  failed: 'FAILURE',
-  retried: 'RETRY',
-  succeeded: 'SUCCESS',
-  revoked: 'REVOKED',
-  rejected: 'REJECTED',
-};
-
-/** Lower index = higher precedence; custom states sit at index 2 like Celery's `None` slot. */
-const PRECEDENCE = [
-  'SUCCESS',
-  'FAILURE',
-  null,
-  'REVOKED',
-  'STARTED',
-  'RECEIVED',
-  'REJECTED',
-  'RETRY',
-  'PENDING',
-];
-const CUSTOM_INDEX = 2;
-
-/** "task-succeeded" -> SUCCESS; other subjects become their upper-cased custom state ("task-progress" -> PROGRESS). */
-export function stateOfTaskEvent(type: string): string {
-  const subject = type.startsWith('task-') ? type.slice('task-'.length) : type;
-  return SUBJECT_STATES[subject] ?? subject.toUpperCase();
-}
-
-function precedence(state: string): number {
-  const index = PRECEDENCE.indexOf(state);
-  return index === -1 ? CUSTOM_INDEX : index;
-}
+export { stateOfTaskEvent } from '@celeriac/event-log/celery-states';
 
 /**
  * The merged state after an event: a late event of lower precedence never downgrades the state,
@@ -45,7 +12,7 @@ function precedence(state: string): number {
  */
 export function mergeState(current: string | undefined, incoming: string): string {
   if (current === undefined) return incoming;
-  if (incoming !== 'RETRY' && current !== 'RETRY' && precedence(incoming) > precedence(current))
+  if (incoming !== 'RETRY' && current !== 'RETRY' && precedenceIndex(incoming) > precedenceIndex(current))
     return current;
   return incoming;
 }

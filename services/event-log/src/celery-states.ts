@@ -1,0 +1,40 @@
+/**
+ * Celery's task states (celery/states.py, events/state.py; shared/reference/celery-wire-protocol.md
+ * §2.3-§2.4), shared by every service that folds task events so they can never disagree.
+ */
+
+const SUBJECT_STATES: Readonly<Record<string, string>> = {
+  sent: 'PENDING',
+  received: 'RECEIVED',
+  started: 'STARTED',
+  failed: 'FAILURE',
+  retried: 'RETRY',
+  succeeded: 'SUCCESS',
+  revoked: 'REVOKED',
+  rejected: 'REJECTED',
+};
+
+/** Lower index = higher precedence; custom states sit at index 2, Celery's `None` slot. */
+const PRECEDENCE: readonly (string | null)[] = [
+  'SUCCESS',
+  'FAILURE',
+  null,
+  'REVOKED',
+  'STARTED',
+  'RECEIVED',
+  'REJECTED',
+  'RETRY',
+  'PENDING',
+];
+const CUSTOM_INDEX = 2;
+
+/** "task-succeeded" -> SUCCESS; other subjects become their upper-cased custom state ("task-progress" -> PROGRESS). */
+export function stateOfTaskEvent(type: string): string {
+  const subject = type.startsWith('task-') ? type.slice('task-'.length) : type;
+  return SUBJECT_STATES[subject] ?? subject.toUpperCase();
+}
+
+export function precedenceIndex(state: string): number {
+  const index = PRECEDENCE.indexOf(state);
+  return index === -1 ? CUSTOM_INDEX : index;
+}
