@@ -2,12 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
+import { freePort } from '../../../tests/harness/free-port';
 import { createTestDatabase, createTestTopics } from '../../../tests/harness/isolation';
 import { startService } from '../../../tests/harness/service-process';
 import { readStackEnv } from '../../../tests/harness/stack-env';
 import { waitFor } from '../../../tests/harness/wait-for';
 import { generateApiKey } from '../src/auth/api-keys';
-import { freePort } from '../src/testing/free-port';
 import { loadTasks } from './load-tasks';
 import { measureLatency } from './measure';
 

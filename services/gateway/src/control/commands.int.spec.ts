@@ -1,11 +1,11 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CeleryWorker, startCeleryWorker } from '../../../../tests/harness/celery-worker';
+import { freePort } from '../../../../tests/harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../../../../tests/harness/isolation';
 import { type ServiceProcess, startService } from '../../../../tests/harness/service-process';
 import { readStackEnv } from '../../../../tests/harness/stack-env';
 import { waitFor } from '../../../../tests/harness/wait-for';
-import { freePort } from '../testing/free-port';
 import {
   insertKey,
   type Reply,
