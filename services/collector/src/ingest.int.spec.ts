@@ -61,6 +61,14 @@ describe('collector ingest from a real Celery 5.5 worker', () => {
       () => tap.elements.filter((e) => e.type === 'task-succeeded' || e.type === 'task-failed').length >= 40,
       { timeoutMs: 60_000 },
     );
+    // The workload can finish inside one heartbeat interval (2 s): wait for a heartbeat before stopping.
+    await waitFor(
+      'a worker-heartbeat on the wire',
+      () => tap.elements.some((e) => e.type === 'worker-heartbeat'),
+      {
+        timeoutMs: 30_000,
+      },
+    );
     await worker.stop();
     await waitFor('worker-offline on the wire', () => tap.elements.some((e) => e.type === 'worker-offline'));
 
