@@ -12,6 +12,7 @@ import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 import { silentLogger } from '@celeriac/service-runtime/logger';
 import amqp, { type ChannelModel } from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
+import { freePort } from '../../../tests/harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../../../tests/harness/isolation';
 import { readStackEnv } from '../../../tests/harness/stack-env';
 import { waitFor } from '../../../tests/harness/wait-for';
@@ -30,14 +31,11 @@ export interface CollectorProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
-
 export async function spawnCollector(
   env: Record<string, string>,
   id = `c-${randomBytes(3).toString('hex')}`,
 ): Promise<CollectorProcess> {
-  const opsPort = nextPort++;
-  const grpcPort = nextPort++;
+  const [opsPort, grpcPort] = await Promise.all([freePort(), freePort()]);
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: REPO,
     env: {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../tests/harness/free-port';
 import { createTestDatabase, createTestTopics } from '../../../tests/harness/isolation';
 import { startService } from '../../../tests/harness/service-process';
 import { readStackEnv } from '../../../tests/harness/stack-env';
@@ -18,14 +18,6 @@ let rebuiltSmallBatches: Db;
 let topics: Awaited<ReturnType<typeof createTestTopics>>;
 let io: ReturnType<typeof createLogIo>;
 let endOffset = 0;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 /** Heartbeats in this log are hours old: every worker must read offline in both databases. */
 async function expectAllWorkersOffline(url: string) {
