@@ -15,6 +15,8 @@ set -a
 # shellcheck source=/dev/null
 source "$WORK_DIR/env"
 set +a
+# The live-streams browser test drives Debian's Chromium (its own EventSource); install it like the servers.
+[[ -x /usr/bin/chromium ]] || apt_install chromium
 
 # All run even if an earlier one fails, so one run reports everything; any failing fails the run.
 lint_rc=0
