@@ -1,7 +1,7 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { BadRequestError, NotFoundError, UnavailableError } from '../errors';
 import type { ApiDeps } from '../http/api-deps';
-import { connectionOf, requirePermission } from '../http/auth-middleware';
+import { connectionOf, requestConnection, requirePermission } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { paramsFrom, pathParam } from '../http/params';
 import { isKnownTaskName } from './task-names';
@@ -85,7 +85,7 @@ export function taskControlRoutes(deps: ApiDeps): Router {
   });
 
   post('/api/task/abort/:taskid', async (req, res) => {
-    await connectionOf(deps.resolveConnection, req, res, paramsFrom(req.query, req.body));
+    await requestConnection(deps.resolveConnection, req, res);
     // Abort writes ABORTED into a result backend that the task polls; Celeriac holds broker
     // connections only, which is Flower's "no result backend configured" case (503).
     throw new UnavailableError(

@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { NotFoundError } from '../errors';
 import type { ApiDeps } from '../http/api-deps';
-import { connectionOf } from '../http/auth-middleware';
+import { connectionOf, requestConnection } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { paramsFrom } from '../http/params';
 import { readTaskFilter } from './task-filters';
@@ -38,23 +38,13 @@ export function tasksRoutes(deps: ApiDeps): Router {
   router
     .route('/api/task/types')
     .get(async (req, res) => {
-      const connectionId = await connectionOf(
-        deps.resolveConnection,
-        req,
-        res,
-        paramsFrom(req.query, req.body),
-      );
+      const connectionId = await requestConnection(deps.resolveConnection, req, res);
       res.json({ 'task-types': await deps.tasks.types(connectionId) });
     })
     .all(methodNotAllowed);
 
   const info = async (req: Request, res: Response) => {
-    const connectionId = await connectionOf(
-      deps.resolveConnection,
-      req,
-      res,
-      paramsFrom(req.query, req.body),
-    );
+    const connectionId = await requestConnection(deps.resolveConnection, req, res);
     const id = typeof req.params.taskid === 'string' ? req.params.taskid : '';
     const row =
       id && id.length <= 255 && !id.includes('\u0000') ? await deps.tasks.get(connectionId, id) : undefined;
@@ -67,12 +57,7 @@ export function tasksRoutes(deps: ApiDeps): Router {
   router
     .route('/api/queues/length')
     .get(async (req, res) => {
-      const connectionId = await connectionOf(
-        deps.resolveConnection,
-        req,
-        res,
-        paramsFrom(req.query, req.body),
-      );
+      const connectionId = await requestConnection(deps.resolveConnection, req, res);
       const queues = await deps.workers.queues(connectionId);
       // Sampled by the collector with passive declares, so no RabbitMQ management plugin is needed.
       res.json({

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { type Authenticator, allows, type Permission, type Principal } from '../auth/principal';
 import type { ResolveConnection } from '../auth/tenancy';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
-import type { Params } from './params';
+import { type Params, paramsFrom } from './params';
 
 /** Resolves the caller's API key into `res.locals.principal`; 401 when there is none. */
 export function authenticate(authenticator: Authenticator): RequestHandler {
@@ -43,4 +43,9 @@ export function connectionOf(
 ): Promise<string> {
   const requested = params.string('connectionId') ?? req.get('x-celeriac-connection')?.trim();
   return resolve(principalOf(res), requested);
+}
+
+/** The connection a request names in its query string or form body (or header), resolved for its key. */
+export function requestConnection(resolve: ResolveConnection, req: Request, res: Response): Promise<string> {
+  return connectionOf(resolve, req, res, paramsFrom(req.query, req.body));
 }
