@@ -1,6 +1,7 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Request, Response } from 'express';
 import type { Authenticator } from '../auth/principal';
+import { registerClient } from './client-registration';
 import { type Position, parseEventId } from './cursor';
 import type { LiveClientSet } from './live-clients';
 import { SseClient } from './sse-client';
@@ -114,13 +115,7 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
         client.finishCatchUp();
       }
     }
-    deps.clients.add(client);
-    deps.metrics.clients.inc({ stream: 'sse' });
-    res.once('close', () => {
-      deps.hub.unsubscribe(client);
-      deps.clients.delete(client);
-      deps.metrics.clients.dec({ stream: 'sse' });
-    });
+    registerClient(deps, client, 'sse', res);
     deps.hub.subscribe(client);
     client.begin();
   };

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/principal';
+import { registerClient } from './client-registration';
 import type { LiveClientSet } from './live-clients';
 import { authorizeStream, type ResolveConnection, StreamAccessError } from './stream-access';
 import type { StreamHub } from './stream-hub';
@@ -78,13 +79,7 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
         log.info({ connectionId, taskUuid, reason }, 'ws client cut off');
       },
     });
-    deps.clients.add(client);
-    deps.metrics.clients.inc({ stream: 'ws' });
-    ws.once('close', () => {
-      deps.hub.unsubscribe(client);
-      deps.clients.delete(client);
-      deps.metrics.clients.dec({ stream: 'ws' });
-    });
+    registerClient(deps, client, 'ws', ws);
     // Subscribe first (live frames are held), then read history: the merge removes the overlap.
     deps.hub.subscribe(client);
     client.finishHistory(await loadHistory(connectionId, taskUuid));
