@@ -4,10 +4,10 @@ import { promisify } from 'node:util';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { startCollector, startGateway, startProjector } from './harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from './harness/celery-worker';
-import { freePort } from './harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from './harness/isolation';
-import { type ServiceProcess, startService } from './harness/service-process';
+import type { ServiceProcess } from './harness/service-process';
 import { REPO_ROOT, readStackEnv } from './harness/stack-env';
 import { waitFor } from './harness/wait-for';
 
@@ -69,40 +69,13 @@ describe('a Celery task seen end to end through Celeriac', () => {
     key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1] ?? '';
     expect(key).not.toBe('');
 
-    const [grpcPort, collectorOps, projectorOps, gatewayPort] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
+    const [collector, projector, gatewayService] = await Promise.all([
+      startCollector(env),
+      startProjector(env),
+      startGateway(env),
     ]);
-    gateway = `http://127.0.0.1:${gatewayPort}`;
-    services.push(
-      ...(await Promise.all([
-        startService({
-          name: 'collector',
-          env: {
-            ...env,
-            CELERIAC_COLLECTOR_GRPC_PORT: String(grpcPort),
-            CELERIAC_COLLECTOR_OPS_PORT: String(collectorOps),
-          },
-          readyUrl: `http://127.0.0.1:${collectorOps}/readyz`,
-        }),
-        startService({
-          name: 'projector',
-          env: {
-            ...env,
-            CELERIAC_PROJECTOR_GROUP: `e2e-${randomBytes(4).toString('hex')}`,
-            CELERIAC_PROJECTOR_OPS_PORT: String(projectorOps),
-          },
-          readyUrl: `http://127.0.0.1:${projectorOps}/readyz`,
-        }),
-        startService({
-          name: 'gateway',
-          env: { ...env, CELERIAC_GATEWAY_PORT: String(gatewayPort), CELERIAC_GATEWAY_HOST: '127.0.0.1' },
-          readyUrl: `${gateway}/readyz`,
-        }),
-      ])),
-    );
+    services.push(collector, projector, gatewayService);
+    gateway = gatewayService.url;
     worker = await startCeleryWorker({ brokerUrl: vhost.url, name: 'e2e' });
   });
 

@@ -1,9 +1,9 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCollector, startProjector } from '../../../../tests/harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from '../../../../tests/harness/celery-worker';
-import { freePort } from '../../../../tests/harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../../../../tests/harness/isolation';
-import { type ServiceProcess, startService } from '../../../../tests/harness/service-process';
+import type { ServiceProcess } from '../../../../tests/harness/service-process';
 import { readStackEnv } from '../../../../tests/harness/stack-env';
 import { waitFor } from '../../../../tests/harness/wait-for';
 import {
@@ -58,28 +58,8 @@ beforeAll(async () => {
     ['commands', createSecretBox(TEST_SECRET_KEY).seal(vhost.url), JSON.stringify(options)],
   );
   key = await insertKey(gw.pool, 'operator', [rows[0]?.connection_id as string]);
-  const collectorOps = await freePort();
-  const grpcPort = await freePort();
-  collector = await startService({
-    name: 'collector',
-    env: {
-      ...env,
-      CELERIAC_COLLECTOR_OPS_PORT: String(collectorOps),
-      CELERIAC_COLLECTOR_GRPC_PORT: String(grpcPort),
-      CELERIAC_COLLECTOR_GRPC_ADVERTISE: `127.0.0.1:${grpcPort}`,
-    },
-    readyUrl: `http://127.0.0.1:${collectorOps}/readyz`,
-  });
-  const projectorOps = await freePort();
-  projector = await startService({
-    name: 'projector',
-    env: {
-      ...env,
-      CELERIAC_PROJECTOR_OPS_PORT: String(projectorOps),
-      CELERIAC_PROJECTOR_GROUP: `gw-test-${projectorOps}`,
-    },
-    readyUrl: `http://127.0.0.1:${projectorOps}/readyz`,
-  });
+  collector = await startCollector(env);
+  projector = await startProjector(env);
   await waitFor(
     'the collector to hold the lease',
     async () => {
