@@ -105,6 +105,20 @@ describe('evolveTask: Celery state precedence', () => {
   });
 });
 
+describe('evolveTask: a retry reported after the retried message already finished', () => {
+  it('given the new run succeeded before the old run sent task-retried, then the task is SUCCESS', () => {
+    const row = given(
+      ev('received', 1, { name: 't', retries: 0 }),
+      ev('started', 2),
+      ev('received', 3, { retries: 1 }),
+      ev('started', 4),
+      ev('succeeded', 5, { result: '4' }),
+      ev('retried', 6, { exception: 'E' }),
+    );
+    expect(row).toMatchObject({ state: 'SUCCESS', timestamp: 5, result: '4', exception: 'E' });
+  });
+});
+
 describe('evolveTask: merge rules', () => {
   it('given SUCCESS, when a late task-received arrives, then only its whitelisted fields fill in and the state stays', () => {
     const row = given(

@@ -8,10 +8,14 @@ export { stateOfTaskEvent } from '@celeriac/event-log/celery-states';
 
 /**
  * The merged state after an event: a late event of lower precedence never downgrades the state,
- * except that RETRY always replaces and is always replaced (Celery's merge rule).
+ * except that RETRY always replaces and is always replaced (Celery's merge rule), with one
+ * correction: RETRY does not replace SUCCESS or FAILURE. The retried message can run and finish on
+ * another pool process before the old run's task-retried is sent, and a finished task is finished
+ * (the projector resolves the same way, so the API and the stream agree).
  */
 export function mergeState(current: string | undefined, incoming: string): string {
   if (current === undefined) return incoming;
+  if (incoming === 'RETRY' && (current === 'SUCCESS' || current === 'FAILURE')) return current;
   if (incoming !== 'RETRY' && current !== 'RETRY' && precedenceIndex(incoming) > precedenceIndex(current))
     return current;
   return incoming;

@@ -23,6 +23,12 @@ describe('Celery task state rules', () => {
     expect(mergeState('RETRY', 'RECEIVED')).toBe('RECEIVED');
   });
 
+  it('keeps a finished task finished when the earlier run reports its retry late', () => {
+    expect(mergeState('SUCCESS', 'RETRY')).toBe('SUCCESS');
+    expect(mergeState('FAILURE', 'RETRY')).toBe('FAILURE');
+    expect(mergeState('REVOKED', 'RETRY')).toBe('RETRY');
+  });
+
   it('maps Celery states to the lowercase stream states', () => {
     expect(jobStateOf('PENDING')).toBe('queued');
     expect(jobStateOf('RECEIVED', { eta: '2026-01-01T00:00:00Z' })).toBe('scheduled');
