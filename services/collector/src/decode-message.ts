@@ -57,66 +57,77 @@ function headersJson(headers: Record<string, unknown> | undefined): string {
   }
 }
 
+function deadLetterOf(
+  message: BrokerMessage,
+  context: DecodeContext,
+  reason: DeadLetterReason,
+  detail: string,
+): Rejection {
+  return {
+    reason,
+    record: {
+      connectionId: context.connectionId,
+      reason:
+        message.content.length > MAX_DEAD_LETTER_RAW
+          ? `${reason}: ${detail} (raw truncated from ${message.content.length} bytes)`
+          : `${reason}: ${detail}`,
+      raw: message.content.subarray(0, MAX_DEAD_LETTER_RAW),
+      routingKey: message.routingKey,
+      contentType: message.contentType ?? '',
+      receivedAtMs: context.receivedAtMs,
+      headersJson: headersJson(message.headers),
+    },
+  };
+}
+
+/** Why a whole message is unusable, or undefined when its body may be parsed as JSON text. */
+function refusal(message: BrokerMessage, context: DecodeContext): [DeadLetterReason, string] | undefined {
+  if (message.content.length > context.maxBodyBytes)
+    return ['oversize', `body of ${message.content.length} bytes exceeds ${context.maxBodyBytes}`];
+  if (message.contentType !== 'application/json')
+    return [
+      'wrong-content-type',
+      `content type ${JSON.stringify(message.contentType ?? null)} is not application/json`,
+    ];
+  const encoding = message.contentEncoding?.toLowerCase();
+  if (encoding !== undefined && encoding !== 'utf-8' && encoding !== 'utf8')
+    return [
+      'wrong-content-encoding',
+      `content encoding ${JSON.stringify(message.contentEncoding)} is not utf-8`,
+    ];
+  if (message.headers?.compression !== undefined) return ['compressed', 'compressed bodies are not accepted'];
+  if (!isUtf8(message.content)) return ['not-utf8', 'body is not valid UTF-8'];
+  return undefined;
+}
+
 /**
  * One delivery → the events it carries (a body is one event object or a `task.multi` list, maybe
  * empty) and a dead letter per unusable part. Never throws: whatever a broker sends ends up in one of
  * the two lists. Acceptance mirrors kombu's consumer: JSON content type, UTF-8, no compression.
+ * (Runs for every delivery, so no closures are made per call.)
  */
 export function decodeBrokerMessage(message: BrokerMessage, context: DecodeContext): DecodedMessage {
-  const rejections: Rejection[] = [];
-  const deadLetter = (reason: DeadLetterReason, detail: string): DecodedMessage => {
-    rejections.push({
-      reason,
-      record: {
-        connectionId: context.connectionId,
-        reason:
-          message.content.length > MAX_DEAD_LETTER_RAW
-            ? `${reason}: ${detail} (raw truncated from ${message.content.length} bytes)`
-            : `${reason}: ${detail}`,
-        raw: message.content.subarray(0, MAX_DEAD_LETTER_RAW),
-        routingKey: message.routingKey,
-        contentType: message.contentType ?? '',
-        receivedAtMs: context.receivedAtMs,
-        headersJson: headersJson(message.headers),
-      },
-    });
-    return { events: [], rejections };
-  };
-
-  if (message.content.length > context.maxBodyBytes) {
-    return deadLetter('oversize', `body of ${message.content.length} bytes exceeds ${context.maxBodyBytes}`);
-  }
-  if (message.contentType !== 'application/json') {
-    return deadLetter(
-      'wrong-content-type',
-      `content type ${JSON.stringify(message.contentType ?? null)} is not application/json`,
-    );
-  }
-  const encoding = message.contentEncoding?.toLowerCase();
-  if (encoding !== undefined && encoding !== 'utf-8' && encoding !== 'utf8') {
-    return deadLetter(
-      'wrong-content-encoding',
-      `content encoding ${JSON.stringify(message.contentEncoding)} is not utf-8`,
-    );
-  }
-  if (message.headers?.compression !== undefined)
-    return deadLetter('compressed', 'compressed bodies are not accepted');
-  if (!isUtf8(message.content)) return deadLetter('not-utf8', 'body is not valid UTF-8');
-  const text = message.content.toString('utf8');
+  const refused = refusal(message, context);
+  if (refused) return { events: [], rejections: [deadLetterOf(message, context, ...refused)] };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(message.content.toString('utf8'));
   } catch (error) {
-    return deadLetter('not-json', error instanceof Error ? error.message.slice(0, 200) : 'unparseable');
+    const detail = error instanceof Error ? error.message.slice(0, 200) : 'unparseable';
+    return { events: [], rejections: [deadLetterOf(message, context, 'not-json', detail)] };
   }
 
-  const items = Array.isArray(parsed) ? parsed : [parsed];
+  const list = Array.isArray(parsed);
+  const items = list ? (parsed as unknown[]) : [parsed];
   const events: CeleryEvent[] = [];
-  items.forEach((item, index) => {
-    const result = normalizeCeleryEvent(item, context);
+  const rejections: Rejection[] = [];
+  for (let index = 0; index < items.length; index++) {
+    const result = normalizeCeleryEvent(items[index], context);
     if (result.ok) events.push(result.event);
-    else
-      deadLetter(result.reason, Array.isArray(parsed) ? `element ${index}: ${result.detail}` : result.detail);
-  });
+    else {
+      const detail = list ? `element ${index}: ${result.detail}` : result.detail;
+      rejections.push(deadLetterOf(message, context, result.reason, detail));
+    }
+  }
   return { events, rejections };
 }

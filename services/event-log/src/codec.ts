@@ -1,8 +1,13 @@
 import { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
+import { BinaryWriter } from '@celeriac/proto/wire';
+
+// One writer for every encode: finish() copies out the bytes and rewinds it, so its buffer is
+// reused instead of grown from scratch per event (encoding is synchronous, never interleaved).
+const writer = new BinaryWriter();
 
 /** Kafka record value of `celeriac.events`: the protobuf encoding of CeleryEvent. */
 export function encodeEvent(event: CeleryEvent): Buffer {
-  const bytes = CeleryEvent.encode(event).finish();
+  const bytes = CeleryEvent.encode(event, writer).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -12,7 +17,7 @@ export function decodeEvent(value: Uint8Array): CeleryEvent {
 }
 
 export function encodeDeadLetter(record: DeadLetter): Buffer {
-  const bytes = DeadLetter.encode(record).finish();
+  const bytes = DeadLetter.encode(record, writer).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

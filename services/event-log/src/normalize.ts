@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CeleryEvent, TaskEvent, WorkerEvent } from '@celeriac/proto/events';
 
 /**
@@ -146,7 +146,7 @@ function canonicalWalk(value: unknown): string {
 
 /** The same Celery event on the same connection always hashes to the same id. */
 export function eventIdOf(connectionId: string, raw: object): string {
-  return createHash('sha256').update(connectionId).update('\n').update(canonicalJson(raw)).digest('hex');
+  return hash('sha256', `${connectionId}\n${canonicalJson(raw)}`, 'hex');
 }
 
 function reject(reason: RejectReason, detail: string): NormalizeResult {
