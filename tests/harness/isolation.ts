@@ -51,12 +51,13 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
 export async function createTestTopics(
   names: string[],
   numPartitions = 3,
+  brokers: string[] = readStackEnv().kafkaBrokers,
 ): Promise<{ topics: Record<string, string>; remove(): Promise<void> }> {
   const suffix = uniqueSuffix().replace('_', '-');
   const topics = Object.fromEntries(names.map((name) => [name, `test.${name}.${suffix}`]));
   const kafka = new Kafka({
     clientId: 'test-harness',
-    brokers: readStackEnv().kafkaBrokers,
+    brokers,
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();

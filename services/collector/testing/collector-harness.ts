@@ -84,10 +84,14 @@ export async function spawnCollector(
 }
 
 /** Reads a whole topic from the beginning, continuously, into memory (tests only; small topics). */
-export async function readTopic<T>(topic: string, decode: (value: Buffer) => T) {
+export async function readTopic<T>(
+  topic: string,
+  decode: (value: Buffer) => T,
+  brokers = readStackEnv().kafkaBrokers,
+) {
   const kafka = new Kafka({
     clientId: 'collector-test-reader',
-    brokers: readStackEnv().kafkaBrokers,
+    brokers,
     logLevel: logLevel.NOTHING,
   });
   const consumer = kafka.consumer({
@@ -110,7 +114,8 @@ export async function readTopic<T>(topic: string, decode: (value: Buffer) => T) 
   return { records, stop: () => consumer.disconnect() };
 }
 
-export const readEvents = (topic: string) => readTopic<CeleryEvent>(topic, decodeEvent);
+export const readEvents = (topic: string, brokers?: string[]) =>
+  readTopic<CeleryEvent>(topic, decodeEvent, brokers);
 export const readDeadLetters = (topic: string) => readTopic<DeadLetter>(topic, decodeDeadLetter);
 
 /** A queue of our own bound to `celeryev` `#`: the ground truth of what Celery put on the wire. */
@@ -140,13 +145,17 @@ export async function tapCeleryEvents(brokerUrl: string) {
   return { elements, channel, close: () => connection.close() };
 }
 
-/** One isolated world: database, topics, and `vhostCount` RabbitMQ vhosts each registered as a connection. */
+/**
+ * One isolated world: database, topics (on the shared Kafka unless `kafkaBrokers` names another), and
+ * `vhostCount` RabbitMQ vhosts each registered as a connection.
+ */
 export async function createWorld(
-  options: { vhostCount?: number; connectionOptions?: Record<string, unknown> } = {},
+  options: { vhostCount?: number; connectionOptions?: Record<string, unknown>; kafkaBrokers?: string[] } = {},
 ) {
+  const kafkaBrokers = options.kafkaBrokers ?? readStackEnv().kafkaBrokers;
   const [database, topics, ...vhosts] = await Promise.all([
     createTestDatabase(),
-    createTestTopics(['events', 'deadletter'], 3),
+    createTestTopics(['events', 'deadletter'], 3, kafkaBrokers),
     ...Array.from({ length: options.vhostCount ?? 1 }, () => createTestVhost()),
   ]);
   const store: CollectorStore = createCollectorStore({
@@ -176,7 +185,7 @@ export async function createWorld(
     deadLetterTopic,
     env: {
       CELERIAC_DATABASE_URL: database.url,
-      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
+      CELERIAC_KAFKA_BROKERS: kafkaBrokers.join(','),
       CELERIAC_EVENTS_TOPIC: eventsTopic,
       CELERIAC_DEAD_LETTER_TOPIC: deadLetterTopic,
     },
