@@ -103,6 +103,10 @@ export function createEventTail(options: {
         groupId,
         sessionTimeout: 30_000,
         maxWaitTimeInMs: 100,
+        // kafkajs decodes a whole fetch response in one go; small fetches keep that step short, so a
+        // tail running beside an HTTP server does not stall it during an ingest burst.
+        maxBytes: 1024 * 1024,
+        maxBytesPerPartition: 256 * 1024,
         retry: { retries: 10 },
       });
       made.on(made.events.CRASH, (event) =>

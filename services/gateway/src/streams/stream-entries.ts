@@ -1,3 +1,4 @@
+import { decodeEvent } from '@celeriac/event-log/codec';
 import type { CeleryEvent } from '@celeriac/proto/events';
 import { QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 import { jobStateOf, stateOfTaskEvent } from './celery-state';
@@ -20,8 +21,30 @@ export interface StreamEntry {
   readonly offset: number;
   readonly connectionId: string;
   readonly taskUuid: string | null;
+  /** The wscelery frame of a task event, built when a WS subscriber first asks for it. */
   readonly wsFrame: string | null;
   readonly sse: readonly SseItem[];
+}
+
+/**
+ * A task entry's WS frame, made on first read: most task events never meet a WS subscriber, and
+ * building every frame up front cost the gateway a large share of its CPU during ingest bursts.
+ * With the record's bytes at hand the entry keeps those (smaller than the frame) and decodes them
+ * again when asked; otherwise it keeps the decoded event.
+ */
+function lazyFrame(event: CeleryEvent, raw: Uint8Array | undefined): () => string {
+  let frame: string | undefined;
+  let bytes = raw ? Buffer.from(raw) : undefined;
+  let decoded: CeleryEvent | undefined = raw ? undefined : event;
+  return () => {
+    if (frame === undefined) {
+      const source = decoded ?? decodeEvent(bytes as Uint8Array);
+      frame = wsFrame(celeryTaskFields(source), source.receivedAtMs);
+      bytes = undefined;
+      decoded = undefined;
+    }
+    return frame;
+  };
 }
 
 const iso = (epochSeconds: number): string => new Date(Math.round(epochSeconds * 1000)).toISOString();
@@ -40,13 +63,14 @@ function workerChange(change: WorkerTransition, atMs: number): SseItem {
 
 /**
  * Pure apart from the trackers it advances: the same records in the same order give the same
- * entries, on every replica.
+ * entries, on every replica. `raw` is the record's value, when the caller decoded `event` from it.
  */
 export function entryOf(
   event: CeleryEvent,
   partition: number,
   offset: number,
   trackers: { tasks: TaskTracker; workers: WorkerTracker },
+  raw?: Uint8Array,
 ): StreamEntry {
   const atMs = event.receivedAtMs;
   const sse: SseItem[] = trackers.workers
@@ -57,7 +81,6 @@ export function entryOf(
 
   if (body?.$case === 'task') {
     const task = body.value;
-    const fields = celeryTaskFields(event);
     trackers.workers.touch(event.connectionId, event.hostname, atMs);
     const celeryState = stateOfTaskEvent(event.type);
     const change = trackers.tasks.apply(event.connectionId, task.uuid, celeryState, task.name ?? null);
@@ -75,7 +98,15 @@ export function entryOf(
       };
       sse.push({ kind: 'job', event: 'job:state_change', data: JSON.stringify(data) });
     }
-    return { ...base, taskUuid: task.uuid, wsFrame: wsFrame(fields, atMs), sse };
+    const frame = lazyFrame(event, raw);
+    return {
+      ...base,
+      taskUuid: task.uuid,
+      get wsFrame() {
+        return frame();
+      },
+      sse,
+    };
   }
 
   if (body?.$case === 'worker') {

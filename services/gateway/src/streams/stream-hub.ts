@@ -28,6 +28,9 @@ export interface HubOptions {
   workerMemory: number;
 }
 
+/** Records ingested in one turn of the event loop. */
+const INGEST_SLICE = 250;
+
 const taskKey = (connectionId: string, uuid: string): string => `${connectionId}\u0000${uuid}`;
 
 /**
@@ -62,9 +65,15 @@ export class StreamHub {
       start: { from: 'end', backfill: this.options.backfill },
       groupPrefix: 'celeriac-gateway-streams',
       onBatch: async (batch) => {
-        this.ingest(batch);
-        // Let sockets drain between batches so a burst is not mistaken for a slow client.
-        await new Promise((resolve) => setImmediate(resolve));
+        // In slices, letting the event loop go between them: HTTP requests keep being answered during
+        // an ingest burst, and sockets drain so a burst is not mistaken for a slow client.
+        for (let from = 0; from < batch.records.length; from += INGEST_SLICE) {
+          this.ingest({
+            partition: batch.partition,
+            records: batch.records.slice(from, from + INGEST_SLICE),
+          });
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       },
       onPlan: (plan) => {
         for (const entry of plan) this.startPartition(entry.partition, entry.start, entry.low);
@@ -110,10 +119,13 @@ export class StreamHub {
       let entry: StreamEntry;
       try {
         if (!record.value) continue;
-        entry = entryOf(decodeEvent(record.value), record.partition, record.offset, {
-          tasks: this.tasks,
-          workers: this.workers,
-        });
+        entry = entryOf(
+          decodeEvent(record.value),
+          record.partition,
+          record.offset,
+          { tasks: this.tasks, workers: this.workers },
+          record.value,
+        );
       } catch (error) {
         // The collector only writes CeleryEvents; anything else is skipped, never fatal.
         this.options.metrics.undecodable.inc();
