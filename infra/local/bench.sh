@@ -2,8 +2,10 @@
 # `npm run bench`: starts the local stack, runs every service's benchmark and gathers their reports
 # (each names the machine it ran on) into tests/bench/REPORT.md.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-[ -d node_modules ] || npm ci
+COMPONENT=bench
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+ensure_node_modules
 bash infra/local/up.sh
 set -a; source infra/local/.work/env; set +a
 
@@ -20,6 +22,10 @@ if [ -f services/gateway/src/streams/bench/streams-bench.ts ]; then
   node --import tsx services/gateway/src/streams/bench/streams-bench.ts
   reports+=("services/gateway/src/streams/bench/REPORT.md")
 fi
+
+echo "== benchmark: the whole stack against Flower, same events"
+node --import tsx tests/bench/stack-bench.ts
+reports+=("tests/bench/STACK-REPORT.md")
 
 mkdir -p tests/bench
 {
