@@ -95,7 +95,9 @@ for name in "${SERVICES[@]}"; do
     say "services/$name has no src/main.ts yet; not started"
     continue
   fi
-  node --import tsx "$main" >"$RUN_LOGS/$name.log" 2>&1 </dev/null &
+  # The heap cap of the service's own `npm start` (k8s/ uses the same), read from its package.json.
+  heap_flag="$(node -p "(require('./services/$name/package.json').scripts?.start ?? '').match(/--max-old-space-size=\\d+/)?.[0] ?? ''")"
+  node ${heap_flag:+"$heap_flag"} --import tsx "$main" >"$RUN_LOGS/$name.log" 2>&1 </dev/null &
   service_pid[$name]=$!
   started+=("$name")
 done

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from './stack-env';
 import { waitFor } from './wait-for';
 
@@ -12,9 +13,17 @@ export interface ServiceProcess {
   kill(): Promise<void>;
 }
 
+/** The heap cap of the service's `npm start` (k8s/ and `npm start` of the repo use the same). */
+function heapFlags(name: string): string[] {
+  const manifest = JSON.parse(readFileSync(`${REPO_ROOT}services/${name}/package.json`, 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  return manifest.scripts?.start?.match(/--max-old-space-size=\d+/g) ?? [];
+}
+
 /**
- * Runs one Celeriac service exactly as deployed (`node --import tsx services/<name>/src/main.ts`) with
- * the given environment, and resolves when `readyUrl` answers 200.
+ * Runs one Celeriac service exactly as deployed (`node --max-old-space-size=N --import tsx
+ * services/<name>/src/main.ts`) with the given environment, and resolves when `readyUrl` answers 200.
  */
 export async function startService(options: {
   name: 'collector' | 'projector' | 'gateway';
@@ -22,7 +31,8 @@ export async function startService(options: {
   readyUrl: string;
   timeoutMs?: number;
 }): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${options.name}/src/main.ts`], {
+  const args = [...heapFlags(options.name), '--import', 'tsx', `services/${options.name}/src/main.ts`];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, CELERIAC_LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
