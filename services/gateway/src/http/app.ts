@@ -13,6 +13,7 @@ import { celeryStatsRoutes } from '../waldur/celery-stats-routes';
 import type { ApiDeps } from './api-deps';
 import { authenticate } from './auth-middleware';
 import { errorHandler, notFoundHandler } from './error-handler';
+import { multipartFields } from './multipart-fields';
 import { opsRoutes } from './ops-routes';
 import { requestMetrics } from './request-metrics';
 
@@ -45,6 +46,7 @@ export function createApp(options: AppOptions): Express {
   // apply/async-apply/send-task read their raw body as JSON, so they go before the form parser.
   app.use(taskRunRoutes(deps, options.applyTimeoutSeconds));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
+  app.use(multipartFields);
   app.use(workersRoutes(deps));
   app.use(tasksRoutes(deps));
   app.use(taskControlRoutes(deps));

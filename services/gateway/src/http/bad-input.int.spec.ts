@@ -102,6 +102,46 @@ describe('bad client input', () => {
     expect(reply.json.error).toMatch(message);
   });
 
+  describe('multipart/form-data bodies, which Flower (Tornado) reads like urlencoded ones', () => {
+    const post = (body: FormData | string, headers: Record<string, string> = {}) =>
+      fetch(`${gw.base}/api/worker/pool/grow/${W}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, ...headers },
+        body,
+      }).then(async (response) => ({
+        status: response.status,
+        json: (await response.json()) as { error: string },
+      }));
+    const form = (fields: Record<string, string>) => {
+      const data = new FormData();
+      for (const [name, value] of Object.entries(fields)) data.append(name, value);
+      return data;
+    };
+
+    it('reads their fields: a bad n is refused, a good one passes validation', async () => {
+      const bad = await post(form({ n: 'abc' }));
+      expect(bad.status).toBe(400);
+      expect(bad.json.error).toMatch(/'n'/);
+      const good = await post(form({ n: '2' }));
+      expect(good.status).toBe(503);
+      expect(good.json.error).toMatch(/No collector holds connection/);
+    });
+
+    it('refuses a file part, a truncated body and a missing boundary with 400', async () => {
+      const withFile = form({ n: '2' });
+      withFile.append('upload', new Blob(['x']), 'x.txt');
+      const truncated = '--XYZ\r\nContent-Disposition: form-data; name="n"\r\n\r\n2';
+      for (const reply of [
+        await post(withFile),
+        await post(truncated, { 'content-type': 'multipart/form-data; boundary=XYZ' }),
+        await post('n=2', { 'content-type': 'multipart/form-data' }),
+      ]) {
+        expect(reply.status).toBe(400);
+        expect(reply.json.error).toMatch(/multipart\/form-data/);
+      }
+    });
+  });
+
   it('commands that pass validation report the missing collector as 503, not 500', async () => {
     const reply = await gw.request('POST', `/api/worker/pool/grow/${W}`, { key, form: { n: '2' } });
     expect(reply.status).toBe(503);
