@@ -13,9 +13,9 @@
  * moment, of the newest event that side has applied. Meanwhile one client per side asks
  * /api/tasks?state=FAILURE&limit=100, one request at a time. Writes tests/bench/STACK-REPORT.md.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,11 +23,12 @@ import amqp from 'amqplib';
 import pg from 'pg';
 import { backlogMessages } from '../../services/collector/bench/event-mix';
 import { startCollector, startGateway, startProjector } from '../harness/celeriac-services';
-import { freePort } from '../harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../harness/isolation';
 import type { ServiceProcess } from '../harness/service-process';
 import { REPO_ROOT, readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
+import { flowerApplied, startFlower } from './flower';
+import { percentile, querier, rssMb, sleep, Timeline } from './stack-measures';
 
 const run = promisify(execFile);
 const REPORT = fileURLToPath(new URL('./STACK-REPORT.md', import.meta.url));
@@ -46,123 +47,6 @@ interface Drain {
 }
 const GROUP = 'stack-bench';
 const QUERY = '/api/tasks?state=FAILURE&limit=100';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-};
-const rssMb = (pid: number | undefined) => {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-};
-
-/** The publish timeline: how many events (all, and task events) were out at each moment. */
-class Timeline {
-  readonly times: number[] = [];
-  readonly all: number[] = [];
-  readonly task: number[] = [];
-  record(at: number, all: number, task: number) {
-    this.times.push(at);
-    this.all.push(all);
-    this.task.push(task);
-  }
-  /** When the `count`-th event of the series was published (first moment the count reached it). */
-  publishedAt(series: 'all' | 'task', count: number): number | undefined {
-    const values = this[series];
-    let low = 0;
-    let high = values.length - 1;
-    if (high < 0 || (values[high] as number) < count) return undefined;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if ((values[middle] as number) >= count) high = middle;
-      else low = middle + 1;
-    }
-    return this.times[low];
-  }
-}
-
-async function startFlower(brokerUrl: string): Promise<{ url: string; process: ChildProcess }> {
-  const stack = readStackEnv();
-  const port = await freePort();
-  const child = spawn(
-    stack.python,
-    [
-      '-m',
-      'celery',
-      '--broker',
-      brokerUrl,
-      'flower',
-      '--address=127.0.0.1',
-      `--port=${port}`,
-      // DESIGN's anchor: Flower holding 100,000 tasks (its default keeps 10,000).
-      '--max_tasks=100000',
-    ],
-    {
-      cwd: stack.celeryAppDir,
-      env: { ...process.env, FLOWER_UNAUTHENTICATED_API: 'true' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-5000)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    'Flower to answer',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`Flower exited: ${log}`);
-      return (await fetch(`${url}/healthcheck`).catch(() => undefined))?.ok === true;
-    },
-    { timeoutMs: 60_000, intervalMs: 250 },
-  );
-  return { url, process: child };
-}
-
-/** Task events Flower has folded into its state (its own Prometheus counter). */
-async function flowerApplied(url: string): Promise<number | undefined> {
-  try {
-    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
-    let total = 0;
-    for (const line of text.split('\n'))
-      if (line.startsWith('flower_events_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return total;
-  } catch {
-    return undefined; // Flower too busy to answer: keep the last reading
-  }
-}
-
-/** One client asking QUERY back to back; every answer's latency, and the failures (5 s timeout). */
-function querier(url: string, headers: Record<string, string>) {
-  const latencies: { at: number; ms: number }[] = [];
-  let failures = 0;
-  let running = true;
-  const done = (async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        const response = await fetch(`${url}${QUERY}`, { headers, signal: AbortSignal.timeout(5000) });
-        await response.arrayBuffer();
-        if (!response.ok) throw new Error(String(response.status));
-        latencies.push({ at: Date.now(), ms: performance.now() - started });
-      } catch {
-        failures += 1;
-      }
-      await sleep(100);
-    }
-  })();
-  return {
-    latencies,
-    failures: () => failures,
-    stop: async () => {
-      running = false;
-      await done;
-    },
-  };
-}
 
 const stack = readStackEnv();
 const [database, topics, vhost] = await Promise.all([
@@ -270,7 +154,10 @@ try {
     }
   })();
   const auth = { authorization: `Bearer ${key}` };
-  const queries = { celeriac: querier(gateway.url, auth), flower: querier(flowerProcess.url, {}) };
+  const queries = {
+    celeriac: querier(gateway.url, QUERY, auth),
+    flower: querier(flowerProcess.url, QUERY, {}),
+  };
 
   interface PhaseResult {
     rate: number;
