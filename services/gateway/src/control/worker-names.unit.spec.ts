@@ -53,6 +53,9 @@ describe('inspect replies keyed by worker names', () => {
     });
     const json = JSON.parse(JSON.stringify(Object.fromEntries(await inspector.refresh('c1'))));
     expect(Object.hasOwn(json, '__proto__')).toBe(true);
-    expect(json.__proto__.stats).toEqual({ pid: 9, polluted: 'yes' });
+    expect(Object.getOwnPropertyDescriptor(json, '__proto__')?.value.stats).toEqual({
+      pid: 9,
+      polluted: 'yes',
+    });
   });
 });
