@@ -43,10 +43,11 @@ function shown(value: string): string {
 }
 
 export function paramsFrom(query: Source, body: Source): Params {
-  const raw = (name: string): string | undefined => {
-    const fromBody = body && typeof body === 'object' ? lastString(name, body[name]) : undefined;
-    return fromBody ?? lastString(name, query?.[name]);
-  };
+  // Own fields only: a form body is a plain object, whose inherited members are no parameters.
+  const own = (source: Source, name: string) =>
+    source && typeof source === 'object' && Object.hasOwn(source, name) ? source[name] : undefined;
+  const raw = (name: string): string | undefined =>
+    lastString(name, own(body, name)) ?? lastString(name, own(query, name));
   const invalid = (name: string, value: string, type: string) =>
     new BadRequestError(`Invalid argument '${shown(value)}' of type '${type}' for parameter '${name}'`);
   const inRange = (name: string, value: number, range: Range | undefined) => {

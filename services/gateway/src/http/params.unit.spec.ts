@@ -80,3 +80,12 @@ describe('hostile numbers', () => {
     expect(params.float('t', { min: 0, max: 3 })).toBe(2.5);
   });
 });
+
+describe('parameter sources', () => {
+  it("reads only a source's own fields, never inherited members", () => {
+    const params = paramsFrom({ toString: 'query' } as Record<string, unknown>, {});
+    expect(params.string('toString')).toBe('query');
+    expect(paramsFrom({}, {}).string('constructor')).toBeUndefined();
+    expect(paramsFrom(Object.create({ limit: '5' }), undefined).int('limit')).toBeUndefined();
+  });
+});
