@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { waitFor } from '../../../../tests/harness/wait-for';
 import { startTwoTenants, type TwoTenants } from '../testing/two-tenants';
-import { type Attempt, type Names, ROUTES, VECTORS } from './tenancy-attack.routes';
+import { type Attempt, type Names, ROUTES } from './tenancy-attack.routes';
+import { VECTORS } from './tenancy-attack.vectors';
 
 // Keys of every role bound to connection A try every route, stream and body trick on connection B,
 // on the real stack: a collector, projector and gateway as deployed, a vhost and a real Celery worker
@@ -15,28 +16,7 @@ let target: Names;
 let ghost: Names;
 let markers: string[];
 
-interface Reply {
-  status: number;
-  text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: replies are probed field by field
-  json: any;
-}
-
-async function send(attempt: Attempt, key: string): Promise<Reply> {
-  const response = await fetch(`${stack.url}${attempt.path}`, {
-    method: attempt.method,
-    headers: { ...attempt.headers, authorization: `Bearer ${key}` },
-    body: attempt.body,
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, text, json };
-}
+const send = (attempt: Attempt, key: string) => stack.send(attempt, key);
 
 const asB = (path: string, init: Partial<Attempt> = {}) =>
   send({ method: 'GET', path, headers: {}, ...init }, keys.bOperator as string);

@@ -9,6 +9,37 @@ import { waitFor } from '../../../../tests/harness/wait-for';
 import type { Role } from '../auth/principal';
 import { insertKey, TEST_SECRET_KEY } from './gateway-fixture';
 
+/** One HTTP request to the gateway, as the tenancy attack builds it. */
+export interface GatewayRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string | FormData;
+}
+
+export interface GatewayReply {
+  status: number;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: replies are probed field by field
+  json: any;
+}
+
+async function sendTo(base: string, request: GatewayRequest, key: string): Promise<GatewayReply> {
+  const response = await fetch(`${base}${request.path}`, {
+    method: request.method,
+    headers: { ...request.headers, authorization: `Bearer ${key}` },
+    body: request.body,
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, text, json };
+}
+
 export interface Tenant {
   connectionId: string;
   vhost: string;
@@ -80,6 +111,7 @@ export async function startTwoTenants() {
     workers.push(workerA, workerB);
     return {
       url: gateway.url,
+      send: (request: GatewayRequest, key: string) => sendTo(gateway.url, request, key),
       pool,
       a: { connectionId: idA, vhost: vhostA.vhost, worker: workerA } satisfies Tenant,
       b: { connectionId: idB, vhost: vhostB.vhost, worker: workerB } satisfies Tenant,
