@@ -24,6 +24,8 @@ export const gatewayConfigSchema = z.object({
   CELERIAC_DEFAULT_CONNECTION: z.uuid().optional(),
   /** Maximum tasks in one /api/tasks response, so memory stays bounded. Default 10000. */
   CELERIAC_GATEWAY_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  /** Largest `offset` of /api/tasks (rows PostgreSQL reads and skips); above it a 400. Default 100000. */
+  CELERIAC_GATEWAY_MAX_OFFSET: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   /** Seconds POST /api/task/apply waits for a result before answering with the current state. Default 300. */
   CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(300),
   /** PostgreSQL pool size per replica. Default 10. */

@@ -22,6 +22,8 @@ export function createGatewayApi(options: {
   defaultConnection?: string;
   sealBrokerUrl?: (url: string) => Buffer;
   maxPageSize: number;
+  /** Largest accepted /api/tasks offset (default 100000). */
+  maxOffset?: number;
   now?: () => number;
   /** Key and connection lookups are cached this long (default 5 s); tests of revocation set 0. */
   keyCacheTtlMs?: number;
@@ -53,6 +55,7 @@ export function createGatewayApi(options: {
     resolveConnection,
     sealBrokerUrl: options.sealBrokerUrl,
     maxPageSize: options.maxPageSize,
+    maxOffset: options.maxOffset ?? 100_000,
     now,
   };
   return { deps, authenticator, control };

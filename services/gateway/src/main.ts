@@ -32,6 +32,7 @@ const { deps, authenticator, control } = createGatewayApi({
   defaultConnection: config.CELERIAC_DEFAULT_CONNECTION,
   sealBrokerUrl: secretBox?.seal,
   maxPageSize: config.CELERIAC_GATEWAY_MAX_PAGE_SIZE,
+  maxOffset: config.CELERIAC_GATEWAY_MAX_OFFSET,
 });
 
 // ---- live streams (SSE + WebSocket), built by the streams engineer in src/streams/ ----

@@ -1,9 +1,15 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { UnavailableError } from '../errors';
 import type { ControlGateway } from './control-gateway';
+import { safeInspectReply } from './worker-inspect';
 
-/** Per worker: the reply of each inspect method plus `timestamp` (epoch seconds of the refresh). */
-export type InspectInfo = Record<string, Record<string, unknown>>;
+/** One worker's replies by inspect method, plus `timestamp` (epoch seconds of the refresh). */
+export type WorkerInspect = Record<string, unknown>;
+/**
+ * Keyed by worker node name, which is whatever a worker calls itself: a Map, so a worker named
+ * `__proto__` or `constructor` is one more entry and never reaches Object.prototype.
+ */
+export type InspectInfo = Map<string, WorkerInspect>;
 
 const METHODS: Array<[string, Record<string, unknown>]> = [
   ['stats', {}],
@@ -32,7 +38,7 @@ export function createInspector(options: { control: ControlGateway; logger: Logg
     );
     const failures = outcomes.filter((outcome) => outcome.status === 'rejected');
     if (failures.length === outcomes.length) throw (failures[0] as PromiseRejectedResult).reason;
-    const info: InspectInfo = {};
+    const info: InspectInfo = new Map();
     const timestamp = options.now() / 1000;
     outcomes.forEach((outcome, index) => {
       const method = METHODS[index]?.[0] as string;
@@ -43,9 +49,12 @@ export function createInspector(options: { control: ControlGateway; logger: Logg
       for (const { node, reply } of outcome.value) {
         if (reply === null || (typeof reply === 'object' && !Array.isArray(reply) && 'error' in reply))
           continue;
-        const entry = info[node] ?? {};
-        info[node] = entry;
-        entry[method] = method === 'stats' ? withoutAlternates(reply) : reply;
+        let entry = info.get(node);
+        if (!entry) {
+          entry = {};
+          info.set(node, entry);
+        }
+        entry[method] = safeInspectReply(method, reply);
         entry.timestamp = timestamp;
       }
     });
@@ -66,7 +75,7 @@ export function createInspector(options: { control: ControlGateway; logger: Logg
       const allKey = `${connectionId}\u0000*`;
       if (!workername) return join(allKey, () => round(connectionId, undefined));
       const all = inFlight.get(allKey);
-      if (all) return all.then((info) => (info[workername] ? { [workername]: info[workername] } : {}));
+      if (all) return all.then((info) => only(info, workername));
       return join(`${connectionId}\u0000${workername}`, () => round(connectionId, workername));
     },
   };
@@ -74,11 +83,7 @@ export function createInspector(options: { control: ControlGateway; logger: Logg
 
 export type Inspector = ReturnType<typeof createInspector>;
 
-/** Alternate broker URLs may carry credentials (Flower #1512): never pass them on. */
-function withoutAlternates(stats: unknown): unknown {
-  if (typeof stats !== 'object' || stats === null) return stats;
-  const broker = (stats as { broker?: unknown }).broker;
-  if (typeof broker !== 'object' || broker === null) return stats;
-  const { alternates: _dropped, ...rest } = broker as Record<string, unknown>;
-  return { ...stats, broker: rest };
+function only(info: InspectInfo, workername: string): InspectInfo {
+  const entry = info.get(workername);
+  return entry ? new Map([[workername, entry]]) : new Map();
 }

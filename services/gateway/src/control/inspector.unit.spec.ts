@@ -50,10 +50,10 @@ describe('coalesced worker refresh', () => {
     fake.release();
     const [all, again, one] = (await Promise.all(burst)) as [InspectInfo, InspectInfo, InspectInfo];
     expect(all).toBe(again);
-    expect(Object.keys(all)).toEqual(['w1@h']);
-    expect(one).toEqual({ 'w1@h': all['w1@h'] });
-    expect(all['w1@h']?.timestamp).toBe(5);
-    expect(all['w1@h']?.stats).toEqual({ pid: 1, broker: { hostname: 'h' } });
+    expect([...all.keys()]).toEqual(['w1@h']);
+    expect(one).toEqual(new Map([['w1@h', all.get('w1@h')]]));
+    expect(all.get('w1@h')?.timestamp).toBe(5);
+    expect(all.get('w1@h')?.stats).toEqual({ pid: 1, broker: { hostname: 'h' } });
   });
 
   it('starts a new round once the previous one settled', async () => {

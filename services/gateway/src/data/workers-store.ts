@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { safeInspectSnapshot } from '../control/worker-inspect';
 
 export interface WorkerRow {
   hostname: string;
@@ -14,9 +15,13 @@ export interface WorkerRow {
   /** Celery's rule: online and a heartbeat within 2 x freq, computed by PostgreSQL's clock. */
   alive: boolean;
   last_heartbeat: number | null;
+  /** The stored inspect snapshot, `{method: reply}`, with credentials already masked. */
   inspect: Record<string, unknown>;
   inspected_epoch: number | null;
 }
+
+/** Every reader of worker rows gets the snapshot scrubbed, including rows stored before scrubbing. */
+const safeRow = (row: WorkerRow): WorkerRow => ({ ...row, inspect: safeInspectSnapshot(row.inspect) });
 
 export interface QueueRow {
   name: string;
@@ -38,14 +43,14 @@ export function createWorkersStore(pool: pg.Pool) {
         `SELECT ${WORKER_COLUMNS} FROM celeriac.workers WHERE connection_id = $1 ORDER BY hostname LIMIT 10000`,
         [connectionId],
       );
-      return rows;
+      return rows.map(safeRow);
     },
     async get(connectionId: string, hostname: string): Promise<WorkerRow | undefined> {
       const { rows } = await pool.query<WorkerRow>(
         `SELECT ${WORKER_COLUMNS} FROM celeriac.workers WHERE connection_id = $1 AND hostname = $2`,
         [connectionId, hostname],
       );
-      return rows[0];
+      return rows[0] && safeRow(rows[0]);
     },
     async queues(connectionId: string): Promise<QueueRow[]> {
       const { rows } = await pool.query<QueueRow>(

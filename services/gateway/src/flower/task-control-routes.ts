@@ -9,6 +9,8 @@ import { commandWorker } from './worker-commands';
 
 /** Celery wants an uppercase signal name ("SIGTERM", "TERM", "KILL") or a number. */
 const SIGNAL = /^(SIG)?[A-Z0-9]{2,10}$|^\d{1,2}$/;
+/** Seconds; ten years is beyond any real time limit. */
+const TIME_LIMIT = { min: 0, max: 315_360_000 };
 
 /** POST /api/task/timeout|rate-limit|revoke|abort: per-task remote control. */
 export function taskControlRoutes(deps: ApiDeps): Router {
@@ -33,14 +35,8 @@ export function taskControlRoutes(deps: ApiDeps): Router {
 
   post('/api/task/timeout/:taskname', async (req, res) => {
     const { params, taskName, connectionId, worker } = await target(req, res);
-    const hard = params.float('hard') ?? null;
-    const soft = params.float('soft') ?? null;
-    for (const [name, value] of [
-      ['hard', hard],
-      ['soft', soft],
-    ] as const) {
-      if (value !== null && value < 0) throw new BadRequestError(`Parameter '${name}' must not be negative`);
-    }
+    const hard = params.float('hard', TIME_LIMIT) ?? null;
+    const soft = params.float('soft', TIME_LIMIT) ?? null;
     const args = { task_name: taskName, hard, soft };
     const ok = await commandWorker(
       deps.control,
@@ -75,7 +71,7 @@ export function taskControlRoutes(deps: ApiDeps): Router {
     const taskId = pathParam(req.params.taskid, 'task id', 255);
     const terminate = params.bool('terminate') ?? false;
     const signal = (params.string('signal') || 'SIGTERM').toUpperCase();
-    if (!SIGNAL.test(signal))
+    if (signal.length > 13 || !SIGNAL.test(signal))
       throw new BadRequestError(`Invalid signal '${signal}': use a name such as SIGTERM or KILL`);
     const connectionId = await connectionOf(deps.resolveConnection, req, res, params);
     // Like Flower: broadcast to every worker, no reply, no existence check (it may not have run yet).

@@ -21,7 +21,7 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/;
  */
 export function parseReceivedBound(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const match = DATE.exec(value);
+  const match = value.length === 16 ? DATE.exec(value) : null;
   const [year, month, day, hour, minute] = (match?.slice(1) ?? []).map(Number) as number[];
   const epochMs = Date.UTC(year ?? 0, (month ?? 1) - 1, day, hour, minute);
   const date = new Date(epochMs);
@@ -36,12 +36,20 @@ function filterValue(value: string | undefined): string | undefined {
   return value === undefined || value === '' || value === 'All' ? undefined : value;
 }
 
+/** Worker hostnames, task names and states are bounded where they are stored; longer matches nothing. */
+function bounded(params: Params, name: string, max: number): string | undefined {
+  const value = params.string(name);
+  if (value !== undefined && value.length > max)
+    throw new BadRequestError(`Parameter '${name}' is longer than ${max} characters`);
+  return filterValue(value);
+}
+
 export function readTaskFilter(params: Params): TaskFilter {
   const search = params.string('search');
   return {
-    workername: filterValue(params.string('workername')),
-    taskname: filterValue(params.string('taskname')),
-    state: filterValue(params.string('state'))?.toUpperCase(),
+    workername: bounded(params, 'workername', 512),
+    taskname: bounded(params, 'taskname', 255),
+    state: bounded(params, 'state', 32)?.toUpperCase(),
     receivedStart: parseReceivedBound('received_start', params.string('received_start')),
     receivedEnd: parseReceivedBound('received_end', params.string('received_end')),
     search: search ? (parseSearch(search) ?? undefined) : undefined,

@@ -12,7 +12,7 @@ export async function isKnownTaskName(deps: ApiDeps, connectionId: string, name:
   if (await deps.tasks.isKnownTaskName(connectionId, name)) return true;
   try {
     const fresh = await deps.inspector.refresh(connectionId);
-    return Object.values(fresh).some(
+    return [...fresh.values()].some(
       (info) =>
         Array.isArray(info.registered) && info.registered.some((entry) => registeredName(entry) === name),
     );

@@ -1,5 +1,5 @@
 import express, { type Request, type Response, Router } from 'express';
-import { BadRequestError, NotFoundError } from '../errors';
+import { NotFoundError } from '../errors';
 import type { ApiDeps } from '../http/api-deps';
 import { connectionOf, requirePermission } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
@@ -45,7 +45,8 @@ export function taskRunRoutes(deps: ApiDeps, applyTimeoutSeconds: number): Route
     if (checkRegistered && !(await isKnownTaskName(deps, connectionId, taskName))) {
       throw new NotFoundError(`Unknown task '${taskName}'`);
     }
-    const taskId = await deps.control.sendTask({ connectionId, taskName, ...body });
+    // Trusted fields last: nothing in the body can name another connection or task.
+    const taskId = await deps.control.sendTask({ ...body, connectionId, taskName });
     return { connectionId, taskId };
   };
 
@@ -76,12 +77,7 @@ export function taskRunRoutes(deps: ApiDeps, applyTimeoutSeconds: number): Route
     .get(async (req, res) => {
       const params = paramsFrom(req.query, undefined);
       const taskId = pathParam(req.params.taskid, 'task id', 255);
-      const timeout = params.float('timeout');
-      if (timeout !== undefined && (timeout < 0 || timeout > MAX_RESULT_TIMEOUT_SECONDS)) {
-        throw new BadRequestError(
-          `Parameter 'timeout' must be between 0 and ${MAX_RESULT_TIMEOUT_SECONDS} seconds`,
-        );
-      }
+      const timeout = params.float('timeout', { min: 0, max: MAX_RESULT_TIMEOUT_SECONDS });
       const connectionId = await connectionOf(deps.resolveConnection, req, res, params);
       const row =
         timeout === undefined

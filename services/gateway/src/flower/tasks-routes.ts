@@ -1,5 +1,5 @@
 import { type Request, type Response, Router } from 'express';
-import { NotFoundError } from '../errors';
+import { BadRequestError, NotFoundError } from '../errors';
 import type { ApiDeps } from '../http/api-deps';
 import { connectionOf, requestConnection } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
@@ -18,7 +18,13 @@ export function tasksRoutes(deps: ApiDeps): Router {
     .get(async (req, res) => {
       const params = paramsFrom(req.query, req.body);
       const requested = params.int('limit');
+      // PostgreSQL reads and discards every skipped row, so a deep offset costs a full scan.
       const offset = Math.max(0, params.int('offset') ?? 0);
+      if (offset > deps.maxOffset) {
+        throw new BadRequestError(
+          `Parameter 'offset' must be at most ${deps.maxOffset}: narrow the range with received_start/received_end, or page with /api/v1/tasks cursors`,
+        );
+      }
       const sort = parseSortBy(params.string('sort_by'));
       const filter = readTaskFilter(params);
       const connectionId = await connectionOf(deps.resolveConnection, req, res, params);

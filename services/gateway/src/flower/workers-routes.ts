@@ -1,16 +1,38 @@
 import { Router } from 'express';
 import type { WorkerRow } from '../data/workers-store';
-import { NotFoundError } from '../errors';
+import { BadRequestError, NotFoundError } from '../errors';
 import type { ApiDeps } from '../http/api-deps';
 import { connectionOf, requirePermission } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { type Params, paramsFrom, pathParam, requiredInt, requiredString } from '../http/params';
 import { commandWorker } from './worker-commands';
 
+/** Celery's pool_grow/pool_shrink step and autoscale bounds: processes, far above any real pool. */
+const POOL_STEP = { min: 1, max: 10_000 };
+const POOL_SIZE = { min: 0, max: 10_000 };
+const MAX_WORKER_NAME = 512;
+
 function storedInfo(row: WorkerRow): Record<string, unknown> {
   const info: Record<string, unknown> = { ...row.inspect };
   if (row.inspected_epoch !== null) info.timestamp = row.inspected_epoch;
   return info;
+}
+
+/**
+ * Worker names are data: the answer is gathered in a Map and turned into JSON through
+ * Object.fromEntries, which defines `__proto__` or `constructor` as ordinary fields.
+ */
+function workerInfos(
+  rows: WorkerRow[],
+  fresh: Map<string, Record<string, unknown>>,
+  workername: string | undefined,
+): Map<string, Record<string, unknown>> {
+  const infos = new Map<string, Record<string, unknown>>();
+  for (const row of rows) {
+    if (!workername || row.hostname === workername) infos.set(row.hostname, storedInfo(row));
+  }
+  for (const [node, info] of fresh) infos.set(node, { ...infos.get(node), ...info });
+  return infos;
 }
 
 /**
@@ -29,20 +51,18 @@ export function workersRoutes(deps: ApiDeps): Router {
       const refresh = params.bool('refresh') ?? false;
       const status = params.bool('status') ?? false;
       const workername = params.string('workername') || undefined;
+      if (workername && workername.length > MAX_WORKER_NAME)
+        throw new BadRequestError(`Parameter 'workername' is longer than ${MAX_WORKER_NAME} characters`);
       const connectionId = await connectionOf(deps.resolveConnection, req, res, params);
-      const fresh = refresh ? await deps.inspector.refresh(connectionId, workername) : {};
+      const fresh = refresh ? await deps.inspector.refresh(connectionId, workername) : new Map();
       const rows = await deps.workers.list(connectionId);
       if (status) {
         res.json(Object.fromEntries(rows.map((row) => [row.hostname, row.alive])));
         return;
       }
-      const infos: Record<string, Record<string, unknown>> = {};
-      for (const row of rows) {
-        if (!workername || row.hostname === workername) infos[row.hostname] = storedInfo(row);
-      }
-      for (const [node, info] of Object.entries(fresh)) infos[node] = { ...infos[node], ...info };
-      if (workername && !infos[workername]) throw unknownWorker(workername);
-      res.json(infos);
+      const infos = workerInfos(rows, fresh, workername);
+      if (workername && !infos.has(workername)) throw unknownWorker(workername);
+      res.json(Object.fromEntries(infos));
     })
     .all(methodNotAllowed);
 
@@ -74,15 +94,15 @@ export function workersRoutes(deps: ApiDeps): Router {
     ['shrink', 'pool_shrink', 'Shrinking'],
   ] as const) {
     command(`/api/worker/pool/${verb}/:worker`, async ({ connectionId, worker, params }) => {
-      const n = params.int('n') ?? 1;
+      const n = params.int('n', POOL_STEP) ?? 1;
       const failure = `Failed to ${verb} '${worker}' worker's pool`;
       await commandWorker(deps.control, connectionId, worker, celeryCommand, { n }, failure);
       return `${gerund} '${worker}' worker's pool by ${n}`;
     });
   }
   command('/api/worker/pool/autoscale/:worker', async ({ connectionId, worker, params }) => {
-    const min = requiredInt(params, 'min');
-    const max = requiredInt(params, 'max');
+    const min = requiredInt(params, 'min', POOL_SIZE);
+    const max = requiredInt(params, 'max', POOL_SIZE);
     const failure = `Failed to autoscale '${worker}' worker`;
     await commandWorker(deps.control, connectionId, worker, 'autoscale', { max, min }, failure);
     return `Autoscaling '${worker}' worker (min=${min}, max=${max})`;

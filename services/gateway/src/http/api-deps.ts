@@ -21,5 +21,7 @@ export interface ApiDeps {
   sealBrokerUrl?: (url: string) => Buffer;
   /** Upper bound on items of one /api/tasks response (memory stays bounded). */
   maxPageSize: number;
+  /** Largest /api/tasks `offset`: PostgreSQL reads every skipped row, so deep offsets are refused. */
+  maxOffset: number;
   now: () => number;
 }

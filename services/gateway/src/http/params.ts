@@ -1,4 +1,5 @@
 import { BadRequestError } from '../errors';
+import { isDecimalNumber, isIntegerText } from './numbers';
 
 /**
  * Flower reads every parameter from the query string and the form body alike; a repeated name keeps
@@ -7,10 +8,19 @@ import { BadRequestError } from '../errors';
  */
 export interface Params {
   string(name: string): string | undefined;
-  int(name: string): number | undefined;
-  float(name: string): number | undefined;
+  int(name: string, range?: Range): number | undefined;
+  float(name: string, range?: Range): number | undefined;
   bool(name: string): boolean | undefined;
 }
+
+/** Inclusive bounds of a numeric parameter. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/** No parameter means anything longer; checked before any parsing so work stays bounded per value. */
+export const MAX_PARAM_LENGTH = 4096;
 
 type Source = Record<string, unknown> | undefined;
 
@@ -19,34 +29,46 @@ function lastString(name: string, value: unknown): string | undefined {
   if (typeof last !== 'string') return undefined;
   // PostgreSQL text cannot hold NUL; refuse it here rather than fail in a query.
   if (last.includes('\u0000')) throw new BadRequestError(`Parameter '${name}' contains a NUL character`);
+  if (last.length > MAX_PARAM_LENGTH)
+    throw new BadRequestError(`Parameter '${name}' is longer than ${MAX_PARAM_LENGTH} characters`);
   return last.trim();
 }
 
 const TRUE = new Set(['y', 'yes', 't', 'true', 'on', '1']);
 const FALSE = new Set(['n', 'no', 'f', 'false', 'off', '0']);
-const INT = /^[+-]?\d{1,15}$/;
-const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A rejected value is echoed in the error, cut short so a 4 KiB value does not come back whole. */
+function shown(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}...` : value;
+}
 
 export function paramsFrom(query: Source, body: Source): Params {
-  const raw = (name: string): string | undefined => {
-    const fromBody = body && typeof body === 'object' ? lastString(name, body[name]) : undefined;
-    return fromBody ?? lastString(name, query?.[name]);
-  };
+  // Own fields only: a form body is a plain object, whose inherited members are no parameters.
+  const own = (source: Source, name: string) =>
+    source && typeof source === 'object' && Object.hasOwn(source, name) ? source[name] : undefined;
+  const raw = (name: string): string | undefined =>
+    lastString(name, own(body, name)) ?? lastString(name, own(query, name));
   const invalid = (name: string, value: string, type: string) =>
-    new BadRequestError(`Invalid argument '${value}' of type '${type}' for parameter '${name}'`);
+    new BadRequestError(`Invalid argument '${shown(value)}' of type '${type}' for parameter '${name}'`);
+  const inRange = (name: string, value: number, range: Range | undefined) => {
+    if (range && !(value >= range.min && value <= range.max))
+      throw new BadRequestError(`Parameter '${name}' must be between ${range.min} and ${range.max}`);
+    return value;
+  };
   return {
     string: raw,
-    int(name) {
+    int(name, range) {
       const value = raw(name);
       if (value === undefined || value === '') return undefined;
-      if (!INT.test(value)) throw invalid(name, value, 'int');
-      return Number(value);
+      if (!isIntegerText(value)) throw invalid(name, value, 'int');
+      return inRange(name, Number(value), range);
     },
-    float(name) {
+    float(name, range) {
       const value = raw(name);
       if (value === undefined || value === '') return undefined;
-      if (!FLOAT.test(value)) throw invalid(name, value, 'float');
-      return Number(value);
+      const number = isDecimalNumber(value) ? Number(value) : Number.NaN;
+      if (!Number.isFinite(number)) throw invalid(name, value, 'float');
+      return inRange(name, number, range);
     },
     bool(name) {
       const value = raw(name);
@@ -67,8 +89,8 @@ export function pathParam(value: unknown, what: string, maxLength = 512): string
   return value;
 }
 
-export function requiredInt(params: Params, name: string): number {
-  const value = params.int(name);
+export function requiredInt(params: Params, name: string, range?: Range): number {
+  const value = params.int(name, range);
   if (value === undefined) throw new BadRequestError(`Missing required parameter '${name}' (int)`);
   return value;
 }

@@ -26,7 +26,7 @@ export function celeryStatsRoutes(deps: ApiDeps): Router {
         .map((row) => [row.hostname, row.inspect]);
       if (infos.length === 0) {
         // No inspect snapshot stored yet: ask the workers once (coalesced with other refreshes).
-        infos = Object.entries(await deps.inspector.refresh(connectionId).catch(() => ({})));
+        infos = [...(await deps.inspector.refresh(connectionId).catch(() => new Map()))];
       }
       if (infos.length === 0) {
         res.json({
@@ -39,8 +39,12 @@ export function celeryStatsRoutes(deps: ApiDeps): Router {
         });
         return;
       }
+      // Worker names are data: Object.fromEntries defines each as an own field, `__proto__` included,
+      // and the section name is looked up as an own field of the snapshot only.
       const section = (name: string) =>
-        Object.fromEntries(infos.map(([hostname, info]) => [hostname, info[name] ?? null]));
+        Object.fromEntries(
+          infos.map(([hostname, info]) => [hostname, Object.hasOwn(info, name) ? info[name] : null]),
+        );
       res.json({
         active: section('active'),
         scheduled: section('scheduled'),
