@@ -71,7 +71,9 @@ cleanup() {
   # A second Ctrl-C, or the hang-up when npm exits first, would cut the cleanup short, and what it
   # cuts short is what leaves orphans. The commands run from here inherit the ignore. Bounded anyway.
   trap '' INT TERM HUP
-  echo >&2
+  # After a hang-up the terminal refuses writes; report to a log then, as stop-workers.sh (set -e)
+  # would otherwise end on its first failed message before it stopped anything.
+  echo >&2 2>/dev/null || exec 2>>"$RUN_LOGS/stop.log"
   say "stopping traffic, demo workers and services (servers stay up)"
   [[ -n "$tick_pid" ]] && kill "$tick_pid" 2>/dev/null
   [[ -n "$traffic_pid" ]] && stop_pid "$traffic_pid" "traffic" 10

@@ -16,6 +16,8 @@ export interface PtySession {
   waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   /** Waits until the command exited; returns its exit code (128+signal if a signal ended it). */
   waitForExit(timeoutMs: number): Promise<number>;
+  /** Closes the terminal, as closing its window does: the command's session gets SIGHUP. */
+  hangUp(): void;
   /** Ends the relay (and so the terminal) if the command is still there. */
   close(): void;
 }
@@ -72,6 +74,10 @@ export async function startPtySession(
         },
       );
       return Number(exit[1]);
+    },
+    hangUp: () => {
+      // The relay holds the only descriptor of the terminal's master side: the kernel hangs it up.
+      relay.kill('SIGKILL');
     },
     close: () => {
       if (relay.exitCode === null) relay.kill('SIGKILL');
