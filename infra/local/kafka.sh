@@ -31,7 +31,7 @@ java_bin() {
 }
 
 tool() {
-  "$(java_bin)" -Dlog4j.configuration="file:$SRC_DIR/tools-log4j.properties" -cp "$LIBS/*" "$@"
+  "$(java_bin)" -Dlog4j.configuration="file:$SRC_DIR/tools-log4j.properties" -cp "$LIBS/*" "$@" </dev/null
 }
 
 install() {

@@ -125,7 +125,9 @@ apt_install() {
     touch "$WORK_DIR/apt-updated"
   fi
   say "apt-get install -y ${missing[*]} (log: $log)"
-  if ! bounded 900 apt-get install -y -q "${missing[@]}" >>"$log" 2>&1; then
+  # A locally changed config file makes dpkg ask which to keep; answer for it: the machine's own.
+  if ! bounded 900 apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    "${missing[@]}" >>"$log" 2>&1; then
     tail -n 20 "$log" >&2
     for pkg in "${missing[@]}"; do
       dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
