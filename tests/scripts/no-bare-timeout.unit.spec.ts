@@ -7,17 +7,21 @@ import { REPO_ROOT } from '../harness/stack-env';
 // `timeout` puts its child in a background process group, and from an interactive terminal the
 // child is stopped (SIGTTOU/SIGTTIN) the moment it touches the terminal. Two wrappers reviewed once
 // beat every future call site remembering --foreground.
-const DIRS = ['infra/local', 'tests/celery-app', '.ci'];
+const DIRS = ['infra', 'tests/celery-app', '.ci'];
+const SKIP = new Set(['.work', 'node_modules']);
 const WRAPPERS =
   /^\s*(timeout --foreground --kill-after=10 "\$seconds"|\(exec_without_inherited_fds setsid --wait timeout )/;
 
-function scripts(): string[] {
-  return DIRS.flatMap((dir) =>
-    readdirSync(join(REPO_ROOT, dir), { withFileTypes: true })
-      .filter((entry) => entry.isFile() && (entry.name.endsWith('.sh') || entry.name === 'run'))
-      .map((entry) => join(dir, entry.name)),
-  );
+/** Shell scripts under `dir`, at any depth: *.sh, and .ci's extension-less `run`. */
+function scriptsUnder(dir: string): string[] {
+  return readdirSync(join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return SKIP.has(entry.name) ? [] : scriptsUnder(path);
+    return entry.isFile() && (entry.name.endsWith('.sh') || entry.name === 'run') ? [path] : [];
+  });
 }
+
+const scripts = (): string[] => DIRS.flatMap(scriptsUnder);
 
 describe('time limits in the shell scripts', () => {
   it('finds the scripts it checks', () => {
