@@ -17,6 +17,7 @@ source "$WORK_DIR/env"
 set +a
 # The live-streams browser test drives Debian's Chromium (its own EventSource); install it like the servers.
 [[ -x /usr/bin/chromium ]] || apt_install chromium
+[[ -x /usr/bin/promtool ]] || apt_install prometheus # promtool: infra/prometheus/rules.int.spec.ts
 
 # All run even if an earlier one fails, so one run reports everything; any failing fails the run.
 lint_rc=0
