@@ -59,6 +59,11 @@ describe('Prometheus rules in infra/prometheus', () => {
     }
   });
 
+  it('load from the example Prometheus configuration (promtool check config)', async () => {
+    const { code, output } = await promtool(['check', 'config', 'prometheus.example.yml']);
+    expect({ code, output }).toMatchObject({ code: 0 });
+  });
+
   it('pass their unit tests (promtool test rules)', async () => {
     const { code, output } = await promtool(['test', 'rules', TESTS]);
     expect({ code, output }).toMatchObject({ code: 0 });

@@ -1,0 +1,187 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../tests/harness/free-port';
+import { createTestDatabase, createTestTopics } from '../tests/harness/isolation';
+import { type ServiceProcess, startService } from '../tests/harness/service-process';
+import { readStackEnv } from '../tests/harness/stack-env';
+import {
+  type Dashboard,
+  dashboardQueries,
+  dataSourceTypes,
+  expandGrafanaSql,
+} from './grafana/dashboard-queries';
+import { promqlMetricNames } from './prometheus/promql-names';
+import { readRuleFile } from './prometheus/rule-file';
+
+const GRAFANA = join(import.meta.dirname, 'grafana');
+const PROMETHEUS = join(import.meta.dirname, 'prometheus');
+/** Series Prometheus makes itself for every target. */
+const PROMETHEUS_OWN = ['up'];
+
+/** Sample names of a /metrics page: each TYPE line's name, with a histogram's or summary's suffixes. */
+function exportedNames(page: string): string[] {
+  return [...page.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name, type]) =>
+    type === 'histogram'
+      ? [`${name}_bucket`, `${name}_sum`, `${name}_count`]
+      : type === 'summary'
+        ? [name as string, `${name}_sum`, `${name}_count`]
+        : [name as string],
+  );
+}
+
+const dashboards = readdirSync(GRAFANA)
+  .filter((file) => file.endsWith('.json'))
+  .map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(GRAFANA, file), 'utf8')) as Dashboard }));
+const rules = ['celeriac-recording.yml', 'celeriac-alerts.yml'].flatMap((file) =>
+  readRuleFile(readFileSync(join(PROMETHEUS, file), 'utf8')).map((rule) => ({ file, ...rule })),
+);
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let topics: Awaited<ReturnType<typeof createTestTopics>>;
+const services: ServiceProcess[] = [];
+/** Metric names per service, scraped from the running services. */
+const exported = new Map<string, Set<string>>();
+
+// The three services run as deployed on real Kafka and PostgreSQL, and their /metrics pages are
+// the reference: a metric a rule or a panel names must be on one of them.
+beforeAll(async () => {
+  [database, topics] = await Promise.all([
+    createTestDatabase(),
+    createTestTopics(['events', 'deadletter'], 1),
+  ]);
+  const env = {
+    CELERIAC_DATABASE_URL: database.url,
+    CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
+    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
+    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
+    CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
+    CELERIAC_PROJECTOR_GROUP: `monitoring-${randomBytes(4).toString('hex')}`,
+  };
+  const [collectorOps, collectorGrpc, projectorOps, gatewayPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const metricsUrls = {
+    collector: `http://127.0.0.1:${collectorOps}`,
+    projector: `http://127.0.0.1:${projectorOps}`,
+    gateway: `http://127.0.0.1:${gatewayPort}`,
+  };
+  const started = await Promise.allSettled([
+    startService({
+      name: 'collector',
+      env: {
+        ...env,
+        CELERIAC_COLLECTOR_OPS_PORT: String(collectorOps),
+        CELERIAC_COLLECTOR_GRPC_PORT: String(collectorGrpc),
+        CELERIAC_COLLECTOR_GRPC_ADVERTISE: `127.0.0.1:${collectorGrpc}`,
+      },
+      readyUrl: `${metricsUrls.collector}/readyz`,
+    }),
+    startService({
+      name: 'projector',
+      env: { ...env, CELERIAC_PROJECTOR_OPS_PORT: String(projectorOps) },
+      readyUrl: `${metricsUrls.projector}/readyz`,
+    }),
+    startService({
+      name: 'gateway',
+      env: { ...env, CELERIAC_GATEWAY_PORT: String(gatewayPort), CELERIAC_GATEWAY_HOST: '127.0.0.1' },
+      readyUrl: `${metricsUrls.gateway}/readyz`,
+    }),
+  ]);
+  for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
+  for (const [name, url] of Object.entries(metricsUrls)) {
+    const response = await fetch(`${url}/metrics`);
+    expect(response.status).toBe(200);
+    exported.set(name, new Set(exportedNames(await response.text())));
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.allSettled(services.map((service) => service.stop()));
+  await Promise.allSettled([database?.drop(), topics?.remove()]);
+});
+
+/** Names a query reads that no running service exports (recorded series allowed where given). */
+function unknownNames(expr: string, alsoKnown: ReadonlySet<string> = new Set()): string[] {
+  return promqlMetricNames(expr).filter(
+    (name) =>
+      !PROMETHEUS_OWN.includes(name) &&
+      !alsoKnown.has(name) &&
+      ![...exported.values()].some((names) => names.has(name)),
+  );
+}
+
+describe('metric names of the rules and dashboards', () => {
+  it('scraped each running service', () => {
+    expect([...exported.keys()]).toEqual(['collector', 'projector', 'gateway']);
+    for (const [service, names] of exported)
+      expect({ service, count: names.size > 5 }).toMatchObject({ count: true });
+  });
+
+  it('every metric an alert or recording rule reads is exported by a service or recorded by a rule', () => {
+    expect(rules.length).toBeGreaterThan(20);
+    const recorded = new Set(rules.filter((rule) => rule.kind === 'record').map((rule) => rule.name));
+    const unknown = rules
+      .map((rule) => ({ rule: `${rule.file} ${rule.name}`, names: unknownNames(rule.expr, recorded) }))
+      .filter((entry) => entry.names.length > 0);
+    expect(unknown).toEqual([]);
+  });
+
+  it('every PromQL query of the dashboards reads metrics a service exports', () => {
+    const queries = dashboards.flatMap(({ dashboard }) => dashboardQueries(dashboard));
+    const promql = queries.filter((query) => query.language === 'promql');
+    expect(promql.length).toBeGreaterThan(20);
+    const unknown = promql
+      .map((query) => ({ where: query.where, names: unknownNames(query.text) }))
+      .filter((entry) => entry.names.length > 0);
+    expect(unknown).toEqual([]);
+  });
+});
+
+describe('Grafana dashboards and provisioning in infra/grafana', () => {
+  it('plans every SQL query against the migrated schema (relations and columns exist)', async () => {
+    const queries = dashboards
+      .flatMap(({ dashboard }) => dashboardQueries(dashboard))
+      .filter((query) => query.language === 'sql');
+    expect(queries.length).toBeGreaterThan(20);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const range = { from: new Date(Date.now() - 6 * 3_600_000), to: new Date() };
+      const failed: { where: string; error: string }[] = [];
+      for (const query of queries) {
+        const sql = expandGrafanaSql(query.text, range, randomUUID());
+        await client.query(`EXPLAIN ${sql}`).catch((error: Error) => {
+          failed.push({ where: query.where, error: error.message });
+        });
+      }
+      expect(failed).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('asks only for data sources the provisioning defines, under unique dashboard uids', () => {
+    const provisioned = readFileSync(join(GRAFANA, 'provisioning/datasources/celeriac.yaml'), 'utf8');
+    const types = new Set([...provisioned.matchAll(/^\s+type: (\S+)$/gm)].map((m) => m[1]));
+    expect([...types].sort()).toEqual(['grafana-postgresql-datasource', 'prometheus']);
+    for (const { file, dashboard } of dashboards) {
+      const wanted = dataSourceTypes(dashboard);
+      expect({ file, missing: wanted.filter((type) => !types.has(type)) }).toEqual({ file, missing: [] });
+    }
+    const uids = dashboards.map(({ dashboard }) => dashboard.uid);
+    expect(new Set(uids).size).toBe(uids.length);
+    expect(dashboards.map(({ file }) => file).sort()).toEqual([
+      'celeriac-health.json',
+      'celeriac-queues.json',
+      'celeriac-tasks.json',
+      'celeriac-workers.json',
+    ]);
+  });
+});
