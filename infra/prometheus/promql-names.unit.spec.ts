@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { promqlMetricNames } from './promql-names';
+import { promqlGroupingLabels, promqlMetricNames, promqlSelectors } from './promql-names';
 
 describe('promqlMetricNames', () => {
   it('finds the metrics of aggregations, binary operators and matchers, not labels or functions', () => {
@@ -26,5 +26,22 @@ describe('promqlMetricNames', () => {
         'a * on (instance) group_left (version) b{x="}"} + label_replace(c, "dst", "$1", "src", "(.*)")',
       ),
     ).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('promqlSelectors and promqlGroupingLabels', () => {
+  const expr =
+    'sum by (task, le) (rate(h_bucket{type="a,b}", worker!~"x"}[5m])) / on (job) group_left () ' +
+    'max without (instance) (g{le="+Inf"}) and c';
+
+  it('lists the label names each selector matches on, strings with braces or commas included', () => {
+    expect(promqlSelectors(expr)).toEqual([
+      { metric: 'h_bucket', labels: ['type', 'worker'] },
+      { metric: 'g', labels: ['le'] },
+    ]);
+  });
+
+  it('lists the labels of every grouping and matching clause', () => {
+    expect(promqlGroupingLabels(expr)).toEqual(['instance', 'job', 'le', 'task']);
   });
 });
