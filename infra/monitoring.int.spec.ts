@@ -44,6 +44,7 @@ let topics: Awaited<ReturnType<typeof createTestTopics>>;
 const services: ServiceProcess[] = [];
 /** Metric names per service, scraped from the running services. */
 const exported = new Map<string, Set<string>>();
+let gatewayUrl = '';
 
 // The three services run as deployed on real Kafka and PostgreSQL, and their /metrics pages are
 // the reference: a metric a rule or a panel names must be on one of them.
@@ -89,12 +90,19 @@ beforeAll(async () => {
     }),
     startService({
       name: 'gateway',
-      env: { ...env, CELERIAC_GATEWAY_PORT: String(gatewayPort), CELERIAC_GATEWAY_HOST: '127.0.0.1' },
+      // Without keys, so requests reach the long-poll routes whose labels the rules name.
+      env: {
+        ...env,
+        CELERIAC_GATEWAY_PORT: String(gatewayPort),
+        CELERIAC_GATEWAY_HOST: '127.0.0.1',
+        CELERIAC_AUTH_DISABLED: 'true',
+      },
       readyUrl: `${metricsUrls.gateway}/readyz`,
     }),
   ]);
   for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
   for (const result of started) if (result.status === 'rejected') throw result.reason;
+  gatewayUrl = metricsUrls.gateway;
   for (const [name, url] of Object.entries(metricsUrls)) {
     const response = await fetch(`${url}/metrics`);
     expect(response.status).toBe(200);
@@ -141,6 +149,38 @@ describe('metric names of the rules and dashboards', () => {
       .map((query) => ({ where: query.where, names: unknownNames(query.text) }))
       .filter((entry) => entry.names.length > 0);
     expect(unknown).toEqual([]);
+  });
+});
+
+describe('route labels of the rules and dashboards', () => {
+  it('every route a rule or a panel names is a route label the gateway records', async () => {
+    const exprs = [
+      ...rules.map((rule) => rule.expr),
+      ...dashboards
+        .flatMap(({ dashboard }) => dashboardQueries(dashboard))
+        .filter((query) => query.language === 'promql')
+        .map((query) => query.text),
+    ];
+    const routes = new Set(
+      exprs.flatMap((expr) =>
+        [...expr.matchAll(/\broute\s*(?:=~|!~|!=|=)\s*"([^"]*)"/g)].flatMap((m) => (m[1] ?? '').split('|')),
+      ),
+    );
+    expect(routes.size).toBeGreaterThanOrEqual(3);
+    // One request per route pattern (any answer will do: the label is the matched pattern).
+    for (const route of routes) {
+      const response = await fetch(`${gatewayUrl}${route.replace(/:\w+/g, 'x')}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.body?.cancel();
+    }
+    const page = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    const recorded = new Set(
+      [...page.matchAll(/^celeriac_gateway_http_request_duration_seconds_count\{[^}]*route="([^"]*)"/gm)].map(
+        (m) => m[1],
+      ),
+    );
+    expect([...routes].filter((route) => !recorded.has(route))).toEqual([]);
   });
 });
 
