@@ -1,18 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../tests/harness/free-port';
-import { createTestDatabase, createTestTopics } from '../tests/harness/isolation';
-import { type ServiceProcess, startService } from '../tests/harness/service-process';
-import { readStackEnv } from '../tests/harness/stack-env';
 import {
   type Dashboard,
   dashboardQueries,
   dataSourceTypes,
   expandGrafanaSql,
 } from './grafana/dashboard-queries';
+import { type MonitoringStack, startMonitoringStack } from './monitoring-stack';
 import { promqlMetricNames } from './prometheus/promql-names';
 import { readRuleFile } from './prometheus/rule-file';
 
@@ -39,9 +36,7 @@ const rules = ['celeriac-recording.yml', 'celeriac-alerts.yml'].flatMap((file) =
   readRuleFile(readFileSync(join(PROMETHEUS, file), 'utf8')).map((rule) => ({ file, ...rule })),
 );
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let topics: Awaited<ReturnType<typeof createTestTopics>>;
-const services: ServiceProcess[] = [];
+let stack: MonitoringStack;
 /** Metric names per service, scraped from the running services. */
 const exported = new Map<string, Set<string>>();
 let gatewayUrl = '';
@@ -49,70 +44,17 @@ let gatewayUrl = '';
 // The three services run as deployed on real Kafka and PostgreSQL, and their /metrics pages are
 // the reference: a metric a rule or a panel names must be on one of them.
 beforeAll(async () => {
-  [database, topics] = await Promise.all([
-    createTestDatabase(),
-    createTestTopics(['events', 'deadletter'], 1),
-  ]);
-  const env = {
-    CELERIAC_DATABASE_URL: database.url,
-    CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-    CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
-    CELERIAC_PROJECTOR_GROUP: `monitoring-${randomBytes(4).toString('hex')}`,
-  };
-  const [collectorOps, collectorGrpc, projectorOps, gatewayPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
-  const metricsUrls = {
-    collector: `http://127.0.0.1:${collectorOps}`,
-    projector: `http://127.0.0.1:${projectorOps}`,
-    gateway: `http://127.0.0.1:${gatewayPort}`,
-  };
-  const started = await Promise.allSettled([
-    startService({
-      name: 'collector',
-      env: {
-        ...env,
-        CELERIAC_COLLECTOR_OPS_PORT: String(collectorOps),
-        CELERIAC_COLLECTOR_GRPC_PORT: String(collectorGrpc),
-        CELERIAC_COLLECTOR_GRPC_ADVERTISE: `127.0.0.1:${collectorGrpc}`,
-      },
-      readyUrl: `${metricsUrls.collector}/readyz`,
-    }),
-    startService({
-      name: 'projector',
-      env: { ...env, CELERIAC_PROJECTOR_OPS_PORT: String(projectorOps) },
-      readyUrl: `${metricsUrls.projector}/readyz`,
-    }),
-    startService({
-      name: 'gateway',
-      // Without keys, so requests reach the long-poll routes whose labels the rules name.
-      env: {
-        ...env,
-        CELERIAC_GATEWAY_PORT: String(gatewayPort),
-        CELERIAC_GATEWAY_HOST: '127.0.0.1',
-        CELERIAC_AUTH_DISABLED: 'true',
-      },
-      readyUrl: `${metricsUrls.gateway}/readyz`,
-    }),
-  ]);
-  for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
-  for (const result of started) if (result.status === 'rejected') throw result.reason;
-  gatewayUrl = metricsUrls.gateway;
-  for (const [name, url] of Object.entries(metricsUrls)) {
-    const response = await fetch(`${url}/metrics`);
+  stack = await startMonitoringStack();
+  gatewayUrl = `http://${stack.metricsTargets.gateway}`;
+  for (const [name, target] of Object.entries(stack.metricsTargets)) {
+    const response = await fetch(`http://${target}/metrics`);
     expect(response.status).toBe(200);
     exported.set(name, new Set(exportedNames(await response.text())));
   }
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.allSettled(services.map((service) => service.stop()));
-  await Promise.allSettled([database?.drop(), topics?.remove()]);
+  await stack?.stop();
 });
 
 /** Names a query reads that no running service exports (recorded series allowed where given). */
@@ -190,7 +132,7 @@ describe('Grafana dashboards and provisioning in infra/grafana', () => {
       .flatMap(({ dashboard }) => dashboardQueries(dashboard))
       .filter((query) => query.language === 'sql');
     expect(queries.length).toBeGreaterThan(20);
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: stack.databaseUrl });
     await client.connect();
     try {
       const range = { from: new Date(Date.now() - 6 * 3_600_000), to: new Date() };
