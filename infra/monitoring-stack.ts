@@ -8,6 +8,8 @@ export type ServiceName = 'collector' | 'projector' | 'gateway';
 
 export interface MonitoringStack {
   databaseUrl: string;
+  /** The environment the services run with (for the admin CLI). */
+  env: Record<string, string>;
   /** host:port of each service's /metrics. */
   metricsTargets: Record<ServiceName, string>;
   services: Map<ServiceName, ServiceProcess>;
@@ -78,5 +80,5 @@ export async function startMonitoringStack(): Promise<MonitoringStack> {
     await stop();
     throw failed.reason;
   }
-  return { databaseUrl: database.url, metricsTargets, services, stop };
+  return { databaseUrl: database.url, env, metricsTargets, services, stop };
 }

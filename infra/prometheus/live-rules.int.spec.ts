@@ -1,11 +1,17 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CeleryWorker, startCeleryWorker } from '../../tests/harness/celery-worker';
+import { createTestVhost } from '../../tests/harness/isolation';
+import { REPO_ROOT, readStackEnv } from '../../tests/harness/stack-env';
 import { waitFor } from '../../tests/harness/wait-for';
 import { type MonitoringStack, startMonitoringStack } from '../monitoring-stack';
 import { type PrometheusServer, startPrometheus } from './prometheus-server';
 import { readRuleFile } from './rule-file';
 
+const run = promisify(execFile);
 const rules = ['celeriac-recording.yml', 'celeriac-alerts.yml'].flatMap((file) =>
   readRuleFile(readFileSync(join(import.meta.dirname, file), 'utf8')),
 );
@@ -29,13 +35,18 @@ interface RuleState {
 
 // The rules as a real Prometheus loads and evaluates them on the services' real series: no
 // evaluation error (those only show with real label sets), the example job names select the
-// targets, and the down/absent alerts react to a killed collector.
+// targets, the Celery alerts react to a real worker's failures and death, and the down/absent
+// alerts to a killed collector.
 describe('a real Prometheus scraping the services with the rules loaded', () => {
   let prometheus: PrometheusServer;
   /** When all three targets were seen up: evaluations after it see every service's series. */
   let upAt = 0;
   const rulesNow = async () =>
     (await prometheus.api<{ groups: { rules: RuleState[] }[] }>('rules')).groups.flatMap((g) => g.rules);
+  const activeAlerts = async (name: string) =>
+    (await rulesNow()).find((rule) => rule.name === name)?.alerts ?? [];
+  const resultCount = async (promql: string) =>
+    (await prometheus.api<{ result: unknown[] }>(`query?query=${encodeURIComponent(promql)}`)).result.length;
 
   beforeAll(async () => {
     prometheus = await startPrometheus({
@@ -74,6 +85,73 @@ describe('a real Prometheus scraping the services with the rules loaded', () => 
     );
     expect(downOrAbsent.map((rule) => rule.name)).toEqual([]);
   });
+
+  it('raises CeleryTaskFailureRateHigh and CeleryWorkerDown for a real worker whose tasks fail and which then dies', async () => {
+    const vhost = await createTestVhost();
+    let worker: CeleryWorker | undefined;
+    try {
+      await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'services/gateway/src/cli/admin.ts',
+          'connections',
+          'add',
+          '--name',
+          'monitoring',
+          '--broker-url',
+          vhost.url,
+        ],
+        { cwd: REPO_ROOT, env: { ...process.env, ...stack.env } },
+      );
+      await waitFor(
+        'the collector to consume the connection',
+        async () => (await resultCount('celeriac_collector_connected_brokers == 1')) === 1,
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      worker = await startCeleryWorker({ brokerUrl: vhost.url, name: 'monitoring' });
+      const nodeName = worker.nodeName;
+      await waitFor(
+        'the worker to be online in Prometheus',
+        async () => (await resultCount(`flower_worker_online{worker="${nodeName}"} == 1`)) === 1,
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      const { python, celeryAppDir } = readStackEnv();
+      await run(
+        python,
+        ['-c', "from demo_app import app\nfor _ in range(40): app.send_task('tasks.error')"],
+        {
+          cwd: celeryAppDir,
+          env: { ...process.env, CELERY_BROKER_URL: vhost.url, CELERY_RESULT_BACKEND: '' },
+          timeout: 60_000,
+        },
+      );
+      const failing = await waitFor(
+        'CeleryTaskFailureRateHigh to become pending',
+        async () => {
+          const alerts = await activeAlerts('CeleryTaskFailureRateHigh');
+          return alerts.length > 0 ? alerts : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+      expect(failing.map((alert) => alert.labels.task)).toEqual(['tasks.error']);
+
+      await worker.kill();
+      const down = await waitFor(
+        'CeleryWorkerDown to become pending',
+        async () => {
+          const alerts = await activeAlerts('CeleryWorkerDown');
+          return alerts.length > 0 ? alerts : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 500 },
+      );
+      expect(down.map((alert) => alert.labels.worker)).toEqual([nodeName]);
+    } finally {
+      await worker?.stop();
+      await vhost.remove();
+    }
+  }, 300_000);
 
   it('raises CeleriacTargetDown and CeleriacCollectorAbsent once the collector is killed', async () => {
     await stack.services.get('collector')?.kill();
