@@ -1,0 +1,93 @@
+/** The value a data label takes once its cap is reached. */
+export const OTHER = 'other';
+
+export type Labels = Record<string, string>;
+
+export interface LabelCaps {
+  /** Distinct values one data label (worker, task, type) may take per connection. */
+  valuesPerLabel: number;
+  /** Distinct label sets one metric may hold per connection, `other` sets aside. */
+  seriesPerMetric: number;
+  /** Longer values (UTF-16 units, so at most 3x in bytes) are folded: the caps then bound bytes. */
+  maxValueLength: number;
+}
+
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  const found = map.get(key);
+  if (found !== undefined) return found;
+  const made = make();
+  map.set(key, made);
+  return made;
+}
+
+/**
+ * Bounds the label sets of metrics whose labels come from events (worker hostnames, task names,
+ * event types). Values are admitted per connection in first-seen order up to the cap; later ones
+ * become `other`, and a metric past its series cap gets all data labels `other`. Memory is at most
+ * connections x labels x valuesPerLabel x maxValueLength, plus the series keys. Pure: the caller
+ * applies the result to prom-client and counts the folds.
+ */
+export function createLabelBudget(caps: LabelCaps) {
+  // connection -> label name -> admitted values
+  const values = new Map<string, Map<string, Set<string>>>();
+  // metric -> connection -> series key -> labels
+  const series = new Map<string, Map<string, Map<string, Labels>>>();
+
+  function admitValue(connection: string, label: string, value: string): boolean {
+    const labels = getOrAdd(values, connection, () => new Map<string, Set<string>>());
+    const admitted = getOrAdd(labels, label, () => new Set<string>());
+    if (admitted.has(value)) return true;
+    if (value.length > caps.maxValueLength || admitted.size >= caps.valuesPerLabel) return false;
+    admitted.add(value);
+    return true;
+  }
+
+  function seriesOf(metric: string, connection: string): Map<string, Labels> {
+    const byConnection = getOrAdd(series, metric, () => new Map<string, Map<string, Labels>>());
+    return getOrAdd(byConnection, connection, () => new Map<string, Labels>());
+  }
+
+  return {
+    /**
+     * The labels one observation of `metric` is recorded under: `connection` is kept (it is ours),
+     * each data label is its own value or `other`. `folded` says whether anything was replaced.
+     */
+    labels(metric: string, connection: string, data: Labels): { labels: Labels; folded: boolean } {
+      let folded = false;
+      const labels: Labels = { connection };
+      for (const [name, value] of Object.entries(data)) {
+        const kept = admitValue(connection, name, value);
+        folded ||= !kept;
+        labels[name] = kept ? value : OTHER;
+      }
+      const known = seriesOf(metric, connection);
+      const key = Object.values(labels).join('\u0000');
+      const allOther = Object.keys(data).every((name) => labels[name] === OTHER);
+      if (known.has(key) || allOther) return { labels, folded };
+      if (known.size >= caps.seriesPerMetric) {
+        for (const name of Object.keys(data)) labels[name] = OTHER;
+        return { labels, folded: true };
+      }
+      known.set(key, labels);
+      return { labels, folded };
+    },
+
+    /** Forgets a worker of a connection; returns the label sets to remove from each metric. */
+    forgetWorker(connection: string, hostname: string): { metric: string; labels: Labels }[] {
+      values.get(connection)?.get('worker')?.delete(hostname);
+      const removed: { metric: string; labels: Labels }[] = [];
+      for (const [metric, byConnection] of series) {
+        const keys = byConnection.get(connection);
+        if (!keys) continue;
+        for (const [key, labels] of keys) {
+          if (labels.worker !== hostname) continue;
+          keys.delete(key);
+          removed.push({ metric, labels });
+        }
+      }
+      return removed;
+    },
+  };
+}
+
+export type LabelBudget = ReturnType<typeof createLabelBudget>;

@@ -1,0 +1,9 @@
+-- Retention per connection (projector). NULL means the projector's default
+-- (CELERIAC_PROJECTOR_RETENTION_DAYS, 30 days unless configured).
+ALTER TABLE celeriac.connections
+  ADD COLUMN retention_days integer CHECK (retention_days BETWEEN 1 AND 3650);
+COMMENT ON COLUMN celeriac.connections.retention_days IS 'Days the projector keeps this connection''s tasks (by the time of their newest event), workers (by their newest heartbeat, offline or inspect reply) and task event history (whole UTC days by receive time); NULL = the projector''s default. Old rows are deleted in small batches.';
+
+-- The retention pass deletes tasks by (connection_id, "timestamp") through tasks_by_timestamp of 0002
+-- and history rows by partition and the primary key's connection_id prefix, so it needs no index of
+-- its own: every extra index on tasks costs each projector upsert.
