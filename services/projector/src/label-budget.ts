@@ -34,6 +34,8 @@ export function createLabelBudget(caps: LabelCaps) {
   const series = new Map<string, Map<string, Map<string, Labels>>>();
 
   function admitValue(connection: string, label: string, value: string): boolean {
+    // `other` is where folded values go; it never takes one of the places.
+    if (value === OTHER) return true;
     const labels = getOrAdd(values, connection, () => new Map<string, Set<string>>());
     const admitted = getOrAdd(labels, label, () => new Set<string>());
     if (admitted.has(value)) return true;
@@ -70,6 +72,14 @@ export function createLabelBudget(caps: LabelCaps) {
       }
       known.set(key, labels);
       return { labels, folded };
+    },
+
+    /** Every admitted value of one label, per connection (at most connections x valuesPerLabel). */
+    admitted(label: string): { connection: string; value: string }[] {
+      const found: { connection: string; value: string }[] = [];
+      for (const [connection, labels] of values)
+        for (const value of labels.get(label) ?? []) found.push({ connection, value });
+      return found;
     },
 
     /** Forgets a worker of a connection; returns the label sets to remove from each metric. */

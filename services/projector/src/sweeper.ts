@@ -4,7 +4,7 @@ import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Pool } from 'pg';
 import type { ProjectorMetrics } from './metrics';
 import type { PartitionManager } from './partitions';
-import { refreshWorkerGauges } from './worker-gauges';
+import { dropSeriesOfGoneWorkers, refreshWorkerGauges } from './worker-gauges';
 import { expireWorkers, purgeOfflineWorkers } from './worker-store';
 
 /**
@@ -27,7 +27,7 @@ export function createSweeper(options: {
   let controller: AbortController | undefined;
   let loop: Promise<void> | undefined;
   let lastPartitionRun = Number.NEGATIVE_INFINITY;
-  // Workers present at the previous refresh; one that disappears has its metric series dropped.
+  // Workers with metric series present at the previous sweep; one that disappears loses its series.
   let present = new Map<string, Set<string>>();
 
   async function sweepOnce(): Promise<void> {
@@ -45,7 +45,8 @@ export function createSweeper(options: {
       await options.partitions.maintain(nowMs);
       lastPartitionRun = nowMs;
     }
-    present = await refreshWorkerGauges(options.pool, options.metrics, nowMs, present);
+    await refreshWorkerGauges(options.pool, options.metrics, nowMs);
+    present = await dropSeriesOfGoneWorkers(options.pool, options.metrics, present);
   }
 
   return {
