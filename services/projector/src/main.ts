@@ -40,10 +40,7 @@ const sweeper = createSweeper({
   now,
   intervalMs: config.CELERIAC_PROJECTOR_SWEEP_MS,
   partitionIntervalMs: config.CELERIAC_PROJECTOR_PARTITION_MAINTENANCE_MS,
-  purgeOfflineWorkersMs:
-    config.CELERIAC_PROJECTOR_PURGE_OFFLINE_WORKERS_S > 0
-      ? config.CELERIAC_PROJECTOR_PURGE_OFFLINE_WORKERS_S * 1000
-      : null,
+  purgeOfflineWorkersS: config.CELERIAC_PROJECTOR_PURGE_OFFLINE_WORKERS_S,
 });
 const retention = createRetention({
   pool,

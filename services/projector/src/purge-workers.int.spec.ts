@@ -89,7 +89,7 @@ beforeAll(async () => {
     topic: topics.topics.events as string,
     group: GROUP,
     now: () => Date.now() + skewMs,
-    purgeOfflineWorkersMs: PURGE_MS,
+    purgeOfflineWorkersS: PURGE_MS / 1000,
   });
 }, 120_000);
 

@@ -20,8 +20,8 @@ export function createSweeper(options: {
   now: () => number;
   intervalMs: number;
   partitionIntervalMs: number;
-  /** Offline workers older than this are removed (Flower's purge_offline_workers); null keeps them. */
-  purgeOfflineWorkersMs: number | null;
+  /** Offline workers older than this are removed (Flower's purge_offline_workers); 0 keeps them. */
+  purgeOfflineWorkersS: number;
 }): Component & { sweepOnce(): Promise<void> } {
   const log = options.logger.child({ component: 'sweeper' });
   let controller: AbortController | undefined;
@@ -34,8 +34,8 @@ export function createSweeper(options: {
     const nowMs = options.now();
     const expired = await expireWorkers(options.pool, nowMs);
     if (expired > 0) log.info({ expired }, 'workers expired by heartbeat rule');
-    if (options.purgeOfflineWorkersMs !== null) {
-      const purged = await purgeOfflineWorkers(options.pool, nowMs, options.purgeOfflineWorkersMs);
+    if (options.purgeOfflineWorkersS > 0) {
+      const purged = await purgeOfflineWorkers(options.pool, nowMs, options.purgeOfflineWorkersS * 1000);
       if (purged > 0) {
         options.metrics.workersPurged.inc(purged);
         log.info({ purged }, 'offline workers purged');

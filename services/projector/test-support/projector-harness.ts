@@ -16,8 +16,8 @@ export async function startProjector(options: {
   batchSize?: number;
   concurrency?: number;
   now?: () => number;
-  /** Flower's purge_offline_workers in ms; null (default) keeps offline workers. */
-  purgeOfflineWorkersMs?: number | null;
+  /** Flower's purge_offline_workers in seconds; 0 (default) keeps offline workers. */
+  purgeOfflineWorkersS?: number;
   metricCaps?: LabelCaps;
 }) {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
@@ -33,7 +33,7 @@ export async function startProjector(options: {
     now,
     intervalMs: 60_000,
     partitionIntervalMs: 600_000,
-    purgeOfflineWorkersMs: options.purgeOfflineWorkersMs ?? null,
+    purgeOfflineWorkersS: options.purgeOfflineWorkersS ?? 0,
   });
   const projector = createProjector({
     kafka: createKafka({ clientId: 'projector-test', brokers: options.brokers, logger: silentLogger }),
