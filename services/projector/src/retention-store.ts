@@ -22,6 +22,7 @@ export async function retentionTargets(client: PoolClient, defaultDays: number):
      ids AS (
        SELECT connection_id FROM task_ids WHERE connection_id IS NOT NULL
        UNION SELECT connection_id FROM celeriac.workers
+       UNION SELECT connection_id FROM celeriac.queues
        UNION SELECT connection_id FROM celeriac.connections)
      SELECT ids.connection_id, coalesce(c.retention_days, $1)::int AS days
      FROM ids LEFT JOIN celeriac.connections c USING (connection_id) ORDER BY 1`,
@@ -75,6 +76,23 @@ export async function deleteOldWorkers(
          AND greatest(first_seen_at, last_heartbeat_at, offline_at, inspected_at) < to_timestamp($2 / 1000.0)
        LIMIT $3 FOR UPDATE SKIP LOCKED)
      DELETE FROM celeriac.workers WHERE connection_id = $1 AND hostname = ANY (ARRAY(SELECT hostname FROM doomed))`,
+    [args.connectionId, args.cutoffMs, args.limit],
+  );
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Deletes up to `limit` queue depth samples taken before `cutoffMs`, found through
+ * queue_samples_by_time and deleted by row address (samples are never updated, so it is stable).
+ */
+export async function deleteOldSamples(
+  client: PoolClient,
+  args: { connectionId: string; cutoffMs: number; limit: number },
+): Promise<number> {
+  const result = await client.query(
+    `DELETE FROM celeriac.queue_samples WHERE ctid = ANY (ARRAY(
+       SELECT ctid FROM celeriac.queue_samples
+       WHERE connection_id = $1 AND sampled_at < to_timestamp($2 / 1000.0) ORDER BY sampled_at LIMIT $3))`,
     [args.connectionId, args.cutoffMs, args.limit],
   );
   return result.rowCount ?? 0;

@@ -26,7 +26,7 @@ async function connection(id: string, retentionDays: number | null) {
   );
 }
 
-/** `count` tasks, a worker and one history row per task, all last heard of `ageDays` ago. */
+/** `count` tasks, a worker, a queue sample and one history row per task, all from `ageDays` ago. */
 async function rows(connectionId: string, tag: string, ageDays: number, count: number) {
   const atMs = NOW - ageDays * DAY;
   await pool.query(
@@ -38,6 +38,10 @@ async function rows(connectionId: string, tag: string, ageDays: number, count: n
     `INSERT INTO celeriac.workers (connection_id, hostname, online, first_seen_at, last_heartbeat_at, freq)
      VALUES ($1, $2, false, to_timestamp($3 - 86400), to_timestamp($3), 2)`,
     [connectionId, `${tag}@host`, atMs / 1000],
+  );
+  await pool.query(
+    `INSERT INTO celeriac.queue_samples (connection_id, name, sampled_at, messages, consumers) VALUES ($1, 'celery', to_timestamp($2), 3, 1)`,
+    [connectionId, atMs / 1000],
   );
   await pool.query(
     `INSERT INTO celeriac.task_events (connection_id, event_id, task_uuid, type, hostname, "timestamp", received_at, kafka_partition, kafka_offset, fields)
@@ -57,6 +61,13 @@ const workersOf = async (id: string) =>
   (
     await pool.query('SELECT hostname FROM celeriac.workers WHERE connection_id = $1 ORDER BY 1', [id])
   ).rows.map((r) => r.hostname);
+const samplesOf = async (id: string) =>
+  (
+    await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM celeriac.queue_samples WHERE connection_id = $1',
+      [id],
+    )
+  ).rows[0]?.n;
 const historyOf = async (id: string) =>
   (
     await pool.query(
@@ -123,7 +134,7 @@ describe('retention of tasks, workers and history per connection', () => {
 
   it("removes rows older than each connection's retention, in batches, and keeps young rows and other connections' rows", async () => {
     const report = await (await retention()).retention.runOnce();
-    expect(report?.deleted).toEqual({ tasks: 25 + 16, workers: 2, history: 25 + 16 });
+    expect(report?.deleted).toEqual({ tasks: 25 + 16, workers: 2, samples: 2, history: 25 + 16 });
     // 25 and 16 tasks in batches of 7 plus the short last ones: never one big transaction.
     expect(report?.batches).toBeGreaterThanOrEqual(Math.ceil(25 / 7) + Math.ceil(16 / 7));
 
@@ -132,6 +143,9 @@ describe('retention of tasks, workers and history per connection', () => {
     expect(await tasksOf(LONG_CONN)).toEqual([{ uuid: 'old', n: 9 }]);
     expect(await workersOf(LONG_CONN)).toEqual(['old@host']);
     expect(await historyOf(LONG_CONN)).toEqual([{ tag: 'old', n: 9 }]);
+    expect([await samplesOf(DEFAULT_CONN), await samplesOf(LONG_CONN), await samplesOf(SHORT_CONN)]).toEqual([
+      1, 1, 1,
+    ]);
     expect(await tasksOf(SHORT_CONN)).toEqual([{ uuid: 'young', n: 4 }]);
     expect(await workersOf(SHORT_CONN)).toEqual(['young@host']);
     expect(await historyOf(SHORT_CONN)).toEqual([{ tag: 'young', n: 4 }]);
@@ -145,7 +159,7 @@ describe('retention of tasks, workers and history per connection', () => {
       [DEFAULT_CONN, (NOW - 45 * DAY) / 1000, (NOW - DAY) / 1000],
     );
     const report = await (await retention()).retention.runOnce();
-    expect(report?.deleted).toEqual({ tasks: 0, workers: 0, history: 0 });
+    expect(report?.deleted).toEqual({ tasks: 0, workers: 0, samples: 0, history: 0 });
     expect(await tasksOf(DEFAULT_CONN)).toEqual([
       { uuid: 'running', n: 1 },
       { uuid: 'young', n: 5 },

@@ -4,14 +4,20 @@ import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Pool, PoolClient } from 'pg';
 import type { ProjectorMetrics } from './metrics';
 import { dayStartMs, type PartitionManager } from './partitions';
-import { deleteOldHistory, deleteOldTasks, deleteOldWorkers, retentionTargets } from './retention-store';
+import {
+  deleteOldHistory,
+  deleteOldSamples,
+  deleteOldTasks,
+  deleteOldWorkers,
+  retentionTargets,
+} from './retention-store';
 
 const DAY_MS = 86_400_000;
 // Any constant works; it only has to be the same for every projector replica on one database.
 export const RETENTION_LOCK_KEY = 0x6365_6c74;
 
 export interface RetentionReport {
-  deleted: { tasks: number; workers: number; history: number };
+  deleted: { tasks: number; workers: number; samples: number; history: number };
   batches: number;
   longestBatchMs: number;
 }
@@ -58,7 +64,7 @@ export function createRetention(options: {
 
   async function pass(client: PoolClient, signal: AbortSignal | undefined): Promise<RetentionReport> {
     const report: RetentionReport = {
-      deleted: { tasks: 0, workers: 0, history: 0 },
+      deleted: { tasks: 0, workers: 0, samples: 0, history: 0 },
       batches: 0,
       longestBatchMs: 0,
     };
@@ -81,6 +87,9 @@ export function createRetention(options: {
       await drain(report, 'workers', signal, () =>
         deleteOldWorkers(client, { connectionId, cutoffMs, limit }),
       );
+      await drain(report, 'samples', signal, () =>
+        deleteOldSamples(client, { connectionId, cutoffMs, limit }),
+      );
       // History goes by whole UTC days, like its partitions; days the partitions still hold are trimmed.
       const historyCutoffMs = dayStartMs(nowMs) - days * DAY_MS;
       if (historyCutoffMs > historyStartMs)
@@ -101,7 +110,7 @@ export function createRetention(options: {
       if (!rows[0]?.locked) return null;
       try {
         const report = await pass(client, signal);
-        const total = report.deleted.tasks + report.deleted.workers + report.deleted.history;
+        const total = Object.values(report.deleted).reduce((a, b) => a + b, 0);
         if (total > 0) log.info(report, 'retention pass deleted old rows');
         return report;
       } finally {
