@@ -36,8 +36,10 @@ export const projectorConfigSchema = z.object({
   CELERIAC_PROJECTOR_PURGE_OFFLINE_WORKERS_S: z.coerce.number().int().min(0).default(0),
   /** Distinct values of one event label (worker, task, type) per connection; more become `other`. Default 250. */
   CELERIAC_PROJECTOR_METRIC_LABEL_VALUES: z.coerce.number().int().min(1).max(100_000).default(250),
-  /** Label sets one event metric holds per connection; more are recorded under `other`. Default 5000. */
-  CELERIAC_PROJECTOR_METRIC_SERIES: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** Label sets one event metric holds per connection; more are recorded under `other`. Default 2000. */
+  CELERIAC_PROJECTOR_METRIC_SERIES: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /** Bytes of label values and label sets the event metrics keep per connection. Default 524288 (512 KiB). */
+  CELERIAC_PROJECTOR_METRIC_LABEL_BYTES: z.coerce.number().int().min(4096).default(524_288),
   /** Daily history partitions created ahead of today. Default 3. */
   CELERIAC_PROJECTOR_PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(60).default(3),
   /** Milliseconds between sweeps (worker expiry, worker gauges). Default 2000, Celery's heartbeat period. */

@@ -8,8 +8,10 @@ export interface LabelCaps {
   valuesPerLabel: number;
   /** Distinct label sets one metric may hold per connection, `other` sets aside. */
   seriesPerMetric: number;
-  /** Longer values (UTF-16 units, so at most 3x in bytes) are folded: the caps then bound bytes. */
+  /** Longer values (UTF-16 units) are folded. */
   maxValueLength: number;
+  /** UTF-8 bytes of admitted values and series keys one connection may hold; past it, new ones fold. */
+  bytesPerConnection: number;
 }
 
 function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
@@ -23,15 +25,27 @@ function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 /**
  * Bounds the label sets of metrics whose labels come from events (worker hostnames, task names,
  * event types). Values are admitted per connection in first-seen order up to the cap; later ones
- * become `other`, and a metric past its series cap gets all data labels `other`. Memory is at most
- * connections x labels x valuesPerLabel x maxValueLength, plus the series keys. Pure: the caller
- * applies the result to prom-client and counts the folds.
+ * become `other`, and a metric past its series cap gets all data labels `other`. The strings kept
+ * are also counted in bytes per connection (`bytesPerConnection`), so long hostile names fold sooner
+ * and the memory held (here and in prom-client, which keeps the same label sets) stays bounded.
+ * Pure: the caller applies the result to prom-client and counts the folds.
  */
 export function createLabelBudget(caps: LabelCaps) {
   // connection -> label name -> admitted values
   const values = new Map<string, Map<string, Set<string>>>();
   // metric -> connection -> series key -> labels
   const series = new Map<string, Map<string, Map<string, Labels>>>();
+  // connection -> UTF-8 bytes of its admitted values and series keys
+  const used = new Map<string, number>();
+
+  function charge(connection: string, text: string): boolean {
+    const total = (used.get(connection) ?? 0) + Buffer.byteLength(text);
+    if (total > caps.bytesPerConnection) return false;
+    used.set(connection, total);
+    return true;
+  }
+  const refund = (connection: string, text: string) =>
+    used.set(connection, (used.get(connection) ?? 0) - Buffer.byteLength(text));
 
   function admitValue(connection: string, label: string, value: string): boolean {
     // `other` is where folded values go; it never takes one of the places.
@@ -40,6 +54,7 @@ export function createLabelBudget(caps: LabelCaps) {
     const admitted = getOrAdd(labels, label, () => new Set<string>());
     if (admitted.has(value)) return true;
     if (value.length > caps.maxValueLength || admitted.size >= caps.valuesPerLabel) return false;
+    if (!charge(connection, value)) return false;
     admitted.add(value);
     return true;
   }
@@ -66,7 +81,7 @@ export function createLabelBudget(caps: LabelCaps) {
       const key = Object.values(labels).join('\u0000');
       const allOther = Object.keys(data).every((name) => labels[name] === OTHER);
       if (known.has(key) || allOther) return { labels, folded };
-      if (known.size >= caps.seriesPerMetric) {
+      if (known.size >= caps.seriesPerMetric || !charge(connection, key)) {
         for (const name of Object.keys(data)) labels[name] = OTHER;
         return { labels, folded: true };
       }
@@ -84,7 +99,7 @@ export function createLabelBudget(caps: LabelCaps) {
 
     /** Forgets a worker of a connection; returns the label sets to remove from each metric. */
     forgetWorker(connection: string, hostname: string): { metric: string; labels: Labels }[] {
-      values.get(connection)?.get('worker')?.delete(hostname);
+      if (values.get(connection)?.get('worker')?.delete(hostname)) refund(connection, hostname);
       const removed: { metric: string; labels: Labels }[] = [];
       for (const [metric, byConnection] of series) {
         const keys = byConnection.get(connection);
@@ -92,6 +107,7 @@ export function createLabelBudget(caps: LabelCaps) {
         for (const [key, labels] of keys) {
           if (labels.worker !== hostname) continue;
           keys.delete(key);
+          refund(connection, key);
           removed.push({ metric, labels });
         }
       }

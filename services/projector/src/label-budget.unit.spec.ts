@@ -34,6 +34,7 @@ describe('metric label caps', () => {
       valuesPerLabel: 100,
       seriesPerMetric: 5000,
       maxValueLength: 200,
+      bytesPerConnection: 1_000_000,
     });
     const names = Array.from({ length: 10_000 }, (_, i) => `tasks.generated_${i}`);
     recordOutcome(
@@ -64,7 +65,12 @@ describe('metric label caps', () => {
   });
 
   it("gives each connection its own cap, so one tenant's names never push another's into other", async () => {
-    const metrics = createProjectorMetrics({ valuesPerLabel: 3, seriesPerMetric: 5000, maxValueLength: 200 });
+    const metrics = createProjectorMetrics({
+      valuesPerLabel: 3,
+      seriesPerMetric: 5000,
+      maxValueLength: 200,
+      bytesPerConnection: 1_000_000,
+    });
     const flood: Omit<TaskObservation, 'runtime' | 'prefetchSeconds' | 'finished'>[] = Array.from(
       { length: 50 },
       (_, i) => ({
@@ -108,7 +114,12 @@ describe('metric label caps', () => {
   });
 
   it('folds a whole label set into other once a metric holds its cap of series', () => {
-    const budget = createLabelBudget({ valuesPerLabel: 1000, seriesPerMetric: 10, maxValueLength: 200 });
+    const budget = createLabelBudget({
+      valuesPerLabel: 1000,
+      seriesPerMetric: 10,
+      maxValueLength: 200,
+      bytesPerConnection: 1_000_000,
+    });
     const kept = Array.from({ length: 30 }, (_, i) =>
       budget.labels('m', A, { worker: `w${i % 6}`, task: `t${i % 5}` }),
     );
@@ -116,14 +127,41 @@ describe('metric label caps', () => {
     expect(kept.at(-1)?.labels).toEqual({ connection: A, worker: OTHER, task: OTHER });
   });
 
-  it('folds overlong values, so the memory the caps hold is bounded in bytes', () => {
-    const budget = createLabelBudget({ valuesPerLabel: 1000, seriesPerMetric: 1000, maxValueLength: 200 });
+  it('folds values longer than the length cap', () => {
+    const budget = createLabelBudget({
+      valuesPerLabel: 1000,
+      seriesPerMetric: 1000,
+      maxValueLength: 200,
+      bytesPerConnection: 1_000_000,
+    });
     expect(budget.labels('m', A, { task: 'x'.repeat(201) }).labels.task).toBe(OTHER);
     expect(budget.labels('m', A, { task: 'x'.repeat(200) }).labels.task).toBe('x'.repeat(200));
   });
 
+  it('counts the names it keeps in bytes per connection, folding long names once the budget is spent', () => {
+    const budget = createLabelBudget({
+      valuesPerLabel: 1000,
+      seriesPerMetric: 1000,
+      maxValueLength: 200,
+      bytesPerConnection: 10_000,
+    });
+    // 95 two-byte characters and 5 digits: 100 characters, 195 UTF-8 bytes.
+    const long = (i: number) => `${'é'.repeat(95)}${String(i).padStart(5, '0')}`;
+    const kept = Array.from({ length: 200 }, (_, i) => budget.labels('m', A, { task: long(i) })).filter(
+      (r) => !r.folded,
+    );
+    // Each kept name costs its value and its series key (connection id, a separator, the value).
+    expect(kept).toHaveLength(Math.floor(10_000 / (195 + 36 + 1 + 195)));
+    expect(budget.labels('m', B, { task: long(1) }).folded).toBe(false);
+  });
+
   it("drops a forgotten worker's series and frees its place under the cap", async () => {
-    const metrics = createProjectorMetrics({ valuesPerLabel: 1, seriesPerMetric: 100, maxValueLength: 200 });
+    const metrics = createProjectorMetrics({
+      valuesPerLabel: 1,
+      seriesPerMetric: 100,
+      maxValueLength: 200,
+      bytesPerConnection: 1_000_000,
+    });
     const seen = (hostname: string) => ({
       connectionId: A,
       type: 'task-succeeded',

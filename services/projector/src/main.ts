@@ -25,6 +25,7 @@ const metrics = createProjectorMetrics({
   valuesPerLabel: config.CELERIAC_PROJECTOR_METRIC_LABEL_VALUES,
   seriesPerMetric: config.CELERIAC_PROJECTOR_METRIC_SERIES,
   maxValueLength: DEFAULT_LABEL_CAPS.maxValueLength,
+  bytesPerConnection: config.CELERIAC_PROJECTOR_METRIC_LABEL_BYTES,
 });
 const partitions = createPartitionManager({
   pool,

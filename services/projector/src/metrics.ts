@@ -119,8 +119,9 @@ export function createProjectorMetrics(caps: LabelCaps = DEFAULT_LABEL_CAPS) {
 /** Caps of the event-labelled metrics unless configured (see config.ts). */
 export const DEFAULT_LABEL_CAPS: LabelCaps = {
   valuesPerLabel: 250,
-  seriesPerMetric: 5000,
+  seriesPerMetric: 2000,
   maxValueLength: 200,
+  bytesPerConnection: 512 * 1024,
 };
 
 export type ProjectorMetrics = ReturnType<typeof createProjectorMetrics>;

@@ -42,6 +42,7 @@ describe('worker gauges under label caps', () => {
       valuesPerLabel: 10,
       seriesPerMetric: 5000,
       maxValueLength: 200,
+      bytesPerConnection: 1_000_000,
     });
     await refreshWorkerGauges(pool, metrics, NOW);
     const lines = (await metrics.registry.metrics()).split('\n');
