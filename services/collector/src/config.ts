@@ -50,6 +50,11 @@ export const collectorConfigSchema = z
       .max(768 * 1024)
       .default(512 * 1024),
     /**
+     * Most events in one `task.multi` list; a longer list is dead-lettered whole. Default 1000 (a
+     * worker buffers a few dozen events per list).
+     */
+    CELERIAC_MAX_LIST_ITEMS: z.coerce.number().int().positive().max(100_000).default(1_000),
+    /**
      * Cap on one Kafka batch (encoded records), bytes. Default 800 KiB. A batch is sealed before a
      * message would push it over, so it never exceeds this or one message's events; both must stay
      * under the topic's max.message.bytes (Kafka default 1 MiB).
@@ -84,6 +89,7 @@ export const collectorConfigSchema = z
     prefetch: env.CELERIAC_PREFETCH,
     maxBufferedBytes: env.CELERIAC_MAX_BUFFERED_BYTES,
     maxBodyBytes: env.CELERIAC_MAX_BODY_BYTES,
+    maxListItems: env.CELERIAC_MAX_LIST_ITEMS,
     batchMaxEvents: env.CELERIAC_BATCH_MAX_EVENTS,
     batchMaxBytes: env.CELERIAC_BATCH_MAX_BYTES,
     batchLingerMs: env.CELERIAC_BATCH_LINGER_MS,

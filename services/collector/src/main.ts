@@ -42,6 +42,7 @@ const registry = createConnectionRegistry({
       deadLetterTopic: config.deadLetterTopic,
       prefetch: config.prefetch,
       maxBodyBytes: config.maxBodyBytes,
+      maxListItems: config.maxListItems,
       batchMaxEvents: config.batchMaxEvents,
       batchMaxBytes: config.batchMaxBytes,
       batchLingerMs: config.batchLingerMs,
