@@ -27,6 +27,7 @@ const producer = createEventLogProducer({
   kafka: createKafka({
     clientId: `celeriac-collector-${config.collectorId}`,
     brokers: config.kafkaBrokers,
+    security: config.kafkaSecurity,
     logger,
   }),
   logger,
@@ -57,7 +58,8 @@ const registry = createConnectionRegistry({
 });
 const grpcServer = createGrpcServer({
   port: config.grpcPort,
-  host: '0.0.0.0',
+  host: config.grpcHost,
+  token: config.controlToken,
   control: createControlService({ registry, store, origin: `celeriac@${config.collectorId}`, clock }),
   metrics,
   logger,
