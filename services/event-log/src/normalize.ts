@@ -121,7 +121,10 @@ function matches(kind: Kind, value: unknown): boolean {
     case 'string':
       return typeof value === 'string';
     case 'int':
-      return typeof value === 'number' && Number.isSafeInteger(value);
+      // Any integer; its slot's range then decides typed slot or extra_json. A worker's Lamport
+      // clock jumps to the highest clock it hears, so one hostile 1e20 makes all its later events
+      // carry a huge clock: those must still be accepted.
+      return typeof value === 'number' && Number.isInteger(value);
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
     case 'bool':

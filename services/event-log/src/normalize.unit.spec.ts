@@ -211,7 +211,7 @@ describe('normalizeCeleryEvent bounds', () => {
     const raw = {
       ...base,
       type: 'worker-heartbeat',
-      clock: -3,
+      clock: 1e20,
       utcoffset: 1e6,
       pid: 2 ** 40,
       freq: 1e308,
@@ -225,7 +225,7 @@ describe('normalizeCeleryEvent bounds', () => {
     expect(event.pid).toBeUndefined();
     expect(event.body).toEqual({ $case: 'worker', value: { loadavg: [], processed: 5 } });
     expect(JSON.parse(event.extraJson)).toEqual({
-      clock: -3,
+      clock: 1e20,
       utcoffset: 1e6,
       pid: 2 ** 40,
       freq: 1e308,
