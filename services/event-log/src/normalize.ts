@@ -251,7 +251,8 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
 
   const common: Record<string, unknown> = {};
   const typed: Record<string, unknown> = isTask ? { uuid } : { loadavg: [] };
-  const extra: Record<string, unknown> = {};
+  // Keyed by field names a broker chose: no prototype, so no key can reach Object.prototype.
+  const extra: Record<string, unknown> = Object.create(null);
   const keys = Object.keys(source);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
@@ -300,9 +301,9 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
   };
 }
 
-const SLOT_TO_FIELD: Record<string, string> = Object.fromEntries(
+const SLOT_TO_FIELD = new Map<string, string>(
   [...Object.values(TASK_FIELDS), HEART_FIELDS].flatMap((fields) =>
-    Object.entries(fields).map(([key, [slot]]) => [slot, key]),
+    Object.entries(fields).map(([key, [slot]]) => [slot, key] as [string, string]),
   ),
 );
 
@@ -327,7 +328,7 @@ export function restoreCeleryObject(event: CeleryEvent): Record<string, unknown>
     if (slot === 'uuid') restored.uuid = value;
     else if (slot === 'signum' && typeof value === 'string' && /^-?\d+$/.test(value))
       restored.signum = Number(value);
-    else restored[SLOT_TO_FIELD[slot] ?? slot] = value;
+    else restored[SLOT_TO_FIELD.get(slot) ?? slot] = value;
   }
   for (const [key, value] of Object.entries(JSON.parse(event.extraJson) as Record<string, unknown>)) {
     // defineProperty, not assignment: a "__proto__" key Celery sent must stay a plain field.
