@@ -9,7 +9,7 @@ describe('snapshotReplies', () => {
     ]);
     expect(Object.keys(repliesJson)).toEqual(['celery@a', '__proto__']);
     expect(repliesJson['celery@a']).not.toContain('pw');
-    expect(repliesJson.__proto__).toBe('{"polluted":1}');
+    expect(Object.getOwnPropertyDescriptor(repliesJson, '__proto__')?.value).toBe('{"polluted":1}');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
