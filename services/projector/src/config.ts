@@ -1,3 +1,4 @@
+import { kafkaSecurityFields } from '@celeriac/event-log/kafka-config';
 import { DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
 import { commaList } from '@celeriac/service-runtime/config';
 import { z } from 'zod';
@@ -50,6 +51,7 @@ export const projectorConfigSchema = z.object({
   CELERIAC_PROJECTOR_PG_POOL: z.coerce.number().int().min(2).max(100).default(5),
   /** pino level. Default info. */
   CELERIAC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...kafkaSecurityFields,
 });
 
 export type ProjectorConfig = z.infer<typeof projectorConfigSchema>;

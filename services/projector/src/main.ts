@@ -1,4 +1,5 @@
 import { createKafka } from '@celeriac/event-log/kafka';
+import { kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
@@ -20,7 +21,12 @@ const pool = new pg.Pool({
   max: config.CELERIAC_PROJECTOR_PG_POOL,
 });
 pool.on('error', (error) => logger.error({ err: error }, 'idle PostgreSQL client failed'));
-const kafka = createKafka({ clientId: 'celeriac-projector', brokers: config.CELERIAC_KAFKA_BROKERS, logger });
+const kafka = createKafka({
+  clientId: 'celeriac-projector',
+  brokers: config.CELERIAC_KAFKA_BROKERS,
+  security: kafkaSecurityOf(config),
+  logger,
+});
 const metrics = createProjectorMetrics({
   valuesPerLabel: config.CELERIAC_PROJECTOR_METRIC_LABEL_VALUES,
   seriesPerMetric: config.CELERIAC_PROJECTOR_METRIC_SERIES,
