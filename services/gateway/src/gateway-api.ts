@@ -22,13 +22,15 @@ export function createGatewayApi(options: {
   defaultConnection?: string;
   sealBrokerUrl?: (url: string) => Buffer;
   maxPageSize: number;
+  /** Bytes of free-form task text one listing carries whole (default 16 MiB). */
+  tasksResponseBytes?: number;
   now?: () => number;
   /** Key and connection lookups are cached this long (default 5 s); tests of revocation set 0. */
   keyCacheTtlMs?: number;
 }): { deps: ApiDeps; authenticator: Authenticator; control: ControlGateway } {
   const now = options.now ?? Date.now;
   const admin = createAdminStore(options.pool);
-  const tasks = createTasksStore(options.pool);
+  const tasks = createTasksStore(options.pool, { responseBytes: options.tasksResponseBytes });
   const control = createControlGateway({
     ownerAddress: (connectionId) => admin.ownerAddress(connectionId),
     logger: options.logger.child({ component: 'control' }),

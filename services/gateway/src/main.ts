@@ -4,7 +4,10 @@ import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
 import pg from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createConcurrencyQuotas } from './auth/concurrency-quotas';
+import { createRateLimiter } from './auth/rate-limit';
 import { gatewayConfigSchema } from './config';
+import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
@@ -32,7 +35,36 @@ const { deps, authenticator, control } = createGatewayApi({
   defaultConnection: config.CELERIAC_DEFAULT_CONNECTION,
   sealBrokerUrl: secretBox?.seal,
   maxPageSize: config.CELERIAC_GATEWAY_MAX_PAGE_SIZE,
+  tasksResponseBytes: config.CELERIAC_GATEWAY_TASKS_RESPONSE_BYTES,
 });
+
+// Per-key and per-connection quotas, shared by the REST routes and the live streams.
+const quotas = {
+  concurrency: createConcurrencyQuotas({
+    stream: {
+      perKey: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
+      perConnection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
+    },
+    'result-wait': {
+      perKey: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
+      perConnection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
+    },
+    refresh: {
+      perKey: config.CELERIAC_GATEWAY_REFRESHES_PER_KEY,
+      perConnection: config.CELERIAC_GATEWAY_REFRESHES_PER_CONNECTION,
+    },
+    'catch-up': {
+      perKey: config.CELERIAC_GATEWAY_CATCH_UPS_PER_KEY,
+      perConnection: config.CELERIAC_GATEWAY_CATCH_UPS_PER_CONNECTION,
+    },
+  }),
+  rate: createRateLimiter({
+    ratePerSecond: config.CELERIAC_GATEWAY_RATE_PER_SECOND,
+    burst: config.CELERIAC_GATEWAY_RATE_BURST,
+    maxBuckets: config.CELERIAC_GATEWAY_RATE_BUCKETS,
+    now: Date.now,
+  }),
+};
 
 // ---- live streams (SSE + WebSocket), built by the streams engineer in src/streams/ ----
 const liveStreams = createLiveStreams({
@@ -43,6 +75,14 @@ const liveStreams = createLiveStreams({
   authenticator,
   resolveConnection: deps.resolveConnection,
   registry,
+  quotas,
+  checkGrants: createGrantsStore(pool).liveGrants,
+  options: {
+    heartbeatMs: config.CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS,
+    replayCapacity: config.CELERIAC_GATEWAY_REPLAY_ENTRIES,
+    replayBytes: config.CELERIAC_GATEWAY_REPLAY_BYTES,
+    catchUpIdleMs: config.CELERIAC_GATEWAY_CATCH_UP_IDLE_MS,
+  },
 });
 
 let shuttingDown = false;
@@ -56,6 +96,7 @@ const app = createApp({
   },
   applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
   liveStreamsRouter: liveStreams.router,
+  quotas,
 });
 const http = createHttpServer({
   app,
