@@ -140,6 +140,8 @@ export class StreamHub {
       this.options.metrics.records.inc();
       this.dispatch(entry);
     }
+    this.options.metrics.replayBytes.set(this.ring.bytes);
+    this.options.metrics.replayEntries.set(this.ring.size);
   }
 
   private dispatch(entry: StreamEntry): void {

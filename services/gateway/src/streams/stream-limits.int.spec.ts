@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createKafka } from '@celeriac/event-log/kafka';
+import { silentLogger } from '@celeriac/service-runtime/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStackEnv } from '../../../../tests/harness/stack-env';
 import { waitFor } from '../../../../tests/harness/wait-for';
@@ -10,12 +12,13 @@ import {
   type SseStream,
   startGatewayProcess,
 } from '../testing/gateway-process';
-import { taskLifecycle } from './event-fixtures';
+import { taskEvent, taskLifecycle } from './event-fixtures';
 import { createEventProducer } from './live-streams.testkit';
 
 // A real gateway process (main.ts, configured by environment) on real Kafka and PostgreSQL: stream
 // quotas, revocation of open streams, and a close reason built from hostile input.
 const HEARTBEAT_MS = 1_000;
+const REPLAY_BYTES = 8 * 1024 * 1024;
 let gw: GatewayProcess;
 let producer: Awaited<ReturnType<typeof createEventProducer>>;
 const opened: Array<{ close(): void }> = [];
@@ -40,6 +43,7 @@ beforeAll(async () => {
     CELERIAC_GATEWAY_STREAMS_PER_CONNECTION: '3',
     CELERIAC_GATEWAY_CATCH_UPS_PER_KEY: '1',
     CELERIAC_GATEWAY_REPLAY_ENTRIES: '10',
+    CELERIAC_GATEWAY_REPLAY_BYTES: String(REPLAY_BYTES),
   });
   producer = await createEventProducer(readStackEnv().kafkaBrokers, gw.topic);
   // Late WS subscribers read history older than the ring from the projector's rows: say it is there.
@@ -199,5 +203,96 @@ describe('revocation', () => {
     expect(closed.code).toBe(1008);
     expect(sseAt - at).toBeLessThan(HEARTBEAT_MS + 1_000);
     expect(closed.at - at).toBeLessThan(HEARTBEAT_MS + 1_000);
+  });
+});
+
+describe('replay ring byte budget', () => {
+  it('holds tasks with multi-megabyte results within its bytes, and still serves the newest', async () => {
+    const admin = createKafka({
+      clientId: 'ring-test',
+      brokers: readStackEnv().kafkaBrokers,
+      logger: silentLogger,
+    }).admin();
+    await admin.connect();
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        { type: 2, name: gw.topic, configEntries: [{ name: 'max.message.bytes', value: '10485760' }] },
+      ],
+    });
+    await admin.disconnect();
+    const connection = await insertConnection(gw.pool, 'big-results');
+    const { key } = await gw.key('viewer', [connection]);
+    const before = await gw.metric('celeriac_gateway_stream_records_total');
+    const size = 3 * 1024 * 1024;
+    const uuids = Array.from({ length: 8 }, () => randomUUID());
+    for (const [index, uuid] of uuids.entries())
+      await producer.send([
+        taskEvent(connection, 'task-succeeded', { uuid, result: `'${String(index).repeat(size)}'` }),
+      ]);
+    await waitFor(
+      'the replica to have read them',
+      async () => (await gw.metric('celeriac_gateway_stream_records_total')) >= before + uuids.length,
+    );
+    // Each entry holds its 3 MB record (counted twice, for the frame it may become): the ring keeps
+    // what fits in 8 MiB, never the 8 entries its count would allow.
+    expect(await gw.metric('celeriac_gateway_stream_replay_bytes')).toBeLessThanOrEqual(
+      REPLAY_BYTES + 2 * size + 4096,
+    );
+    expect(await gw.metric('celeriac_gateway_stream_replay_entries')).toBeLessThan(3);
+    // A late subscriber to the newest task still gets its frame, result and all.
+    const socket = ws(key, uuids[uuids.length - 1]);
+    await waitFor('the newest task frame', () => socket.frames.length > 0, { timeoutMs: 15_000 });
+    expect((JSON.parse(socket.frames[0] as string) as { result: string }).result).toHaveLength(size + 2);
+    expect(gw.alive).toBe(true);
+  });
+});
+
+describe('a bad record on the topic', () => {
+  it("breaks neither another tenant's stream nor a catch-up across it", async () => {
+    const [f, g] = [await insertConnection(gw.pool, 'tenant-f'), await insertConnection(gw.pool, 'tenant-g')];
+    const [fKey, gKey] = [(await gw.key('viewer', [f])).key, (await gw.key('viewer', [g])).key];
+    const [fStream, gStream] = [await sse(fKey), await sse(gKey)];
+    const kafka = createKafka({
+      clientId: 'garbage',
+      brokers: readStackEnv().kafkaBrokers,
+      logger: silentLogger,
+    });
+    const raw = kafka.producer();
+    await raw.connect();
+    const [fBefore] = await producer.send(taskLifecycle(f, randomUUID()).slice(0, 1));
+    const [gBefore] = await producer.send(taskLifecycle(g, randomUUID()).slice(0, 1));
+    // Garbage in both tenants' partitions, and an event that decodes but whose time is not a date.
+    await raw.send({
+      topic: gw.topic,
+      messages: [
+        { key: f, value: Buffer.from([0xff, 0xfe, 0x00, 0x13, 0x37, 0xde, 0xad, 0xbe, 0xef]) },
+        { key: g, value: Buffer.from('not a protobuf at all \u0000\u00ff') },
+      ],
+    });
+    await raw.disconnect();
+    const broken = taskEvent(f, 'task-received', { uuid: randomUUID(), name: 'tasks.add' });
+    await producer.send([{ ...broken, timestamp: 1e20 }]);
+    const fAfter = await producer.send(
+      Array.from({ length: 3 }, () => taskLifecycle(f, randomUUID())).flat(),
+    );
+    const [gAfter] = await producer.send(taskLifecycle(g, randomUUID()).slice(0, 1));
+    const id = (record: { partition: number; offset: number } | undefined) =>
+      `id: ${record?.partition}-${record?.offset}\n`;
+    const fLast = fAfter[fAfter.length - 1];
+    await waitFor(
+      'both tenants to get the events after the bad records',
+      () => fStream.text.includes(id(fLast)) && gStream.text.includes(id(gAfter)),
+    );
+    expect(fStream.text).toContain(id(fBefore));
+    expect(gStream.text).toContain(id(gBefore));
+    expect(gStream.text).not.toContain(f);
+    expect(fStream.text).not.toContain(g);
+    // A resume from before the bad records is older than the ring (10 entries): a Kafka catch-up
+    // reads across them and reaches the end.
+    const resumed = await sse(fKey, '', { 'last-event-id': `${fBefore?.partition}-${fBefore?.offset}` });
+    expect(resumed.status).toBe(200);
+    await waitFor('the catch-up to read past the bad records', () => resumed.text.includes(id(fLast)));
+    expect(resumed.text).toContain(id(fAfter[0]));
   });
 });
