@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { get, type IncomingMessage } from 'node:http';
 import { createKafka } from '@celeriac/event-log/kafka';
+import type { CeleryEvent } from '@celeriac/proto/events';
 import { silentLogger } from '@celeriac/service-runtime/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStackEnv } from '../../../../tests/harness/stack-env';
@@ -44,6 +46,7 @@ beforeAll(async () => {
     CELERIAC_GATEWAY_CATCH_UPS_PER_KEY: '1',
     CELERIAC_GATEWAY_REPLAY_ENTRIES: '10',
     CELERIAC_GATEWAY_REPLAY_BYTES: String(REPLAY_BYTES),
+    CELERIAC_GATEWAY_CATCH_UP_IDLE_MS: '1500',
   });
   producer = await createEventProducer(readStackEnv().kafkaBrokers, gw.topic);
   // Late WS subscribers read history older than the ring from the projector's rows: say it is there.
@@ -294,5 +297,41 @@ describe('a bad record on the topic', () => {
     expect(resumed.status).toBe(200);
     await waitFor('the catch-up to read past the bad records', () => resumed.text.includes(id(fLast)));
     expect(resumed.text).toContain(id(fAfter[0]));
+  });
+});
+
+describe('an idle catch-up', () => {
+  it('is cut off when its client reads nothing, and frees its reader for the key', async () => {
+    const connection = await insertConnection(gw.pool, 'idle-catch-up');
+    const { key } = await gw.key('viewer', [connection]);
+    const [first] = await producer.send(taskLifecycle(connection, randomUUID()).slice(0, 1));
+    // Far more than the socket buffers and the client's 4 MiB allowance hold.
+    for (let batch = 0; batch < 30; batch += 1)
+      await producer.sendBatch(
+        Array.from({ length: 1_000 }, () => taskLifecycle(connection, randomUUID())[0] as CeleryEvent),
+      );
+    const resume = `${first?.partition}-${first?.offset}`;
+    // A client that opens the catch-up and then never reads.
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = get(
+        `${gw.url}/api/events/stream`,
+        { headers: { authorization: `Bearer ${key}`, 'last-event-id': resume } },
+        resolve,
+      );
+      request.on('error', reject);
+    });
+    expect(response.statusCode).toBe(200);
+    response.pause();
+    opened.push({ close: () => response.destroy() });
+    await waitFor(
+      'the idle catch-up to be cut off',
+      async () =>
+        (await gw.metric('celeriac_gateway_stream_disconnects_total', 'reason="idle-catch-up"')) >= 1,
+      { timeoutMs: 60_000 },
+    );
+    // Its reader is free: the key (1 catch-up allowed) may catch up again.
+    const again = await sse(key, '', { 'last-event-id': resume });
+    expect(again.status).toBe(200);
+    again.close();
   });
 });
