@@ -24,6 +24,8 @@ export function createGatewayApi(options: {
   maxPageSize: number;
   /** Bytes of free-form task text one listing carries whole (default 16 MiB). */
   tasksResponseBytes?: number;
+  /** Result waits running per connection, counting those whose client left (default 100). */
+  resultWaitsPerConnection?: number;
   now?: () => number;
   /** Key and connection lookups are cached this long (default 5 s); tests of revocation set 0. */
   keyCacheTtlMs?: number;
@@ -51,7 +53,7 @@ export function createGatewayApi(options: {
     admin,
     control,
     inspector: createInspector({ control, logger: options.logger.child({ component: 'inspector' }), now }),
-    results: createResultWaiter({ load: tasks.get, now }),
+    results: createResultWaiter({ load: tasks.get, now, maxPerConnection: options.resultWaitsPerConnection }),
     resolveConnection,
     sealBrokerUrl: options.sealBrokerUrl,
     maxPageSize: options.maxPageSize,

@@ -36,6 +36,8 @@ const { deps, authenticator, control } = createGatewayApi({
   sealBrokerUrl: secretBox?.seal,
   maxPageSize: config.CELERIAC_GATEWAY_MAX_PAGE_SIZE,
   tasksResponseBytes: config.CELERIAC_GATEWAY_TASKS_RESPONSE_BYTES,
+  // Twice the live requests' allowance: room for waits whose clients just left, still one tenant's own.
+  resultWaitsPerConnection: 2 * config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
 });
 
 // Per-key and per-connection quotas, shared by the REST routes and the live streams.

@@ -47,7 +47,13 @@ export function holdSlot(
       connectionId,
     });
     if (!slot.ok) return refuseTooMany(res, slot.message, slot.retryAfterSeconds);
-    res.once('close', slot.release);
+    // Aborted when the client goes away, for a handler that can stop its work early (result waits).
+    const gone = new AbortController();
+    res.locals.requestSignal = gone.signal;
+    res.once('close', () => {
+      slot.release();
+      gone.abort();
+    });
     next();
   };
 }
