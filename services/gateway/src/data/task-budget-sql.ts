@@ -36,3 +36,24 @@ export function budgetedPage(pageSql: string, order: string, budgetParam: string
       FROM (${pageSql}) AS unsized
     ) AS sized) AS page`;
 }
+
+/** A JSON object with each string value longer than CUT_CHARS * 4 bytes cut like a free-form column. */
+function cutJsonStrings(column: string): string {
+  const text = `value #>> '{}'`;
+  return `CASE WHEN jsonb_typeof(${column}) = 'object' THEN coalesce((
+      SELECT jsonb_object_agg(key, CASE WHEN jsonb_typeof(value) = 'string' AND octet_length(${text}) > ${CUT_CHARS * 4}
+        THEN to_jsonb(left(${text}, ${CUT_CHARS}) || ' ... [truncated by Celeriac: ' || octet_length(${text}) || ' bytes]')
+        ELSE value END)
+      FROM jsonb_each(${column})), '{}'::jsonb) ELSE ${column} END`;
+}
+
+/**
+ * The same budget for task event rows (`columns` then `fields` jsonb): events are whole while the
+ * running size of their fields fits `budgetParam`; after that their long string values are cut.
+ */
+export function budgetedEvents(pageSql: string, columns: string, order: string, budgetParam: string): string {
+  return `(SELECT ${columns}, CASE WHEN over_budget THEN ${cutJsonStrings('fields')} ELSE fields END AS fields FROM (
+      SELECT *, sum(octet_length(fields::text)) OVER (ORDER BY ${order} ROWS UNBOUNDED PRECEDING) > ${budgetParam} AS over_budget
+      FROM (${pageSql}) AS unsized
+    ) AS sized) AS page`;
+}

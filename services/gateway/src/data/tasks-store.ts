@@ -4,7 +4,7 @@ import { filterToSql, type TaskFilter } from '../flower/task-filters';
 import { FLOWER_TASK_JSON_SQL } from '../flower/task-json-sql';
 import { TASK_COLUMNS, type TaskRow } from '../flower/task-object';
 import { sortToSql, type TaskSort } from '../flower/task-sort';
-import { budgetedPage } from './task-budget-sql';
+import { budgetedEvents, budgetedPage } from './task-budget-sql';
 
 export interface TaskEventRow {
   event_id: string;
@@ -115,11 +115,14 @@ export function createTasksStore(pool: pg.Pool, options: { responseBytes?: numbe
 
     /** One task's history in log order, `limit` rows after Kafka position `afterOffset`. */
     async events(connectionId: string, uuid: string, afterOffset: bigint | undefined, limit: number) {
-      const { rows } = await pool.query<TaskEventRow>(
-        `SELECT event_id, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset, fields
+      const columns =
+        'event_id, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset';
+      const pageSql = `SELECT ${columns}, fields
          FROM celeriac.task_events WHERE connection_id = $1 AND task_uuid = $2 AND kafka_offset > $3
-         ORDER BY kafka_offset LIMIT $4`,
-        [connectionId, uuid, (afterOffset ?? -1n).toString(), limit],
+         ORDER BY kafka_offset LIMIT $4`;
+      const { rows } = await pool.query<TaskEventRow>(
+        `SELECT * FROM ${budgetedEvents(pageSql, columns, 'kafka_offset', '$5')} ORDER BY kafka_offset`,
+        [connectionId, uuid, (afterOffset ?? -1n).toString(), limit, budget],
       );
       return rows;
     },

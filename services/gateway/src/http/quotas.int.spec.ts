@@ -8,7 +8,7 @@ import { readStackEnv } from '../../../../tests/harness/stack-env';
 import { waitFor } from '../../../../tests/harness/wait-for';
 import { insertConnection, TEST_SECRET_KEY } from '../testing/gateway-fixture';
 import { type GatewayProcess, startGatewayProcess } from '../testing/gateway-process';
-import { insertTask } from '../testing/read-model-rows';
+import { insertTask, insertTaskEvent } from '../testing/read-model-rows';
 
 // A real gateway process (main.ts, configured by environment) on real PostgreSQL and Kafka, with a real
 // collector for live worker refreshes: request rate, result waits and refreshes per key and connection.
@@ -184,5 +184,30 @@ describe('/api/tasks byte budget', () => {
     const v1 = await call(key, '/api/v1/tasks?limit=10');
     expect(v1.status).toBe(200);
     expect((await v1.text()).length).toBeLessThan(16 * 1024 * 1024 + 64 * 1024);
+    // The events of one task are held to the same budget.
+    await insertTaskEvent(gw.pool, connection, {
+      eventId: 'big-0-sent',
+      taskUuid: 'big-0',
+      type: 'task-sent',
+      offset: 1,
+      timestamp: 1_700_000_000,
+    });
+    for (let offset = 2; offset < 10; offset += 1)
+      await gw.pool.query(
+        `INSERT INTO celeriac.task_events (connection_id, event_id, task_uuid, type, hostname, "timestamp",
+           received_at, kafka_partition, kafka_offset, fields)
+         VALUES ($1, $2, 'big-0', 'task-succeeded', 'celery@w1', 1700000000, now(), 0, $3, $4)`,
+        [connection, `big-0-${offset}`, offset, JSON.stringify({ result: 'r'.repeat(size) })],
+      );
+    const events = await call(key, '/api/v1/tasks/big-0/events?limit=100');
+    expect(events.status).toBe(200);
+    const eventsBody = await events.text();
+    expect(eventsBody.length).toBeLessThan(16 * 1024 * 1024 + 64 * 1024);
+    const items = (JSON.parse(eventsBody) as { items: Array<{ fields: { result?: string } }> }).items;
+    expect(items).toHaveLength(9);
+    expect(items.filter((item) => item.fields.result?.length === size)).toHaveLength(5);
+    expect(
+      items.filter((item) => item.fields.result?.endsWith(`[truncated by Celeriac: ${size} bytes]`)),
+    ).toHaveLength(3);
   });
 });

@@ -157,7 +157,13 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
   });
   const ws = createWsUpgrade({
     ...shared,
-    history: createTaskHistory(deps.pool, deps.eventsTopic, options.maxHistoryEvents),
+    // Half the client's allowance: a whole history must fit its socket buffer without a cut-off.
+    history: createTaskHistory(
+      deps.pool,
+      deps.eventsTopic,
+      options.maxHistoryEvents,
+      options.maxBufferedBytes / 2,
+    ),
     maxBufferedBytes: options.maxBufferedBytes,
     maxPendingFrames: options.maxPendingFrames,
     historyWaitMs: options.historyWaitMs,

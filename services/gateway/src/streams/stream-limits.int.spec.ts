@@ -335,3 +335,36 @@ describe('an idle catch-up', () => {
     again.close();
   });
 });
+
+describe('a late WebSocket subscriber to a task with a huge history', () => {
+  it('gets every event, its long values cut so the history held in memory fits what the client may buffer', async () => {
+    const connection = await insertConnection(gw.pool, 'huge-history');
+    const { key } = await gw.key('viewer', [connection]);
+    const uuid = randomUUID();
+    const size = 3 * 1024 * 1024;
+    await gw.pool.query(
+      'CREATE TABLE IF NOT EXISTS celeriac.task_events_test PARTITION OF celeriac.task_events DEFAULT',
+    );
+    // What the projector stores for three events that each carried a 3 MB value.
+    for (let offset = 0; offset < 3; offset += 1)
+      await gw.pool.query(
+        `INSERT INTO celeriac.task_events (connection_id, event_id, task_uuid, type, hostname, "timestamp",
+           received_at, kafka_partition, kafka_offset, fields)
+         VALUES ($1, $2, $3, 'task-progress', 'celery@w1', 1700000000, now(), 0, $4, $5)`,
+        [
+          connection,
+          `${uuid}-${offset}`,
+          uuid,
+          900_000 + offset,
+          JSON.stringify({ progress: 'p'.repeat(size) }),
+        ],
+      );
+    const socket = ws(key, uuid);
+    await waitFor('the three history frames', () => socket.frames.length === 3, { timeoutMs: 15_000 });
+    for (const frame of socket.frames)
+      expect((JSON.parse(frame) as { progress: string }).progress).toMatch(
+        /\[truncated by Celeriac: 3145728 bytes\]$/,
+      );
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+  });
+});
