@@ -3,7 +3,7 @@ import { parseConfig } from '@celeriac/service-runtime/config';
 import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
 import pg from 'pg';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { createConcurrencyQuotas } from './auth/concurrency-quotas';
 import { createRateLimiter } from './auth/rate-limit';
 import { gatewayConfigSchema } from './config';
@@ -41,30 +41,40 @@ const { deps, authenticator, control } = createGatewayApi({
 });
 
 // Per-key and per-connection quotas, shared by the REST routes and the live streams.
+const refusals = new Counter({
+  name: 'celeriac_gateway_quota_refusals_total',
+  help: 'Requests and streams refused with 429 / WS 1013, by quota (kind) and whose limit (scope)',
+  labelNames: ['kind', 'scope'],
+  registers: [registry],
+});
 const quotas = {
-  concurrency: createConcurrencyQuotas({
-    stream: {
-      perKey: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
-      perConnection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
+  concurrency: createConcurrencyQuotas(
+    {
+      stream: {
+        perKey: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
+        perConnection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
+      },
+      'result-wait': {
+        perKey: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
+        perConnection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
+      },
+      refresh: {
+        perKey: config.CELERIAC_GATEWAY_REFRESHES_PER_KEY,
+        perConnection: config.CELERIAC_GATEWAY_REFRESHES_PER_CONNECTION,
+      },
+      'catch-up': {
+        perKey: config.CELERIAC_GATEWAY_CATCH_UPS_PER_KEY,
+        perConnection: config.CELERIAC_GATEWAY_CATCH_UPS_PER_CONNECTION,
+      },
     },
-    'result-wait': {
-      perKey: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
-      perConnection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
-    },
-    refresh: {
-      perKey: config.CELERIAC_GATEWAY_REFRESHES_PER_KEY,
-      perConnection: config.CELERIAC_GATEWAY_REFRESHES_PER_CONNECTION,
-    },
-    'catch-up': {
-      perKey: config.CELERIAC_GATEWAY_CATCH_UPS_PER_KEY,
-      perConnection: config.CELERIAC_GATEWAY_CATCH_UPS_PER_CONNECTION,
-    },
-  }),
+    (kind, scope) => refusals.inc({ kind, scope }),
+  ),
   rate: createRateLimiter({
     ratePerSecond: config.CELERIAC_GATEWAY_RATE_PER_SECOND,
     burst: config.CELERIAC_GATEWAY_RATE_BURST,
     maxBuckets: config.CELERIAC_GATEWAY_RATE_BUCKETS,
     now: Date.now,
+    onRefused: () => refusals.inc({ kind: 'rate', scope: 'key' }),
   }),
 };
 

@@ -39,7 +39,11 @@ const RETRY_AFTER_SECONDS = 1;
  * Per-key and per-connection caps on things a caller holds open. The maps hold only counts of slots
  * in use (an entry is deleted when it drops to zero), so their size is bounded by what is open now.
  */
-export function createConcurrencyQuotas(limits: QuotaLimits) {
+export function createConcurrencyQuotas(
+  limits: QuotaLimits,
+  /** Told of each refusal (a metric); labels carry no tenant data. */
+  onRefused: (kind: QuotaKind, scope: 'key' | 'connection') => void = () => {},
+) {
   const held = new Map<string, number>();
   const count = (slot: string) => held.get(slot) ?? 0;
   const move = (slot: string, delta: number) => {
@@ -53,12 +57,16 @@ export function createConcurrencyQuotas(limits: QuotaLimits) {
       const limit = limits[kind];
       const bySlot = `${kind}\u0000k\u0000${holder.caller}`;
       const connectionSlot = `${kind}\u0000c\u0000${holder.connectionId}`;
-      if (count(bySlot) >= limit.perKey)
+      if (count(bySlot) >= limit.perKey) {
+        onRefused(kind, 'key');
         return refusal(`Too many ${NOUN[kind]} for this API key (limit ${limit.perKey}); retry later`);
-      if (count(connectionSlot) >= limit.perConnection)
+      }
+      if (count(connectionSlot) >= limit.perConnection) {
+        onRefused(kind, 'connection');
         return refusal(
           `Too many ${NOUN[kind]} for this connection (limit ${limit.perConnection}); retry later`,
         );
+      }
       move(bySlot, 1);
       move(connectionSlot, 1);
       let released = false;

@@ -8,6 +8,8 @@ export interface RateLimitOptions {
   /** Buckets kept at most; the least recently used one goes when a new caller needs room. */
   maxBuckets: number;
   now: () => number;
+  /** Told of each refusal (a metric). */
+  onRefused?: () => void;
 }
 
 interface Bucket {
@@ -39,6 +41,7 @@ export function createRateLimiter(options: RateLimitOptions) {
         return { ok: true };
       }
       // A refused request costs nothing: the caller may come back as soon as one token is there.
+      options.onRefused?.();
       return {
         ok: false,
         retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / options.ratePerSecond)),

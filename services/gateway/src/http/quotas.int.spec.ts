@@ -93,6 +93,7 @@ describe('request rate per key', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await refused.json()) as { error: string }).error).toMatch(/Too many requests for this API key/);
     expect(await statusOf(call(other.key, '/api/task/types'))).toBe(200);
+    expect(await gw.metric('celeriac_gateway_quota_refusals_total', 'kind="rate"')).toBeGreaterThanOrEqual(1);
     await waitFor(
       'a token to come back',
       async () => (await statusOf(call(key, '/api/task/types'))) === 200,

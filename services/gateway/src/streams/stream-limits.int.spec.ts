@@ -106,6 +106,11 @@ describe('open streams per key and per connection', () => {
     expect(JSON.parse(connectionFull.text).error).toMatch(/for this connection \(limit 3\)/);
     // A key of another connection is not affected at all.
     expect((await sse(other.key)).status).toBe(200);
+    // Operators see the refusals by quota and scope (no tenant in the labels).
+    expect(await gw.metric('celeriac_gateway_quota_refusals_total', 'kind="stream",scope="key"')).toBe(2);
+    expect(await gw.metric('celeriac_gateway_quota_refusals_total', 'kind="stream",scope="connection"')).toBe(
+      1,
+    );
 
     firstSse.close();
     await waitFor('the key to be accepted again', async () => (await sse(first.key)).status === 200);
