@@ -24,6 +24,8 @@ export interface CatchUpDeps {
  * that stops reading must not keep one forever. False when the client was cut off.
  */
 async function roomOrCutOff(client: SseClient, bytes: number, idleMs: number): Promise<boolean> {
+  // The common case, a reading client, costs no timer.
+  if (!client.isOpen || client.hasRoom(bytes)) return client.isOpen;
   let timer: NodeJS.Timeout | undefined;
   const idle = new Promise<'idle'>((resolve) => {
     timer = setTimeout(() => resolve('idle'), idleMs);

@@ -72,6 +72,11 @@ export class SseClient implements Subscriber, LiveClient {
     if (this.isOpen && this.catchingUp) this.enqueue(entry);
   }
 
+  /** True when at most `bytes` wait for the socket (no need to wait for room). */
+  hasRoom(bytes: number): boolean {
+    return this.queuedBytes <= bytes;
+  }
+
   /** Resolves once at most `bytes` wait for the socket (or the client is gone): the reader's backpressure. */
   waitForRoom(bytes: number): Promise<void> {
     if (!this.isOpen || this.queuedBytes <= bytes) return Promise.resolve();
