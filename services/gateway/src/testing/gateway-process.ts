@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { startGateway } from '../../../../tests/harness/celeriac-services';
@@ -115,4 +116,41 @@ export function openWs(base: string, key: string, path: string) {
     ws.once('close', (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })),
   );
   return { ws, frames, closed };
+}
+
+/**
+ * SSE and WS clients of one gateway process, closed together at the end of a file. `clients` reads
+ * the replica's open-stream gauge (a stream counts once it is admitted).
+ */
+export function streamClients(gw: GatewayProcess) {
+  const opened: Array<() => void> = [];
+  return {
+    async sse(key: string, query = '', headers: Record<string, string> = {}) {
+      const stream = await openSse(gw.url, key, query, headers);
+      opened.push(stream.close);
+      return stream;
+    },
+    ws(key: string, task: string = randomUUID()) {
+      const socket = openWs(gw.url, key, `/ws/tasks/${task}`);
+      opened.push(() => socket.ws.terminate());
+      return socket;
+    },
+    clients: (stream: 'sse' | 'ws') => gw.metric('celeriac_gateway_stream_clients', `stream="${stream}"`),
+    track(close: () => void) {
+      opened.push(close);
+    },
+    closeAll() {
+      for (const close of opened.splice(0)) close();
+    },
+  };
+}
+
+/** Late WS subscribers read history older than the ring from the projector's rows: say they are all there. */
+export async function markProjected(gw: GatewayProcess): Promise<void> {
+  for (const partition of [0, 1, 2])
+    await gw.pool.query(
+      `INSERT INTO celeriac.projector_offsets (consumer_group, topic, kafka_partition, next_offset)
+       VALUES ('celeriac-projector', $1, $2, 1000000)`,
+      [gw.topic, partition],
+    );
 }
