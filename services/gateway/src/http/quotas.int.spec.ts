@@ -128,8 +128,15 @@ describe('result waits per key and per connection', () => {
     const secondReply = call(second.key, `/api/task/result/${randomUUID()}?timeout=60`, {
       signal: secondWait.signal,
     }).catch(() => null);
-    const connectionFull = await call(second.key, `/api/task/result/${randomUUID()}?timeout=1`);
-    expect(connectionFull.status).toBe(429);
+    // Once that wait is admitted (a probe that gets in answers at once, timeout 0.01 s), the connection is full.
+    const connectionFull = await waitFor(
+      "the other key's wait to be admitted",
+      async () => {
+        const probe = await call(second.key, `/api/task/result/${randomUUID()}?timeout=0.01`);
+        return probe.status === 429 ? probe : undefined;
+      },
+      { intervalMs: 200 },
+    );
     expect(((await connectionFull.json()) as { error: string }).error).toMatch(
       /for this connection \(limit 3\)/,
     );
