@@ -17,7 +17,8 @@ export async function startFlower(brokerUrl: string): Promise<{ url: string; pro
       'flower',
       '--address=127.0.0.1',
       `--port=${port}`,
-      // DESIGN's anchor: Flower holding 100,000 tasks (its default keeps 10,000).
+      // The anchor of the project's budgets (docs/architecture.md#budgets-and-benchmarks): Flower holding
+      // 100,000 tasks (its default keeps 10,000).
       '--max_tasks=100000',
     ],
     {

@@ -1,6 +1,6 @@
 /**
- * The whole stack on one machine, against Flower fed the same events in the same run (DESIGN.md,
- * "Budgets"):
+ * The whole stack on one machine, against Flower fed the same events in the same run (the project's
+ * budgets, docs/architecture.md#budgets-and-benchmarks):
  *
  *   node --import tsx tests/bench/stack-bench.ts      (part of `npm run bench`)
  *
@@ -292,8 +292,9 @@ Celeriac applied ${fmt(finalCeleriac)} of ${fmt(published)} (${fmt(published - f
 API requests that failed or took over 5 s: Celeriac ${queries.celeriac.failures()}, Flower ${queries.flower.failures()}.
 RSS at the end: collector ${fmt(rss.collector)} MB, projector ${fmt(rss.projector)} MB, gateway ${fmt(rss.gateway)} MB; Flower ${fmt(rss.flower)} MB.
 
-DESIGN's targets for this machine: sustained ingest of at least 16,000 events/s with projector lag under 2 s,
-no event lost in 32,000 events/s bursts, API p95 under 50 ms while ingesting.
+The project's budgets for this machine (docs/architecture.md#budgets-and-benchmarks): sustained ingest
+of at least 16,000 events/s with projector lag under 2 s, no event lost in 32,000 events/s bursts,
+API p95 under 50 ms while ingesting.
 `;
   writeFileSync(REPORT, report);
   console.log(report);

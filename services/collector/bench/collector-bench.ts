@@ -182,7 +182,7 @@ Command: \`npm run bench -w @celeriac/collector\` (BENCH_EVENTS=${TARGET_EVENTS}
 Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB RAM, Node ${machine.node}, RabbitMQ ${machine.rabbitmq},
 Kafka ${machine.kafka}, PostgreSQL on the same machine. The collector process was pinned to one core
 (${pin.length ? '`taskset -c 1`' : 'no taskset available'}); RabbitMQ, Kafka and the benchmark driver shared the 2 cores with it,
-and other engineers' test runs may have been using the same cores during the run.
+and other processes (e.g. concurrent test runs) may have used the same cores during the run.
 
 Workload: ${events.toLocaleString('en')} Celery events in ${messages.toLocaleString('en')} AMQP messages (${(bytes / 1e6).toFixed(1)} MB of JSON),
 published to the collector's durable queue before the collector starts: per task a client \`task-sent\`

@@ -62,7 +62,7 @@ export async function openBrokerSession(options: {
     return publisher;
   }
 
-  /** Passive declare on its own channel: a missing queue closes the channel with 404 (§5). */
+  /** Passive declare on its own channel: a missing queue closes the channel with 404 (AMQP 0-9-1). */
   async function queueDepth(queue: string): Promise<QueueDepth | undefined> {
     ensureOpen();
     const channel = await connection.createChannel().catch((error: unknown) => {

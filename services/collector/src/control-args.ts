@@ -11,7 +11,8 @@ const seconds = z
   .nullable();
 const noArgs = z.strictObject({});
 
-// Wire arguments per remote-control command (wire protocol §3.6). Workers do no type coercion and
+// Wire arguments per remote-control command (the arguments Celery's control handlers take; see
+// docs/celery-events.md, "Remote control and inspect"). Workers do no type coercion and
 // reject unknown keys for several handlers, so every schema is strict.
 const broadcastArgs = {
   shutdown: z.strictObject({ msg: z.string().max(1000).optional() }),

@@ -175,7 +175,8 @@ describe('collector Control service', () => {
       taskName: 'tasks.add',
       argsJson: '[2, 2]',
       kwargsJson: '{}',
-      // 300 would reach py-amqp as the string ',' if amqplib picked the int16 tag (wire protocol §0.2).
+      // 300 would reach py-amqp as the string ',' if amqplib picked the int16 tag (see int32Header in
+      // task-message.ts).
       retries: 300,
       timeLimit: 300,
       softTimeLimit: 200.5,

@@ -1,6 +1,6 @@
 /**
  * The collector's error tree. `retriable` tells loops whether backing off and trying again can help;
- * the gRPC layer maps each kind to one status (control-status.ts).
+ * the gRPC layer maps each kind to one status (toServiceError in grpc-server.ts).
  */
 export abstract class CollectorError extends Error {
   abstract readonly retriable: boolean;

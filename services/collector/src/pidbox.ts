@@ -16,7 +16,7 @@ export interface PidboxRequest {
   destination: string[];
   /** false = cast: publish and return at once with no replies. */
   reply: boolean;
-  /** Idle gap between replies that ends collection (kombu semantics, wire protocol §3.5), ms. */
+  /** Idle gap between replies that ends collection (as kombu's Mailbox does), ms. */
   timeoutMs: number;
   /** Reply bytes kept for this call; collection ends once replies reach it. Default MAX_CALL_REPLY_BYTES. */
   maxReplyBytes?: number;
@@ -51,10 +51,11 @@ interface Waiter {
 }
 
 /**
- * Celery remote control over one broker connection (kombu Mailbox, wire protocol §3): requests go to
- * the `celery.pidbox` fanout, replies come back on our own exclusive queue bound to
- * `reply.celery.pidbox` and are matched on the `ticket` header. No `clock` header is sent, because
- * amqplib would encode most integers in a way py-amqp misreads (§0.2) and workers treat it as optional.
+ * Celery remote control over one broker connection, as kombu's Mailbox does (docs/celery-events.md,
+ * "Remote control and inspect"): requests go to the `celery.pidbox` fanout, replies come back on our
+ * own exclusive queue bound to `reply.celery.pidbox` and are matched on the `ticket` header. No `clock`
+ * header is sent, because amqplib would encode most integers in a way py-amqp misreads (see
+ * int32Header in task-message.ts) and workers treat it as optional.
  */
 export function createPidboxClient(options: { connection: ChannelModel; logger: Logger }) {
   const log = options.logger.child({ component: 'pidbox' });

@@ -52,8 +52,8 @@ const sendTaskSchema = z.object({
 });
 
 /**
- * amqplib sizes integers itself and picks tags py-amqp misreads (wire protocol §0.2: 300 arrives as
- * the string ','), so every integer header is forced to a signed 32-bit `I`.
+ * amqplib sizes integers itself and picks narrower tags that py-amqp misreads (300 arrives as the
+ * string ','), so every integer header is forced to a signed 32-bit `I`.
  */
 export function int32Header(value: number): { '!': 'int'; value: number } {
   return { '!': 'int', value };
@@ -120,7 +120,8 @@ export function buildTaskMessage(
       group: null,
       group_index: null,
       retries: int32Header(task.retries ?? 0),
-      // [hard, soft]: the worker unpacks time_limit first, whatever protocol.rst says (§7.5).
+      // [hard, soft]: the worker unpacks time_limit first, whatever Celery's message-protocol
+      // documentation lists.
       timelimit: [limitHeader(task.timeLimit), limitHeader(task.softTimeLimit)],
       root_id: taskId,
       parent_id: null,
@@ -139,7 +140,7 @@ export function buildTaskMessage(
   return {
     taskId,
     queue,
-    // No exchange given: the anonymous exchange routes by queue name, as Celery's client does (§4.1).
+    // No exchange given: the anonymous exchange routes by queue name, as Celery's client does.
     exchange: task.exchange ?? '',
     routingKey: task.routingKey ?? queue,
     content: Buffer.from(JSON.stringify(body)),
@@ -148,8 +149,9 @@ export function buildTaskMessage(
 }
 
 /**
- * The `task-sent` event a Python client emits after publishing (wire protocol §4.7), so monitors show
- * the task as PENDING before a worker receives it. Receivers replace `clock` for task-sent anyway.
+ * The `task-sent` event a Python client emits after publishing (docs/celery-events.md, "Sending a
+ * task"), so monitors show the task as PENDING before a worker receives it. Receivers replace `clock`
+ * for task-sent anyway.
  */
 export function taskSentEvent(
   message: TaskMessage,

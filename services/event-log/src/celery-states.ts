@@ -1,6 +1,7 @@
 /**
- * Celery's task states (celery/states.py, events/state.py; shared/reference/celery-wire-protocol.md
- * §2.3-§2.4), shared by every service that folds task events so they can never disagree.
+ * Celery's task states and their precedence (as Celery's celery/states.py and events/state.py define
+ * them; docs/celery-events.md, "Task state"), shared by every service that folds task events so they
+ * can never disagree.
  */
 
 const SUBJECT_STATES: Readonly<Record<string, string>> = {

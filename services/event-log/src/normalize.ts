@@ -71,8 +71,9 @@ const MESSAGE_FIELDS: FieldTable = {
 };
 const ERROR_FIELDS: FieldTable = { exception: ['exception', 'string'], traceback: ['traceback', 'string'] };
 
-// Typed fields per Celery event type (wire protocol §1.6). Custom task events (task-progress, ...)
-// are valid and carry only `uuid` typed; everything else they send lands in extra_json.
+// Typed fields per Celery event type (docs/celery-events.md, "Task events"). Custom task events
+// (task-progress, ...) are valid and carry only `uuid` typed; everything else they send lands in
+// extra_json.
 const TASK_FIELDS: Record<string, FieldTable> = {
   'task-sent': {
     ...MESSAGE_FIELDS,

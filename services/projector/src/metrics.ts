@@ -3,8 +3,9 @@ import type { BatchOutcome } from './apply-batch';
 import { createLabelBudget, type LabelCaps, type Labels } from './label-budget';
 
 /**
- * Flower's event metrics under Flower's names and labels (flower-api-behaviour §9), fed by the
- * consumer group so every event counts once across replicas, plus the projector's own health.
+ * Flower's event metrics under Flower's names and labels (docs/flower-compatibility.md, "Deliberate
+ * differences"), fed by the consumer group so every event counts once across replicas, plus the
+ * projector's own health.
  * The worker gauges are recomputed from PostgreSQL on every sweep instead of being counted up and
  * down per event, which fixes Flower's drifts: killed workers drop to 0 online after 2 x freq,
  * prefetched tasks never go negative nor stay up for revoked or lost tasks, and an offline worker

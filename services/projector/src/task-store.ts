@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { type HistoryRow, rowKey } from './batch-fold';
+import { rowKey } from './batch-fold';
 import type { TaskRow } from './task-state';
 
 // Column order shared by the upsert's unnest list and the values it is given.
@@ -188,28 +188,4 @@ export async function knownEventIds(
     for (const row of rows) known.add(rowKey(connectionId, row.event_id));
   }
   return known;
-}
-
-export async function insertHistory(client: PoolClient, history: HistoryRow[]): Promise<void> {
-  if (history.length === 0) return;
-  await client.query(
-    `INSERT INTO celeriac.task_events (connection_id, event_id, task_uuid, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset, fields)
-     SELECT c, e, u, t, h, ts, cl, to_timestamp(r / 1000.0), p, o, f
-     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int8[], $8::int8[], $9::int4[], $10::int8[], $11::jsonb[])
-       AS x(c, e, u, t, h, ts, cl, r, p, o, f)
-     ON CONFLICT DO NOTHING`,
-    [
-      history.map((h) => h.connectionId),
-      history.map((h) => h.eventId),
-      history.map((h) => h.taskUuid),
-      history.map((h) => h.type),
-      history.map((h) => h.hostname),
-      history.map((h) => h.timestamp),
-      history.map((h) => h.clock),
-      history.map((h) => h.receivedAtMs),
-      history.map((h) => h.partition),
-      history.map((h) => h.offset),
-      history.map((h) => JSON.stringify(h.fields)),
-    ],
-  );
 }

@@ -60,7 +60,7 @@ describe('evolveWorker', () => {
     expect(late).toMatchObject({ active: 2, lastHeartbeat: 1002 });
   });
 
-  it('given a task event from the worker, then it counts as a heartbeat (Celery §2.5)', () => {
+  it('given a task event from the worker, then it counts as a heartbeat (as in Celery)', () => {
     const row = evolveWorker(start, { kind: 'task', timestamp: 1000, receivedAtMs: 1_000_000 }, 1_000_500);
     expect(row.online).toBe(true);
     expect(isAlive(row, 1_000_000 + 119_999)).toBe(true); // freq unknown: Celery's 60 s default

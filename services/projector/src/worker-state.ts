@@ -34,7 +34,7 @@ export type WorkerInput =
       pid: number | null;
       fields: WorkerEvent;
     }
-  /** Any task event from a worker keeps it alive, as in Celery (§2.5). */
+  /** Any task event from a worker keeps it alive, as in Celery (docs/celery-events.md, liveness). */
   | { kind: 'task'; timestamp: number; receivedAtMs: number }
   | { kind: 'inspect'; method: string; reply: unknown; timestamp: number; receivedAtMs: number };
 

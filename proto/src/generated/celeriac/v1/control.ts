@@ -27,7 +27,10 @@ export const protobufFileName = "celeriac/v1/control.proto";
 export interface BroadcastRequest {
   connectionId: string;
   command: string;
-  /** JSON object text of the command's wire arguments (wire protocol §3.6), "{}" when none. */
+  /**
+   * JSON object text of the command's wire arguments (the arguments Celery's control handlers take;
+   * validated in services/collector/src/control-args.ts), "{}" when none.
+   */
   argumentsJson: string;
   /** Worker nodenames; empty means every worker. */
   destination: string[];
@@ -100,8 +103,8 @@ export interface SendTaskRequest {
 
 /**
  * Returned once the broker confirmed the task message (publisher confirm). INVALID_ARGUMENT when the
- * target queue (default exchange) or exchange does not exist. Integer headers are sent as int32 so
- * py-amqp reads them as ints (wire protocol §0.2).
+ * target queue (default exchange) or exchange does not exist. Integer headers are sent as int32: left to
+ * itself amqplib would pick narrower AMQP integer types, which py-amqp misdecodes.
  */
 export interface SendTaskReply {
   taskId: string;

@@ -13,8 +13,8 @@ export const protobufFileName = "celeriac/v1/events.proto";
 
 export interface CeleryEvent {
   /**
-   * Deterministic id: the same Celery event (same connection, same bytes) always gets the same id,
-   * so RabbitMQ redeliveries are recognised downstream. Lowercase hex.
+   * Deterministic id: the same Celery event (same connection, same content: keys are sorted before
+   * hashing) always gets the same id, so RabbitMQ redeliveries are recognised downstream. Lowercase hex.
    */
   eventId: string;
   connectionId: string;
@@ -25,7 +25,10 @@ export interface CeleryEvent {
   type: string;
   /** Sender nodename ("celery@host" for workers, "gen<pid>@host" for clients; collector id for snapshots). */
   hostname: string;
-  /** Celery's own epoch seconds as sent; never shifted by utcoffset (see wire protocol §1.7). */
+  /**
+   * Celery's own epoch seconds as sent; never shifted by utcoffset (see docs/celery-events.md,
+   * "Timestamps, clocks and offsets").
+   */
   timestamp: number;
   clock?:
     | number
@@ -50,7 +53,10 @@ export interface CeleryEvent {
   extraJson: string;
 }
 
-/** Fields of the task-* events (wire protocol §1.6). Absent means the event did not carry it. */
+/**
+ * Fields of the task-* events (docs/celery-events.md, "Task events"). Absent means the event did not
+ * carry it.
+ */
 export interface TaskEvent {
   uuid: string;
   name?:
