@@ -22,7 +22,6 @@ RUN --mount=type=cache,target=/root/.npm bash infra/image/build.sh assemble /app
 # A runtime layer of its own: node:24 slim plus the tree above. A distroless Node 24 base also
 # fits, with ENTRYPOINT set to the node command bin/celeriac would exec (it has no shell).
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and so read-only to the service user: a compromised process cannot rewrite its code.
 COPY --from=build /app /app

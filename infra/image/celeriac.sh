@@ -10,6 +10,8 @@ APP_DIR=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd -P)
 
 # Workspace packages export dist/*.js under this condition, src/*.ts otherwise (tsx, vitest, tsc).
 COMPILED=--conditions=celeriac-dist
+# Libraries' production behaviour (express hides stack traces in its default error pages).
+export NODE_ENV="${NODE_ENV:-production}"
 
 # The V8 heap cap of each service, the same as its `npm start`; the container memory limit sits
 # above it (the heap is not all of a process's memory). CELERIAC_HEAP_MB overrides it, in MiB.
