@@ -33,7 +33,7 @@ install() {
   say "building venv $VENV with $("$boot" -V 2>&1) (log: $log)"
   rm -rf "$VENV"
   "$boot" -m venv "$VENV" >"$log" 2>&1 || { cat "$log" >&2; die "python -m venv failed (Debian: apt-get install -y python3-venv)"; }
-  if ! timeout 600 "$PY" -m pip install --disable-pip-version-check -q --no-input -r "$REQS" >>"$log" 2>&1; then
+  if ! bounded 600 "$PY" -m pip install --disable-pip-version-check -q --no-input -r "$REQS" >>"$log" 2>&1; then
     grep -E '^ERROR' "$log" | head -n 5 >&2 || true
     local failed
     failed="$(grep -oE "(No matching distribution found for|Could not find a version that satisfies the requirement) [^ ]+" "$log" | head -1 | awk '{print $NF}' || true)"

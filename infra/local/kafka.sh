@@ -31,7 +31,7 @@ java_bin() {
 }
 
 tool() {
-  "$(java_bin)" -Dlog4j.configuration="file:$SRC_DIR/tools-log4j.properties" -cp "$LIBS/*" "$@"
+  "$(java_bin)" -Dlog4j.configuration="file:$SRC_DIR/tools-log4j.properties" -cp "$LIBS/*" "$@" </dev/null
 }
 
 install() {
@@ -47,7 +47,7 @@ install() {
   local tmp="$KAFKA_WORK/libs.tmp" log="$LOG_DIR/kafka-maven.log"
   rm -rf "$tmp"
   say "resolving the Kafka jars named in $SRC_DIR/pom.xml from Maven Central (log: $log)"
-  if ! timeout 900 mvn -B -f "$SRC_DIR/pom.xml" dependency:copy-dependencies \
+  if ! bounded 900 mvn -B -f "$SRC_DIR/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$tmp" -DincludeScope=runtime >"$log" 2>&1; then
     grep -E '^\[ERROR\] .*(Failed to execute goal|Could not|Failure|Non-resolvable)' "$log" | cut -c1-400 | head -n 3 >&2 || true
     local failed

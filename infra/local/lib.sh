@@ -4,7 +4,9 @@
 
 LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$LOCAL_DIR/../.." && pwd)"
-WORK_DIR="$LOCAL_DIR/.work"
+# CELERIAC_WORK_DIR moves all state (env file, logs, pid files, demo key, workers) elsewhere, so a
+# second `npm start` (a test's) never touches the first one's files.
+WORK_DIR="${CELERIAC_WORK_DIR:-$LOCAL_DIR/.work}"
 LOG_DIR="$WORK_DIR/logs"
 CELERY_APP_DIR="$REPO_ROOT/tests/celery-app"
 mkdir -p "$LOG_DIR"
@@ -76,6 +78,29 @@ stop_pid() {
   done
 }
 
+# bounded <seconds> <command...>: a one-shot child (apt-get, pip, mvn, rabbitmqctl) with a time limit.
+# Plain `timeout` moves its child into a process group of its own, which under an interactive
+# terminal is a background group: the first thing the child does to the terminal (apt-get puts stdin
+# in raw mode, a prompt reads /dev/tty) stops it with SIGTTOU/SIGTTIN until the limit runs out.
+# --foreground keeps the child in our group (Ctrl-C reaches it too); stdin from /dev/null keeps it
+# from reading the terminal at all. The price: on expiry only the child itself is killed, not its
+# own children.
+bounded() {
+  local seconds="$1"
+  shift
+  timeout --foreground --kill-after=10 "$seconds" "$@" </dev/null
+}
+
+# bounded_detached <seconds> <command...>: a server launcher (rabbitmq-server -detached,
+# pg_ctlcluster start) in a session of its own with no controlling terminal, so nothing it leaves
+# running can be stopped by the terminal or receive the Ctrl-C that stops `npm start`; and without
+# our fds, so the server it leaves behind does not hold a take_lock lock for as long as it lives.
+bounded_detached() {
+  local seconds="$1"
+  shift
+  (exec_without_inherited_fds setsid --wait timeout --kill-after=10 "$seconds" "$@" </dev/null)
+}
+
 require_root_for() {
   [[ "$(id -u)" == 0 ]] || die "$1 needs root (it manages a Debian package service); re-run as root or bring your own server via the CELERIAC_* env vars"
 }
@@ -93,14 +118,16 @@ apt_install() {
   # Refresh the package lists once: on a fresh image they are empty, and stale ones 404.
   if [[ ! -f "$WORK_DIR/apt-updated" ]] || ! compgen -G '/var/lib/apt/lists/*Packages*' >/dev/null; then
     say "apt-get update (log: $log)"
-    if ! timeout 600 apt-get update -q >>"$log" 2>&1; then
+    if ! bounded 600 apt-get update -q >>"$log" 2>&1; then
       tail -n 20 "$log" >&2
       die "apt-get update failed (needed for: ${missing[*]}); see $log"
     fi
     touch "$WORK_DIR/apt-updated"
   fi
   say "apt-get install -y ${missing[*]} (log: $log)"
-  if ! timeout 900 apt-get install -y -q "${missing[@]}" >>"$log" 2>&1; then
+  # A locally changed config file makes dpkg ask which to keep; answer for it: the machine's own.
+  if ! bounded 900 apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    "${missing[@]}" >>"$log" 2>&1; then
     tail -n 20 "$log" >&2
     for pkg in "${missing[@]}"; do
       dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
@@ -118,7 +145,7 @@ ensure_node_modules() {
   if [[ ! -f "$lock" ]]; then
     if [[ ! -d "$REPO_ROOT/node_modules" ]]; then
       say "no package-lock.json: npm install"
-      (cd "$REPO_ROOT" && npm install --no-audit --no-fund) || die "npm install failed"
+      (cd "$REPO_ROOT" && npm install --no-audit --no-fund </dev/null) || die "npm install failed"
     fi
     return 0
   fi
@@ -127,7 +154,7 @@ ensure_node_modules() {
     # binaries (biome, rollup, turbo, esbuild), so the lockfile lists only those and `npm ci` refuses
     # it as out of sync. `npm install` installs the locked versions all the same.
     say "node_modules missing or older than package-lock.json: npm install (locked versions)"
-    (cd "$REPO_ROOT" && npm install --no-audit --no-fund) || die "npm install failed (is package-lock.json in sync with package.json?)"
+    (cd "$REPO_ROOT" && npm install --no-audit --no-fund </dev/null) || die "npm install failed (is package-lock.json in sync with package.json?)"
   fi
 }
 

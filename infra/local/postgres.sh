@@ -33,10 +33,10 @@ cluster_for_port() {
 as_postgres() { runuser -u postgres -- "$@"; }
 
 # Superuser SQL over the Unix socket (peer auth); works whatever the celeriac role's state.
-admin_sql() { as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PORT" -d postgres -Atc "$1"; }
+admin_sql() { as_postgres psql -X -w -q -v ON_ERROR_STOP=1 -p "$PORT" -d postgres -Atc "$1"; }
 
 app_query() {
-  PGPASSWORD="$PASSWORD" PGCONNECT_TIMEOUT=3 psql -X -h "$HOST" -p "$PORT" -U "$ROLE" -d "$DB" -Atc "$1"
+  PGPASSWORD="$PASSWORD" PGCONNECT_TIMEOUT=3 psql -X -w -h "$HOST" -p "$PORT" -U "$ROLE" -d "$DB" -Atc "$1"
 }
 
 ensure_role_and_db() {
@@ -84,14 +84,14 @@ start() {
       ver="$(ls /usr/lib/postgresql | sort -V | tail -1)"
       name="celeriac$PORT"
       say "no cluster is configured for port $PORT; creating cluster $ver/$name"
-      pg_createcluster "$ver" "$name" -p "$PORT" >>"$LOG_DIR/postgres.log" 2>&1 ||
+      bounded 120 pg_createcluster "$ver" "$name" -p "$PORT" >>"$LOG_DIR/postgres.log" 2>&1 ||
         die "pg_createcluster $ver $name failed; see $LOG_DIR/postgres.log"
       cluster="$ver $name"
     fi
     read -r ver name <<<"$cluster"
     tune_cluster "$ver" "$name"
     say "starting cluster $ver/$name on port $PORT (pg_ctlcluster)"
-    if ! (exec_without_inherited_fds timeout "$START_TIMEOUT" pg_ctlcluster "$ver" "$name" start) >>"$LOG_DIR/postgres.log" 2>&1; then
+    if ! bounded_detached "$START_TIMEOUT" pg_ctlcluster "$ver" "$name" start >>"$LOG_DIR/postgres.log" 2>&1; then
       tail -n 20 "/var/log/postgresql/postgresql-$ver-$name.log" >&2 2>/dev/null || true
       die "pg_ctlcluster $ver $name start failed; see /var/log/postgresql/postgresql-$ver-$name.log"
     fi
@@ -122,7 +122,7 @@ stop() {
   local ver name
   read -r ver name <"$STARTED_FILE"
   say "stopping cluster $ver/$name"
-  timeout 90 pg_ctlcluster "$ver" "$name" stop -m fast >>"$LOG_DIR/postgres.log" 2>&1 ||
+  bounded 90 pg_ctlcluster "$ver" "$name" stop -m fast >>"$LOG_DIR/postgres.log" 2>&1 ||
     warn "pg_ctlcluster $ver $name stop failed; see $LOG_DIR/postgres.log"
   rm -f "$STARTED_FILE"
   say "stopped"

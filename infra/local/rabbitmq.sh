@@ -26,7 +26,7 @@ fi
 NODE_ARGS=()
 [[ -n "${RABBITMQ_NODENAME:-}" ]] && NODE_ARGS=(-n "$RABBITMQ_NODENAME")
 
-ctl() { timeout 60 rabbitmqctl "${NODE_ARGS[@]}" "$@"; }
+ctl() { bounded 60 rabbitmqctl "${NODE_ARGS[@]}" "$@"; }
 
 install() {
   if command -v rabbitmq-server >/dev/null 2>&1 && command -v rabbitmqctl >/dev/null 2>&1; then
@@ -38,7 +38,7 @@ install() {
 
 amqp_ok() { probe amqp "amqp://$USER_NAME:$PASSWORD@$HOST:$PORT/" >/dev/null 2>&1; }
 
-node_running() { timeout 20 rabbitmq-diagnostics "${NODE_ARGS[@]}" -q ping >/dev/null 2>&1; }
+node_running() { bounded 20 rabbitmq-diagnostics "${NODE_ARGS[@]}" -q ping >/dev/null 2>&1; }
 
 ensure_user() {
   if ctl -q list_users | awk '{print $1}' | grep -qx "$USER_NAME"; then
@@ -68,7 +68,7 @@ start() {
     # AMQP on loopback only, like the other local servers (the package default is every interface).
     export RABBITMQ_NODE_IP_ADDRESS="$HOST"
     # -detached returns before the node exists; the bounded waits below decide.
-    (cd /var/lib/rabbitmq && exec_without_inherited_fds timeout 60 rabbitmq-server -detached) >>"$LOG_DIR/rabbitmq.log" 2>&1 ||
+    (cd /var/lib/rabbitmq && bounded_detached 60 rabbitmq-server -detached) >>"$LOG_DIR/rabbitmq.log" 2>&1 ||
       die "rabbitmq-server -detached failed; see $LOG_DIR/rabbitmq.log"
     printf '%s\n' "${RABBITMQ_NODENAME:-default}" >"$STARTED_FILE"
     if ! wait_until "$START_TIMEOUT" "the RabbitMQ node to come up" node_running; then
@@ -96,7 +96,7 @@ stop() {
   if node_running; then
     say "stopping RabbitMQ"
     # shutdown (unlike stop) waits until the Erlang VM has exited.
-    timeout 90 rabbitmqctl "${NODE_ARGS[@]}" -q shutdown >/dev/null ||
+    bounded 90 rabbitmqctl "${NODE_ARGS[@]}" -q shutdown >/dev/null ||
       warn "rabbitmqctl shutdown failed or timed out"
   fi
   rm -f "$STARTED_FILE"

@@ -1,24 +1,48 @@
 #!/usr/bin/env bash
 # `npm start`: the whole thing on one machine. Brings the stack up (infra/local/up.sh), migrates
 # the database, starts demo Celery workers and steady traffic, then every Celeriac service that
-# exists, and keeps running until Ctrl-C. Ctrl-C (or SIGTERM) stops traffic, services and workers;
-# the servers stay up for the next run (infra/local/down.sh stops them).
+# exists, and keeps running until Ctrl-C. A service that exits is restarted (supervise.sh says how
+# often before the run gives up). Ctrl-C (or SIGTERM, or the terminal closing) stops traffic,
+# services and workers, every process this run started; the servers stay up for the next run
+# (infra/local/down.sh stops them).
 # Env: CELERIAC_DEMO_WORKERS (2), CELERIAC_DEMO_RATE (20 tasks/s),
-#      CELERIAC_DEMO_MIX (add=60,echo=20,error=10,sleep=5,retry=5), CELERIAC_GATEWAY_PORT (8080),
-#      CELERIAC_SECRET_KEY (default: a development key generated once under infra/local/.work).
+#      CELERIAC_DEMO_MIX (add=60,echo=20,error=10,sleep=5,retry=5),
+#      CELERIAC_GATEWAY_PORT (8080), CELERIAC_COLLECTOR_GRPC_PORT (50051),
+#      CELERIAC_COLLECTOR_OPS_PORT (9101), CELERIAC_PROJECTOR_OPS_PORT (9102),
+#      CELERIAC_RUN_MAX_RESTARTS (5), CELERIAC_RUN_STABLE_SECONDS (60),
+#      CELERIAC_WORK_DIR (infra/local/.work: a second run beside a first needs its own, and other ports),
+#      CELERIAC_SECRET_KEY (default: a development key generated once under the work dir).
 set -euo pipefail
 COMPONENT=run
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$LOCAL_DIR/supervise.sh"
 cd "$REPO_ROOT"
 
 DEMO_WORKERS="${CELERIAC_DEMO_WORKERS:-2}"
 DEMO_RATE="${CELERIAC_DEMO_RATE:-20}"
 DEMO_MIX="${CELERIAC_DEMO_MIX:-add=60,echo=20,error=10,sleep=5,retry=5}"
-GATEWAY_PORT="${CELERIAC_GATEWAY_PORT:-8080}"
+# Exported: the services read the same variables, so what is printed is what they bind.
+export CELERIAC_GATEWAY_PORT="${CELERIAC_GATEWAY_PORT:-8080}"
+export CELERIAC_COLLECTOR_GRPC_PORT="${CELERIAC_COLLECTOR_GRPC_PORT:-50051}"
+export CELERIAC_COLLECTOR_OPS_PORT="${CELERIAC_COLLECTOR_OPS_PORT:-9101}"
+export CELERIAC_PROJECTOR_OPS_PORT="${CELERIAC_PROJECTOR_OPS_PORT:-9102}"
+GATEWAY_PORT="$CELERIAC_GATEWAY_PORT"
 SERVICES=(collector projector gateway)
 RUN_LOGS="$LOG_DIR/run"
 # Demo workers get their own id prefix so they never collide with workers a test started.
 export CELERIAC_WORKER_PREFIX=demo
+
+# A port already taken (most often by another `npm start`) would only show up as a service that
+# keeps crashing; say which port and who holds it before anything starts.
+for spec in "gateway:$CELERIAC_GATEWAY_PORT:CELERIAC_GATEWAY_PORT" \
+  "collector gRPC:$CELERIAC_COLLECTOR_GRPC_PORT:CELERIAC_COLLECTOR_GRPC_PORT" \
+  "collector metrics:$CELERIAC_COLLECTOR_OPS_PORT:CELERIAC_COLLECTOR_OPS_PORT" \
+  "projector metrics:$CELERIAC_PROJECTOR_OPS_PORT:CELERIAC_PROJECTOR_OPS_PORT"; do
+  IFS=: read -r what port var <<<"$spec"
+  if port_open 127.0.0.1 "$port"; then
+    die "port $port ($what) is taken by $(port_owner "$port"); is another npm start running? Set $var (and CELERIAC_WORK_DIR for a second run)"
+  fi
+done
 
 ensure_node_modules
 "$LOCAL_DIR/up.sh"
@@ -33,30 +57,43 @@ if [[ -z "${CELERIAC_SECRET_KEY:-}" ]]; then
   CELERIAC_SECRET_KEY="$(cat "$key_file")"
   export CELERIAC_SECRET_KEY
 fi
+# The collector's Control gRPC refuses calls without this token; collector and gateway share it.
+if [[ -z "${CELERIAC_CONTROL_TOKEN:-}" ]]; then
+  CELERIAC_CONTROL_TOKEN="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+  export CELERIAC_CONTROL_TOKEN
+fi
 mkdir -p "$RUN_LOGS"
 
-declare -A service_pid=()
 traffic_pid=""
+tick_pid=""
+workers_started=0
 cleaning=0
 cleanup() {
   ((cleaning)) && return
   cleaning=1
-  trap - INT TERM
-  echo >&2
+  # The terminal may be gone (hung up): a message that cannot be written must not end the cleanup.
+  set +e
+  # A second Ctrl-C, or the hang-up when npm exits first, would cut the cleanup short, and what it
+  # cuts short is what leaves orphans. The commands run from here inherit the ignore. Bounded anyway.
+  trap '' INT TERM HUP
+  # After a hang-up the terminal refuses writes; report to a log then, as stop-workers.sh (set -e)
+  # would otherwise end on its first failed message before it stopped anything.
+  echo >&2 2>/dev/null || exec 2>>"$RUN_LOGS/stop.log"
   say "stopping traffic, demo workers and services (servers stay up)"
+  [[ -n "$tick_pid" ]] && kill "$tick_pid" 2>/dev/null
   [[ -n "$traffic_pid" ]] && stop_pid "$traffic_pid" "traffic" 10
-  local name
   # Workers before services, so Celeriac records their worker-offline events.
-  "$CELERY_APP_DIR/stop-workers.sh" || warn "could not stop every demo worker"
-  # TERM all services first so their bounded shutdowns overlap, then wait for each.
-  for name in "${!service_pid[@]}"; do kill -TERM "${service_pid[$name]}" 2>/dev/null || true; done
-  for name in "${!service_pid[@]}"; do stop_pid "${service_pid[$name]}" "$name" 20; done
+  if ((workers_started)); then
+    "$CELERY_APP_DIR/stop-workers.sh" || warn "could not stop every demo worker"
+  fi
+  stop_services
   [[ -f "$RUN_LOGS/traffic.out" ]] && say "traffic summary: $(tail -n 1 "$RUN_LOGS/traffic.out")"
   say "stopped. Servers are still running: infra/local/status.sh, infra/local/down.sh to stop them"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 if [[ -f services/schema/src/migrate-cli.ts ]]; then
   say "migrating the database (log: $RUN_LOGS/migrate.log)"
@@ -83,30 +120,31 @@ if [[ ! -s "$WORK_DIR/demo-key" ]]; then
 fi
 DEMO_KEY="$(cat "$WORK_DIR/demo-key")"
 
+workers_started=1
 mapfile -t worker_nodes < <("$CELERY_APP_DIR/start-workers.sh" "$DEMO_WORKERS")
+((${#worker_nodes[@]} == DEMO_WORKERS)) || die "the demo workers did not start (messages above say why)"
 "$CELERIAC_PYTHON" "$CELERY_APP_DIR/send_traffic.py" --rate "$DEMO_RATE" --duration 0 --mix "$DEMO_MIX" \
   >"$RUN_LOGS/traffic.out" 2>"$RUN_LOGS/traffic.log" &
 traffic_pid=$!
 
 started=()
 for name in "${SERVICES[@]}"; do
-  main="services/$name/src/main.ts"
-  if [[ ! -f "$main" ]]; then
+  if [[ ! -f "services/$name/src/main.ts" ]]; then
     say "services/$name has no src/main.ts yet; not started"
     continue
   fi
-  # The heap cap of the service's own `npm start` (k8s/ uses the same), read from its package.json.
-  heap_flag="$(node -p "(require('./services/$name/package.json').scripts?.start ?? '').match(/--max-old-space-size=\\d+/)?.[0] ?? ''")"
-  node ${heap_flag:+"$heap_flag"} --import tsx "$main" >"$RUN_LOGS/$name.log" 2>&1 </dev/null &
-  service_pid[$name]=$!
-  started+=("$name")
+  : >"$RUN_LOGS/$name.log"
+  start_service "$name"
+  started+=("$name (pid ${service_pid[$name]})")
 done
 
 cat >&2 <<INFO
 
 Celeriac is running (Ctrl-C to stop):
-  gateway      http://127.0.0.1:$GATEWAY_PORT$([[ -n "${service_pid[gateway]:-}" ]] || printf ' (not started: no services/gateway/src/main.ts)')
-  services     ${started[*]:-none yet}   (logs: $RUN_LOGS/<name>.log)
+  gateway      http://127.0.0.1:$GATEWAY_PORT$([[ -n "${service_pid[gateway]:-}" ]] || printf ' (not started: no services/gateway/src/main.ts)')   (API, streams, /readyz, /metrics)
+  collector    gRPC 127.0.0.1:$CELERIAC_COLLECTOR_GRPC_PORT, metrics http://127.0.0.1:$CELERIAC_COLLECTOR_OPS_PORT/metrics
+  projector    metrics http://127.0.0.1:$CELERIAC_PROJECTOR_OPS_PORT/metrics
+  services     ${started[*]:-none yet}   (logs and pids: $RUN_LOGS/<name>.{log,pid}; restarted when they exit)
   Kafka        $CELERIAC_KAFKA_BROKERS
   PostgreSQL   $(sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$CELERIAC_DATABASE_URL")
   RabbitMQ     $(sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$CELERIAC_RABBITMQ_URL")
@@ -122,21 +160,16 @@ Celeriac is running (Ctrl-C to stop):
                psql "$CELERIAC_DATABASE_URL" -c 'SELECT * FROM celeriac.tasks LIMIT 5'
 INFO
 
-# Report a process that dies, once, and keep the rest running.
+# Keep the services up; report the traffic generator once if it stops (it is only demo load).
 while :; do
-  for name in "${!service_pid[@]}"; do
-    if ! pid_alive "${service_pid[$name]}"; then
-      rc=0
-      wait "${service_pid[$name]}" || rc=$?
-      warn "$name exited (code $rc); last lines of $RUN_LOGS/$name.log:"
-      tail -n 15 "$RUN_LOGS/$name.log" >&2 || true
-      unset "service_pid[$name]"
-    fi
-  done
+  supervise_services
   if [[ -n "$traffic_pid" ]] && ! pid_alive "$traffic_pid"; then
     warn "traffic stopped: $(tail -n 1 "$RUN_LOGS/traffic.out" 2>/dev/null); see $RUN_LOGS/traffic.log"
     traffic_pid=""
   fi
-  sleep 2 &
-  wait $! || true
+  # A waited-for background sleep, not a plain one: a signal's trap runs at once.
+  sleep 1 &
+  tick_pid=$!
+  wait "$tick_pid" || true
+  tick_pid=""
 done

@@ -19,7 +19,7 @@ else
   "$LOCAL_DIR/kafka.sh" status || rc=1
 fi
 if [[ -n "${CELERIAC_DATABASE_URL:-}" ]]; then
-  out="$(PGCONNECT_TIMEOUT=5 psql -X "$CELERIAC_DATABASE_URL" -Atc 'SELECT 1' 2>&1)"
+  out="$(PGCONNECT_TIMEOUT=5 psql -X -w "$CELERIAC_DATABASE_URL" -Atc 'SELECT 1' 2>&1)"
   line $? "postgres: $(mask "$CELERIAC_DATABASE_URL") -> ${out//$'\n'/ } (from CELERIAC_DATABASE_URL)"
 else
   "$LOCAL_DIR/postgres.sh" status || rc=1

@@ -29,7 +29,7 @@ verify_kafka() {
 
 verify_postgres() {
   local out
-  out="$(PGCONNECT_TIMEOUT=5 psql -X "$CELERIAC_DATABASE_URL" -Atc 'SELECT 1' 2>&1)" ||
+  out="$(PGCONNECT_TIMEOUT=5 psql -X -w "$CELERIAC_DATABASE_URL" -Atc 'SELECT 1' 2>&1)" ||
     die "CELERIAC_DATABASE_URL=$(mask "$CELERIAC_DATABASE_URL") does not answer 'SELECT 1': $out"
   say "using PostgreSQL from CELERIAC_DATABASE_URL ($(mask "$CELERIAC_DATABASE_URL"))"
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from './stack-env';
 import { waitFor } from './wait-for';
@@ -31,6 +32,13 @@ export function heapFlags(name: string): string[] {
 }
 
 /**
+ * The Control token of every service this test process starts: collectors require it on each gRPC
+ * call and gateways send it, as the same Secret does in a deployment.
+ */
+export const TEST_CONTROL_TOKEN =
+  process.env.CELERIAC_CONTROL_TOKEN ?? `test-${randomBytes(16).toString('hex')}`;
+
+/**
  * Runs one Celeriac service with the given environment, by default as `npm start` does (`node
  * --max-old-space-size=N --import tsx services/<name>/src/main.ts`; the image runs the compiled code,
  * see infra/image/), and resolves when `readyUrl` answers 200.
@@ -50,7 +58,12 @@ export async function startService(options: {
   };
   const child = spawn(launch.command, launch.args, {
     cwd: launch.cwd,
-    env: { ...process.env, CELERIAC_LOG_LEVEL: 'warn', ...options.env },
+    env: {
+      ...process.env,
+      CELERIAC_LOG_LEVEL: 'warn',
+      CELERIAC_CONTROL_TOKEN: TEST_CONTROL_TOKEN,
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -1,3 +1,4 @@
+import { kafkaSecurityFields } from '@celeriac/event-log/kafka-config';
 import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
 import { z } from 'zod';
 
@@ -32,6 +33,13 @@ export const gatewayConfigSchema = z.object({
   CELERIAC_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** pino level. Default info. */
   CELERIAC_LOG_LEVEL: z.string().default('info'),
+  /** Token sent on every Control gRPC call; the collectors' CELERIAC_CONTROL_TOKEN. */
+  CELERIAC_CONTROL_TOKEN: z.string().min(1).optional(),
+  /** File holding that token instead (a mounted Secret). */
+  CELERIAC_CONTROL_TOKEN_FILE: z.string().min(1).optional(),
+  /** Explicit opt-out (collectors run without Control auth); without a token or this, the gateway refuses to start. Default false. */
+  CELERIAC_CONTROL_AUTH_DISABLED: booleanFlag.default(false),
+  ...kafkaSecurityFields,
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -18,6 +18,8 @@ import type { ApiDeps } from './http/api-deps';
 export function createGatewayApi(options: {
   pool: pg.Pool;
   logger: Logger;
+  /** Sent on every Control call; undefined only when Control auth is explicitly disabled. */
+  controlToken: string | undefined;
   authDisabled: boolean;
   defaultConnection?: string;
   sealBrokerUrl?: (url: string) => Buffer;
@@ -34,6 +36,7 @@ export function createGatewayApi(options: {
   const control = createControlGateway({
     ownerAddress: (connectionId) => admin.ownerAddress(connectionId),
     logger: options.logger.child({ component: 'control' }),
+    token: options.controlToken,
   });
   const { resolveConnection } = createTenancy({
     store: admin,

@@ -1,4 +1,6 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
+import { resolveControlToken } from '@celeriac/proto/control-auth';
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
@@ -28,6 +30,11 @@ if (config.CELERIAC_AUTH_DISABLED)
 const { deps, authenticator, control } = createGatewayApi({
   pool,
   logger,
+  controlToken: resolveControlToken({
+    token: config.CELERIAC_CONTROL_TOKEN,
+    tokenFile: config.CELERIAC_CONTROL_TOKEN_FILE,
+    disabled: config.CELERIAC_CONTROL_AUTH_DISABLED,
+  }),
   authDisabled: config.CELERIAC_AUTH_DISABLED,
   defaultConnection: config.CELERIAC_DEFAULT_CONNECTION,
   sealBrokerUrl: secretBox?.seal,
@@ -40,6 +47,7 @@ const liveStreams = createLiveStreams({
   logger,
   pool,
   kafkaBrokers: config.CELERIAC_KAFKA_BROKERS,
+  kafkaSecurity: kafkaSecurityOf(config),
   eventsTopic: config.CELERIAC_EVENTS_TOPIC,
   authenticator,
   resolveConnection: deps.resolveConnection,

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createKafka } from '@celeriac/event-log/kafka';
+import { createKafka, type KafkaSecurity } from '@celeriac/event-log/kafka';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { Router } from 'express';
@@ -67,6 +67,7 @@ export interface LiveStreamsDeps {
   logger: Logger;
   pool: pg.Pool;
   kafkaBrokers: string[];
+  kafkaSecurity?: KafkaSecurity;
   eventsTopic: string;
   authenticator: Authenticator;
   resolveConnection: ResolveConnection;
@@ -90,7 +91,12 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
   const options = { ...DEFAULT_LIVE_STREAM_OPTIONS, ...deps.options };
   const logger = deps.logger.child({ component: 'live-streams' });
   const metrics = createStreamMetrics(deps.registry);
-  const kafka = createKafka({ clientId: 'celeriac-gateway-streams', brokers: deps.kafkaBrokers, logger });
+  const kafka = createKafka({
+    clientId: 'celeriac-gateway-streams',
+    brokers: deps.kafkaBrokers,
+    security: deps.kafkaSecurity,
+    logger,
+  });
   const hub = new StreamHub({ kafka, topic: deps.eventsTopic, logger, metrics, ...options });
   const clients = new LiveClientSet(options.maxClients);
   let accepting = false;
