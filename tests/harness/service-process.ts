@@ -6,6 +6,8 @@ import { waitFor } from './wait-for';
 
 export interface ServiceProcess {
   readonly name: string;
+  /** Its /readyz; /healthz sits beside it. */
+  readonly readyUrl: string;
   readonly process: ChildProcess;
   output(): string;
   /** SIGTERM and wait for a clean exit. */
@@ -14,8 +16,15 @@ export interface ServiceProcess {
   kill(): Promise<void>;
 }
 
+/** How to run a service: the executable, its arguments, the working directory. */
+export interface Launch {
+  command: string;
+  args: string[];
+  cwd: string;
+}
+
 /** The heap cap of the service's `npm start` (k8s/ and `npm start` of the repo use the same). */
-function heapFlags(name: string): string[] {
+export function heapFlags(name: string): string[] {
   const manifest = JSON.parse(readFileSync(`${REPO_ROOT}services/${name}/package.json`, 'utf8')) as {
     scripts?: { start?: string };
   };
@@ -30,18 +39,25 @@ export const TEST_CONTROL_TOKEN =
   process.env.CELERIAC_CONTROL_TOKEN ?? `test-${randomBytes(16).toString('hex')}`;
 
 /**
- * Runs one Celeriac service exactly as deployed (`node --max-old-space-size=N --import tsx
- * services/<name>/src/main.ts`) with the given environment, and resolves when `readyUrl` answers 200.
+ * Runs one Celeriac service with the given environment, by default as `npm start` does (`node
+ * --max-old-space-size=N --import tsx services/<name>/src/main.ts`; the image runs the compiled code,
+ * see infra/image/), and resolves when `readyUrl` answers 200.
  */
 export async function startService(options: {
   name: 'collector' | 'projector' | 'gateway';
   env: Record<string, string>;
   readyUrl: string;
   timeoutMs?: number;
+  /** Another way to run it, e.g. the image's compiled entrypoint; the tsx path above by default. */
+  launch?: Launch;
 }): Promise<ServiceProcess> {
-  const args = [...heapFlags(options.name), '--import', 'tsx', `services/${options.name}/src/main.ts`];
-  const child = spawn(process.execPath, args, {
+  const launch: Launch = options.launch ?? {
+    command: process.execPath,
+    args: [...heapFlags(options.name), '--import', 'tsx', `services/${options.name}/src/main.ts`],
     cwd: REPO_ROOT,
+  };
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
     env: {
       ...process.env,
       CELERIAC_LOG_LEVEL: 'warn',
@@ -78,6 +94,7 @@ export async function startService(options: {
   }
   return {
     name: options.name,
+    readyUrl: options.readyUrl,
     process: child,
     output: () => log,
     stop: () => signal('SIGTERM'),

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { createKafka } from './kafka';
 import { ensureTopics } from './topics';
 
-// `node --import tsx services/event-log/src/topics-cli.ts`: creates the event-log topics before the
-// services start (run beside the database migration: locally by npm start, in k8s by the migrate Job).
+// `node --import tsx services/event-log/src/topics-cli.ts` (`celeriac topics` in the image): creates
+// the event-log topics before the services start (run beside the database migration: locally by
+// npm start, in k8s by the migrate Job).
 // Existing topics are left as they are.
 const config = parseConfig(
   z.object({
