@@ -9,13 +9,7 @@
  * being edited in parallel when the guard was added.
  */
 export const ALLOWED_CITATIONS: ReadonlySet<string> = new Set([
-  'services/gateway/bench/REPORT.md',
-  'services/gateway/bench/tasks-bench.ts',
   'services/gateway/src/main.ts',
-  'services/gateway/src/streams/bench/REPORT.md',
-  'services/gateway/src/streams/bench/streams-bench.ts',
-  'services/gateway/src/streams/event-fixtures.ts',
-  'services/gateway/src/streams/live-streams.testkit.ts',
   'services/gateway/src/streams/stream-access.ts',
 ]);
 

@@ -154,7 +154,7 @@ function writeReport(figures: {
 Command: \`npm run bench -w @celeriac/gateway\` (env BENCH_TASKS=${TASKS}, BENCH_SAMPLES=${SAMPLES}, BENCH_DURATION_S=${DURATION_S}).
 Run at ${new Date().toISOString()} on ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}.
 PostgreSQL 15 and one gateway replica (\`node --import tsx services/gateway/src/main.ts\`, pg pool 10) on the same machine;
-the load generator shares the cores too, and other engineers' test runs were using the same 2 cores during the run,
+the load generator shares the cores too, and other processes (e.g. concurrent test runs) may have used the same 2 cores during the run,
 so the figures are pessimistic and vary between runs.
 
 Data: ${TASKS.toLocaleString('en')} tasks of one connection bulk-loaded with one \`INSERT ... SELECT generate_series\`
@@ -192,7 +192,7 @@ ${figures.throughput.join('\n')}
   \`JSON.stringify\` as a third of its CPU; an A/B over the same 100-task query measured a third of the
   Node CPU and 20% less wall time. Listing queries are named prepared statements (planning cost more
   than execution on 1M rows).
-- For scale: DESIGN.md's anchor is Flower 2.0.1 answering \`/api/tasks?state=FAILURE&limit=100\` in 257 ms
+- For scale: the project's budget anchor (docs/architecture.md#budgets-and-benchmarks) is Flower 2.0.1 answering \`/api/tasks?state=FAILURE&limit=100\` in 257 ms
   over 100,000 in-memory tasks; here the same request over 1,000,000 stored tasks is in the table above.
 - Earlier runs of this benchmark (before the indexes and the JSON change, same machine) measured p95 of
   1,203 ms for \`sort_by=name\`, 581 ms for a received range, 155 ms for \`state=FAILURE&sort_by=started\`,

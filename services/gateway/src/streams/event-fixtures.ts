@@ -3,7 +3,7 @@ import { QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 
 /**
  * CeleryEvents shaped like the collector's output, for specs and the benchmark. Field values follow
- * what Celery 5.5 sends (wire protocol §1.5-§1.6).
+ * what Celery 5.5 sends (compare tests/fixtures/celery-5.5.3/events.jsonl and docs/celery-events.md).
  */
 let sequence = 0;
 

@@ -14,7 +14,7 @@ import { createLiveStreams, type LiveStreamOptions, type LiveStreams } from './l
 /**
  * Real pieces for the live-streams integration specs: a gateway-shaped HTTP server around the module
  * (real express, real `ws` upgrade path, real Kafka and PostgreSQL), a key table standing in for the
- * REST engineer's API-key store, and a producer that writes CeleryEvents as the collector does.
+ * gateway's API-key store (src/auth/api-keys.ts), and a producer that writes CeleryEvents as the collector does.
  */
 
 export function principalFor(connectionIds: string[]): Principal {
