@@ -34,7 +34,7 @@ function typeName(schema: z.ZodType): string {
   if (schema === booleanFlag) return 'boolean (true/false/1/0)';
   if (schema === commaList) return 'comma-separated list';
   const def = defOf(schema);
-  if (def.type === 'enum') return Object.values(def.entries ?? {}).join(' \\| ');
+  if (def.type === 'enum') return Object.values(def.entries ?? {}).join(' | ');
   if (def.type === 'number') return 'number';
   if (def.type === 'string') return def.format ? `string (${def.format})` : 'string';
   if (def.type === 'pipe' && def.in) return typeName(def.in);
