@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { schemaFields } from '../infra/docs/schema-fields';
 import { SERVICE_CONFIGS, type ServiceConfig } from '../infra/docs/service-configs';
 import { REPO_ROOT } from '../tests/harness/stack-env';
+import { launchOf } from './container-launch';
 import { goTool, KUBECONFORM, KUSTOMIZE, schemaFileName, standaloneSchemas } from './k8s-tools';
 import { type Container, containerEnv, type K8sObject, parseYamlStream } from './rendered';
 
@@ -39,7 +40,7 @@ beforeAll(() => {
 }, 1_200_000);
 
 function serviceOf(container: Container): ServiceConfig {
-  const entry = (container.command ?? []).at(-1);
+  const { entry } = launchOf(container, REPO_ROOT);
   const service = SERVICE_CONFIGS.find((candidate) => candidate.entry === entry);
   if (!service) throw new Error(`${container.name} runs ${entry}, which is no Celeriac entry point`);
   return service;
@@ -87,13 +88,18 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
       const script: string = service.script
         ? pkg.scripts[service.script]
         : `node --import tsx ${service.entry}`;
-      const expected = script
-        .split(' ')
-        .map((word) => (word.startsWith('src/') ? `${service.workspace}/${word}` : word));
-      expect(container.command).toEqual(expected);
-      const heap = Number(/--max-old-space-size=(\d+)/.exec(script)?.[1] ?? 0);
+      const launch = launchOf(container, REPO_ROOT);
+      const heap = Number(/--max-old-space-size=(\d+)/.exec(script)?.[1] ?? 0) || undefined;
+      expect({ service: service.name, heap: launch.heapMb }).toEqual({ service: service.name, heap });
+      // Spelled out in the manifest, the command is the npm script's, run from the repository root.
+      if (launch.command) {
+        const fromRoot = script
+          .split(' ')
+          .map((word) => (word.startsWith('src/') ? `${service.workspace}/${word}` : word));
+        expect(launch.command).toEqual(fromRoot);
+      }
       const { requests, limits } = container.resources;
-      expect(mebibytes(limits.memory)).toBeGreaterThanOrEqual(heap * 1.5);
+      expect(mebibytes(limits.memory)).toBeGreaterThanOrEqual((heap ?? 128) * 1.5);
       expect(requests.memory).toBe(limits.memory);
     }
   });
@@ -158,6 +164,49 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
       expect(object.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(
         deadlineMs / 1000 + preStop,
       );
+    }
+  });
+
+  it('names the same topics everywhere, with enough partitions for the projector replicas', () => {
+    const { objects } = get();
+    const topics = new Map<string, Set<string>>();
+    for (const { container, service } of workloads(objects)) {
+      const config = service.schema.parse(
+        Object.fromEntries(containerEnv(container, objects, (s, k) => EXTERNAL_SECRETS[`${s}/${k}`] ?? '')),
+      ) as Record<string, unknown>;
+      for (const key of [
+        'CELERIAC_EVENTS_TOPIC',
+        'eventsTopic',
+        'CELERIAC_DEAD_LETTER_TOPIC',
+        'deadLetterTopic',
+      ]) {
+        const name = key.startsWith('CELERIAC_')
+          ? key
+          : key === 'eventsTopic'
+            ? 'CELERIAC_EVENTS_TOPIC'
+            : 'CELERIAC_DEAD_LETTER_TOPIC';
+        if (typeof config[key] === 'string')
+          topics.set(name, (topics.get(name) ?? new Set()).add(config[key]));
+      }
+    }
+    expect([...topics.values()].map((names) => names.size)).toEqual([1, 1]);
+    const projectors = objects.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'celeriac-projector',
+    );
+    const kafkaTopics = objects.filter((object) => object.kind === 'KafkaTopic');
+    if (kafkaTopics.length > 0) {
+      // Operator-managed topics (the topics step is removed): they must be the ones the services use.
+      const wanted = [...topics.values()].flatMap((names) => [...names]).sort();
+      expect(kafkaTopics.map((topic) => topic.spec.topicName).sort()).toEqual(wanted);
+      const events = kafkaTopics.find(
+        (topic) => topic.spec.topicName === [...(topics.get('CELERIAC_EVENTS_TOPIC') ?? [])][0],
+      );
+      expect(events?.spec.partitions).toBeGreaterThanOrEqual(projectors?.spec.replicas);
+    } else {
+      const job = objects.find((object) => object.kind === 'Job');
+      const step = job?.spec.template.spec.initContainers[0] as Container;
+      const env = containerEnv(step, objects, () => '');
+      expect(Number(env.get('CELERIAC_EVENTS_PARTITIONS'))).toBeGreaterThanOrEqual(projectors?.spec.replicas);
     }
   });
 
