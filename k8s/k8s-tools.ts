@@ -11,7 +11,9 @@ export const KUBECONFORM = 'github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0'
 const SCHEMAS_WHEEL = 'kubernetes-validate==1.37.0';
 export const KUBERNETES_VERSION = '1.33.0';
 
-const TOOLS = process.env.CELERIAC_K8S_TOOLS_DIR ?? join(REPO_ROOT, 'infra/local/.work/k8s-tools');
+// CELERIAC_K8S_TOOLS_DIR moves the cache; CELERIAC_PYTHON (set by the int setup) is a Python with pip.
+const { CELERIAC_K8S_TOOLS_DIR, CELERIAC_PYTHON } = process.env;
+const TOOLS = CELERIAC_K8S_TOOLS_DIR ?? join(REPO_ROOT, 'infra/local/.work/k8s-tools');
 
 /** Path of the binary built from `module@version`; built once per version. */
 export function goTool(spec: string): string {
@@ -41,7 +43,7 @@ function wheelSchemas(): string {
   const dir = join(root, `kubernetes_validate/kubernetes-json-schema/v${KUBERNETES_VERSION}-local-strict`);
   if (existsSync(join(dir, '_definitions.json'))) return dir;
   mkdirSync(root, { recursive: true });
-  const python = process.env.CELERIAC_PYTHON ?? 'python3';
+  const python = CELERIAC_PYTHON ?? 'python3';
   execFileSync(
     python,
     ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '-d', root, SCHEMAS_WHEEL],

@@ -44,7 +44,7 @@ export function renderReference(root: string, services: ServiceConfig[]): string
     }
   }
   const sorted = [...rows.values()].sort(
-    (a, b) => a.key.localeCompare(b.key) || a.readers[0]!.localeCompare(b.readers[0]!),
+    (a, b) => a.key.localeCompare(b.key) || a.readers.join().localeCompare(b.readers.join()),
   );
   const lines = [
     '| variable | read by | type | default | description |',
