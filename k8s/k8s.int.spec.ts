@@ -170,23 +170,12 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
   it('names the same topics everywhere, with enough partitions for the projector replicas', () => {
     const { objects } = get();
     const topics = new Map<string, Set<string>>();
+    // Topic variables (CELERIAC_*_TOPIC) as each process sees them, its default when unset.
     for (const { container, service } of workloads(objects)) {
-      const config = service.schema.parse(
-        Object.fromEntries(containerEnv(container, objects, (s, k) => EXTERNAL_SECRETS[`${s}/${k}`] ?? '')),
-      ) as Record<string, unknown>;
-      for (const key of [
-        'CELERIAC_EVENTS_TOPIC',
-        'eventsTopic',
-        'CELERIAC_DEAD_LETTER_TOPIC',
-        'deadLetterTopic',
-      ]) {
-        const name = key.startsWith('CELERIAC_')
-          ? key
-          : key === 'eventsTopic'
-            ? 'CELERIAC_EVENTS_TOPIC'
-            : 'CELERIAC_DEAD_LETTER_TOPIC';
-        if (typeof config[key] === 'string')
-          topics.set(name, (topics.get(name) ?? new Set()).add(config[key]));
+      const env = containerEnv(container, objects, (s, k) => EXTERNAL_SECRETS[`${s}/${k}`] ?? '');
+      for (const field of schemaFields(service.schema).filter((f) => f.key.endsWith('_TOPIC'))) {
+        const value = env.get(field.key) ?? field.defaultValue ?? '';
+        topics.set(field.key, (topics.get(field.key) ?? new Set<string>()).add(value));
       }
     }
     expect([...topics.values()].map((names) => names.size)).toEqual([1, 1]);
