@@ -57,6 +57,11 @@ if [[ -z "${CELERIAC_SECRET_KEY:-}" ]]; then
   CELERIAC_SECRET_KEY="$(cat "$key_file")"
   export CELERIAC_SECRET_KEY
 fi
+# The collector's Control gRPC refuses calls without this token; collector and gateway share it.
+if [[ -z "${CELERIAC_CONTROL_TOKEN:-}" ]]; then
+  CELERIAC_CONTROL_TOKEN="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+  export CELERIAC_CONTROL_TOKEN
+fi
 mkdir -p "$RUN_LOGS"
 
 traffic_pid=""

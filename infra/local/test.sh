@@ -19,6 +19,7 @@ set +a
 [[ -x /usr/bin/chromium ]] || apt_install chromium
 # The k8s manifest test reads the YAML with PyYAML (no YAML parser among the npm dependencies).
 python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml
+[[ -x /usr/bin/promtool ]] || apt_install prometheus # promtool: infra/prometheus/rules.int.spec.ts
 
 # All run even if an earlier one fails, so one run reports everything; any failing fails the run.
 lint_rc=0

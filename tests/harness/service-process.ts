@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from './stack-env';
 import { waitFor } from './wait-for';
@@ -22,6 +23,13 @@ function heapFlags(name: string): string[] {
 }
 
 /**
+ * The Control token of every service this test process starts: collectors require it on each gRPC
+ * call and gateways send it, as the same Secret does in a deployment.
+ */
+export const TEST_CONTROL_TOKEN =
+  process.env.CELERIAC_CONTROL_TOKEN ?? `test-${randomBytes(16).toString('hex')}`;
+
+/**
  * Runs one Celeriac service exactly as deployed (`node --max-old-space-size=N --import tsx
  * services/<name>/src/main.ts`) with the given environment, and resolves when `readyUrl` answers 200.
  */
@@ -34,7 +42,12 @@ export async function startService(options: {
   const args = [...heapFlags(options.name), '--import', 'tsx', `services/${options.name}/src/main.ts`];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, CELERIAC_LOG_LEVEL: 'warn', ...options.env },
+    env: {
+      ...process.env,
+      CELERIAC_LOG_LEVEL: 'warn',
+      CELERIAC_CONTROL_TOKEN: TEST_CONTROL_TOKEN,
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -101,6 +101,8 @@ try {
       CELERIAC_EVENTS_TOPIC: topics.topics.events,
       CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter,
       CELERIAC_SECRET_KEY: SECRET_KEY,
+      // The bench makes no Control call; the collector refuses to start without a token or this.
+      CELERIAC_CONTROL_AUTH_DISABLED: 'true',
       CELERIAC_COLLECTOR_ID: 'bench',
       CELERIAC_COLLECTOR_GRPC_PORT: '0',
       CELERIAC_COLLECTOR_OPS_PORT: '0',

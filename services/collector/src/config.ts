@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { kafkaSecurityFields, kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
+import { resolveControlToken } from '@celeriac/proto/control-auth';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
 import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
 import { z } from 'zod';
@@ -23,6 +25,18 @@ export const collectorConfigSchema = z
     CELERIAC_COLLECTOR_ID: z.string().min(1).optional(),
     /** Port of the Control gRPC service. Default 50051 (0 = any free port). */
     CELERIAC_COLLECTOR_GRPC_PORT: port.default(50051),
+    /**
+     * Bind address of the Control gRPC service. Default 127.0.0.1 (same-host gateways only); set
+     * 0.0.0.0 in k8s, where gateways reach each collector pod by its IP.
+     */
+    CELERIAC_CONTROL_HOST: z.string().min(1).default('127.0.0.1'),
+    /** Shared secret every Control call must present (`authorization: Bearer <token>`), 16+ chars. */
+    CELERIAC_CONTROL_TOKEN: z.string().min(1).optional(),
+    /** File holding that token instead (a mounted Secret). */
+    CELERIAC_CONTROL_TOKEN_FILE: z.string().min(1).optional(),
+    /** Explicit opt-out of Control authentication; without a token or this, the collector refuses to start. Default false. */
+    CELERIAC_CONTROL_AUTH_DISABLED: booleanFlag.default(false),
+    ...kafkaSecurityFields,
     /** host:port gateways use to reach this replica's gRPC service. Default 127.0.0.1:<grpc port>. */
     CELERIAC_COLLECTOR_GRPC_ADVERTISE: z.string().min(1).optional(),
     /** Port of /metrics, /healthz, /readyz. Default 9101. */
@@ -49,6 +63,11 @@ export const collectorConfigSchema = z
       .positive()
       .max(768 * 1024)
       .default(512 * 1024),
+    /**
+     * Most events in one `task.multi` list; a longer list is dead-lettered whole. Default 1000 (a
+     * worker buffers a few dozen events per list).
+     */
+    CELERIAC_MAX_LIST_ITEMS: z.coerce.number().int().positive().max(100_000).default(1_000),
     /**
      * Cap on one Kafka batch (encoded records), bytes. Default 800 KiB. A batch is sealed before a
      * message would push it over, so it never exceeds this or one message's events; both must stay
@@ -77,6 +96,13 @@ export const collectorConfigSchema = z
     secretKey: env.CELERIAC_SECRET_KEY,
     collectorId: env.CELERIAC_COLLECTOR_ID ?? `${hostname()}-${process.pid}`,
     grpcPort: env.CELERIAC_COLLECTOR_GRPC_PORT,
+    grpcHost: env.CELERIAC_CONTROL_HOST,
+    controlToken: resolveControlToken({
+      token: env.CELERIAC_CONTROL_TOKEN,
+      tokenFile: env.CELERIAC_CONTROL_TOKEN_FILE,
+      disabled: env.CELERIAC_CONTROL_AUTH_DISABLED,
+    }),
+    kafkaSecurity: kafkaSecurityOf(env),
     grpcAdvertise: env.CELERIAC_COLLECTOR_GRPC_ADVERTISE ?? `127.0.0.1:${env.CELERIAC_COLLECTOR_GRPC_PORT}`,
     opsPort: env.CELERIAC_COLLECTOR_OPS_PORT,
     leaseTtlMs: env.CELERIAC_LEASE_TTL_MS,
@@ -84,6 +110,7 @@ export const collectorConfigSchema = z
     prefetch: env.CELERIAC_PREFETCH,
     maxBufferedBytes: env.CELERIAC_MAX_BUFFERED_BYTES,
     maxBodyBytes: env.CELERIAC_MAX_BODY_BYTES,
+    maxListItems: env.CELERIAC_MAX_LIST_ITEMS,
     batchMaxEvents: env.CELERIAC_BATCH_MAX_EVENTS,
     batchMaxBytes: env.CELERIAC_BATCH_MAX_BYTES,
     batchLingerMs: env.CELERIAC_BATCH_LINGER_MS,

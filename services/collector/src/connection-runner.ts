@@ -18,6 +18,7 @@ export interface RunnerSettings {
   deadLetterTopic: string;
   prefetch: number;
   maxBodyBytes: number;
+  maxListItems: number;
   batchMaxEvents: number;
   batchMaxBytes: number;
   batchLingerMs: number;
@@ -90,6 +91,7 @@ export function createConnectionRunner(deps: {
       topics: { events: deps.settings.eventsTopic, deadLetter: deps.settings.deadLetterTopic },
       connectionId,
       maxBodyBytes: deps.settings.maxBodyBytes,
+      maxListItems: deps.settings.maxListItems,
       batchMaxEvents: deps.settings.batchMaxEvents,
       batchMaxBytes: deps.settings.batchMaxBytes,
       lingerMs: deps.settings.batchLingerMs,

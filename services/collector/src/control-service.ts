@@ -13,13 +13,20 @@ import type { ConnectionRegistry } from './connection-registry';
 import { validateBroadcast, validateInspect } from './control-args';
 import { InvalidArgumentError, NotOwnerError, UnknownConnectionError } from './errors';
 import type { NodeReplyValue } from './pidbox';
+import { scrubCredentials } from './scrub-inspect';
 import { measureQueues, queueNamesOf } from './snapshot-sampler';
 import { buildTaskMessage } from './task-message';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Replies as the gateway gets them, credentials scrubbed (workers report broker URLs in `stats`). */
 function toNodeReplies(replies: NodeReplyValue[]): NodeReplies {
-  return { replies: replies.map(({ node, value }) => ({ node, replyJson: JSON.stringify(value ?? null) })) };
+  return {
+    replies: replies.map(({ node, value }) => ({
+      node,
+      replyJson: JSON.stringify(scrubCredentials(value ?? null)) ?? 'null',
+    })),
+  };
 }
 
 /**

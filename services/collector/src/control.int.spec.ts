@@ -10,9 +10,11 @@ import {
   type SendTaskReply,
   type SendTaskRequest,
 } from '@celeriac/proto/control';
+import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CeleryWorker, startCeleryWorker } from '../../../tests/harness/celery-worker';
+import { TEST_CONTROL_TOKEN } from '../../../tests/harness/service-process';
 import { waitFor } from '../../../tests/harness/wait-for';
 import {
   type CollectorProcess,
@@ -87,7 +89,9 @@ describe('collector Control service', () => {
       async () => (await world.store.leaseOwner(downId))?.ownerId === collector.id,
     );
     worker = await startCeleryWorker({ brokerUrl: world.vhosts[0]!.url, concurrency: 2 });
-    client = new ControlClient(`127.0.0.1:${collector.grpcPort}`, grpc.credentials.createInsecure());
+    client = new ControlClient(`127.0.0.1:${collector.grpcPort}`, grpc.credentials.createInsecure(), {
+      interceptors: [controlTokenInterceptor(TEST_CONTROL_TOKEN)],
+    });
   });
   afterAll(async () => {
     client?.close();
@@ -128,6 +132,41 @@ describe('collector Control service', () => {
     expect(stats.pool['max-concurrency']).toBe(2);
     const queues = await rpc(client).queueStats({ connectionId, queues: [] });
     expect(queues.queues).toContainEqual({ name: 'celery', messages: 0, consumers: 1 });
+  });
+
+  it('refuses calls without the Control token or with a wrong one, before touching the broker', async () => {
+    const address = `127.0.0.1:${collector.grpcPort}`;
+    const anonymous = new ControlClient(address, grpc.credentials.createInsecure());
+    const wrong = new ControlClient(address, grpc.credentials.createInsecure(), {
+      interceptors: [controlTokenInterceptor(`${TEST_CONTROL_TOKEN}x`)],
+    });
+    try {
+      for (const other of [anonymous, wrong]) {
+        const task = { connectionId, taskName: 'tasks.add', argsJson: '[1, 1]', kwargsJson: '{}' };
+        const refused = await failure(rpc(other).sendTask(task));
+        expect(refused.code).toBe(grpc.status.UNAUTHENTICATED);
+        const ping = { connectionId, command: 'ping', argumentsJson: '{}', destination: [], reply: true };
+        expect((await failure(rpc(other).broadcast({ ...ping, timeoutSeconds: 1 }))).code).toBe(
+          grpc.status.UNAUTHENTICATED,
+        );
+      }
+    } finally {
+      anonymous.close();
+      wrong.close();
+    }
+    expect(tap.elements.some((e) => e.type === 'task-sent' && e.args === '(1, 1)')).toBe(false);
+    expect(await broadcast('ping', {})).toEqual({ [worker.nodeName]: { ok: 'pong' } });
+  });
+
+  it('scrubs broker credentials out of stats replies', async () => {
+    expect(world.vhosts[0]!.url).toMatch(/^amqp:\/\/[^:]+:[^@]+@/);
+    const stats = (await inspect('stats'))[worker.nodeName] as { broker: Record<string, unknown> };
+    // kombu leaves the password out of `stats` but reports the user; alternates carry full URLs.
+    expect(stats.broker.userid).toBe('********');
+    expect(stats.broker.password ?? '********').toBe('********');
+    const password = decodeURIComponent(new URL(world.vhosts[0]!.url).password);
+    expect(JSON.stringify(stats)).not.toContain(`:${password}@`);
+    expect(JSON.stringify(stats)).not.toContain(`"${password}"`);
   });
 
   it('sends a task the worker executes, with integer headers arriving as integers', async () => {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { normalizeCeleryEvent } from '@celeriac/event-log/normalize';
+import { normalizeCeleryEvent, type RejectReason } from '@celeriac/event-log/normalize';
 import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 
 /** What the collector needs of one AMQP delivery from the `celeryev` exchange. */
@@ -13,34 +13,38 @@ export interface BrokerMessage {
 
 export type DeadLetterReason =
   | 'oversize'
+  | 'too-many-items'
   | 'wrong-content-type'
   | 'wrong-content-encoding'
   | 'compressed'
   | 'not-utf8'
   | 'not-json'
-  | 'not-an-object'
-  | 'missing-field'
-  | 'wrong-field-type'
-  | 'unknown-type'
-  | 'missing-uuid';
+  | 'internal'
+  | RejectReason;
 
 export interface Rejection {
   reason: DeadLetterReason;
   record: DeadLetter;
 }
 
+/** The events of one delivery and at most one dead letter, whatever the delivery holds. */
 export interface DecodedMessage {
   events: CeleryEvent[];
-  rejections: Rejection[];
+  rejection: Rejection | undefined;
 }
 
 export interface DecodeContext {
   connectionId: string;
   receivedAtMs: number;
   maxBodyBytes: number;
+  /** Most elements of a `task.multi` list; a longer list is dead-lettered whole. */
+  maxListItems: number;
 }
 
 const MAX_HEADERS_JSON = 4096;
+/** Element failures spelled out in a dead letter's reason; the rest are counted. */
+const MAX_LISTED_FAILURES = 20;
+const MAX_REASON_CHARS = 4096;
 /** Raw bytes kept in a dead letter: enough to diagnose, small enough for any Kafka max message size. */
 export const MAX_DEAD_LETTER_RAW = 256 * 1024;
 
@@ -57,7 +61,7 @@ function headersJson(headers: Record<string, unknown> | undefined): string {
   }
 }
 
-function deadLetterOf(
+export function deadLetterOf(
   message: BrokerMessage,
   context: DecodeContext,
   reason: DeadLetterReason,
@@ -67,10 +71,10 @@ function deadLetterOf(
     reason,
     record: {
       connectionId: context.connectionId,
-      reason:
-        message.content.length > MAX_DEAD_LETTER_RAW
-          ? `${reason}: ${detail} (raw truncated from ${message.content.length} bytes)`
-          : `${reason}: ${detail}`,
+      reason: (message.content.length > MAX_DEAD_LETTER_RAW
+        ? `${reason}: ${detail} (raw truncated from ${message.content.length} bytes)`
+        : `${reason}: ${detail}`
+      ).slice(0, MAX_REASON_CHARS),
       raw: message.content.subarray(0, MAX_DEAD_LETTER_RAW),
       routingKey: message.routingKey,
       contentType: message.contentType ?? '',
@@ -102,32 +106,49 @@ function refusal(message: BrokerMessage, context: DecodeContext): [DeadLetterRea
 
 /**
  * One delivery → the events it carries (a body is one event object or a `task.multi` list, maybe
- * empty) and a dead letter per unusable part. Never throws: whatever a broker sends ends up in one of
- * the two lists. Acceptance mirrors kombu's consumer: JSON content type, UTF-8, no compression.
- * (Runs for every delivery, so no closures are made per call.)
+ * empty) and at most ONE dead letter. Never throws: whatever a broker sends ends up in one of the two.
+ * A list with bad elements keeps its good ones and gives a single dead letter (one copy of the raw
+ * body) naming the bad indexes; a dead letter per element would copy the body once per element, and a
+ * few hundred KB of invalid elements would then ask for gigabytes. Acceptance mirrors kombu's
+ * consumer: JSON content type, UTF-8, no compression. (Runs for every delivery: no closures per call.)
  */
 export function decodeBrokerMessage(message: BrokerMessage, context: DecodeContext): DecodedMessage {
   const refused = refusal(message, context);
-  if (refused) return { events: [], rejections: [deadLetterOf(message, context, ...refused)] };
+  if (refused) return { events: [], rejection: deadLetterOf(message, context, ...refused) };
   let parsed: unknown;
   try {
     parsed = JSON.parse(message.content.toString('utf8'));
   } catch (error) {
     const detail = error instanceof Error ? error.message.slice(0, 200) : 'unparseable';
-    return { events: [], rejections: [deadLetterOf(message, context, 'not-json', detail)] };
+    return { events: [], rejection: deadLetterOf(message, context, 'not-json', detail) };
   }
 
   const list = Array.isArray(parsed);
   const items = list ? (parsed as unknown[]) : [parsed];
+  if (items.length > context.maxListItems) {
+    const detail = `list of ${items.length} elements exceeds ${context.maxListItems}`;
+    return { events: [], rejection: deadLetterOf(message, context, 'too-many-items', detail) };
+  }
   const events: CeleryEvent[] = [];
-  const rejections: Rejection[] = [];
+  let firstReason: DeadLetterReason | undefined;
+  let failed = 0;
+  let details = '';
   for (let index = 0; index < items.length; index++) {
     const result = normalizeCeleryEvent(items[index], context);
-    if (result.ok) events.push(result.event);
-    else {
-      const detail = list ? `element ${index}: ${result.detail}` : result.detail;
-      rejections.push(deadLetterOf(message, context, result.reason, detail));
+    if (result.ok) {
+      events.push(result.event);
+      continue;
+    }
+    failed += 1;
+    firstReason ??= result.reason;
+    if (failed <= MAX_LISTED_FAILURES) {
+      const one = list ? `element ${index}: ${result.reason}: ${result.detail}` : result.detail;
+      details += `${failed > 1 ? '; ' : ''}${one.slice(0, 180)}`;
     }
   }
-  return { events, rejections };
+  if (firstReason === undefined) return { events, rejection: undefined };
+  const summary = list
+    ? `${failed} of ${items.length} elements rejected: ${details}${failed > MAX_LISTED_FAILURES ? `; and ${failed - MAX_LISTED_FAILURES} more` : ''}`
+    : details;
+  return { events, rejection: deadLetterOf(message, context, firstReason, summary) };
 }

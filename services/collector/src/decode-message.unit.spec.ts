@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { restoreCeleryObject } from '@celeriac/event-log/normalize';
 import { describe, expect, it } from 'vitest';
-import { type BrokerMessage, decodeBrokerMessage } from './decode-message';
+import { type BrokerMessage, decodeBrokerMessage, MAX_DEAD_LETTER_RAW } from './decode-message';
 
 const FIXTURE = fileURLToPath(new URL('../../../tests/fixtures/celery-5.5.3/events.jsonl', import.meta.url));
 const context = {
   connectionId: '6f1c3a52-6f7e-4a43-9d43-0f0f5b7d2f10',
   receivedAtMs: 1_700_000_000_000,
   maxBodyBytes: 65_536,
+  maxListItems: 1_000,
 };
 
 interface CapturedMessage {
@@ -59,7 +60,7 @@ describe('decodeBrokerMessage on bytes captured from Celery 5.5.3', () => {
       const originals = (Array.isArray(raw) ? raw : [raw]) as Record<string, unknown>[];
       elements += originals.length;
       const decoded = decodeBrokerMessage(asBroker(message), context);
-      expect(decoded.rejections).toEqual([]);
+      expect(decoded.rejection).toBeUndefined();
       expect(decoded.events.map((event) => restoreCeleryObject(event))).toEqual(originals);
       for (const event of decoded.events) {
         types.add(event.type);
@@ -119,16 +120,15 @@ describe('decodeBrokerMessage on bytes captured from Celery 5.5.3', () => {
 
 describe('decodeBrokerMessage on malformed input', () => {
   it('treats an empty task.multi list as no events and no dead letter', () => {
-    expect(decodeBrokerMessage(json([]), context)).toEqual({ events: [], rejections: [] });
+    expect(decodeBrokerMessage(json([]), context)).toEqual({ events: [], rejection: undefined });
   });
 
   it('keeps the good elements of a list and dead-letters the bad one with the raw bytes', () => {
     const message = json([started, { type: 'task-started', hostname: 'h', timestamp: 1 }]);
     const decoded = decodeBrokerMessage(message, context);
     expect(decoded.events).toHaveLength(1);
-    expect(decoded.rejections).toHaveLength(1);
-    expect(decoded.rejections[0]?.reason).toBe('missing-uuid');
-    expect(decoded.rejections[0]?.record).toMatchObject({
+    expect(decoded.rejection?.reason).toBe('missing-uuid');
+    expect(decoded.rejection?.record).toMatchObject({
       connectionId: context.connectionId,
       raw: message.content,
       routingKey: 'task.multi',
@@ -136,7 +136,7 @@ describe('decodeBrokerMessage on malformed input', () => {
       receivedAtMs: context.receivedAtMs,
       headersJson: '{"hostname":"celery@w1"}',
     });
-    expect(decoded.rejections[0]?.record.reason).toMatch(/^missing-uuid: element 1: /);
+    expect(decoded.rejection?.record.reason).toMatch(/^missing-uuid: 1 of 2 elements rejected: element 1: /);
   });
 
   it.each([
@@ -166,8 +166,8 @@ describe('decodeBrokerMessage on malformed input', () => {
   ])('dead-letters %s', (_label, message, reason) => {
     const decoded = decodeBrokerMessage(message, context);
     expect(decoded.events).toEqual([]);
-    expect(decoded.rejections.map((rejection) => rejection.reason)).toEqual([reason]);
-    expect(decoded.rejections[0]?.record.raw.equals(message.content)).toBe(true);
+    expect(decoded.rejection?.reason).toBe(reason);
+    expect(decoded.rejection?.record.raw.equals(message.content)).toBe(true);
   });
 
   it('survives headers JSON cannot express', () => {
@@ -175,8 +175,58 @@ describe('decodeBrokerMessage on malformed input', () => {
       json('x', { headers: { big: 10n ** 20n, nested: { a: 1 } } }),
       context,
     );
-    expect(decoded.rejections[0]?.record.headersJson).toBe(
-      '{"big":"100000000000000000000","nested":{"a":1}}',
+    expect(decoded.rejection?.record.headersJson).toBe('{"big":"100000000000000000000","nested":{"a":1}}');
+  });
+
+  it('gives a ~300 KB task.multi of invalid elements ONE dead letter with one copy of the body', () => {
+    const bad = { type: 'task-started', hostname: 'h', timestamp: 1 }; // no uuid
+    const items = Array.from({ length: 900 }, () => bad);
+    const padded = items.map((item, i) => ({ ...item, pad: 'x'.repeat(i % 2 ? 300 : 320) }));
+    const message = json(padded);
+    expect(message.content.length).toBeGreaterThan(290_000);
+    const decoded = decodeBrokerMessage(message, { ...context, maxBodyBytes: 512 * 1024 });
+    expect(decoded.events).toEqual([]);
+    expect(decoded.rejection?.reason).toBe('missing-uuid');
+    const record = decoded.rejection!.record;
+    expect(Buffer.from(record.raw).equals(message.content.subarray(0, MAX_DEAD_LETTER_RAW))).toBe(true);
+    expect(record.reason).toMatch(/^missing-uuid: 900 of 900 elements rejected: element 0: /);
+    expect(record.reason).toContain('element 19:');
+    expect(record.reason).not.toContain('element 20:');
+    expect(record.reason).toContain('; and 880 more (raw truncated from');
+    expect(record.reason.length).toBeLessThanOrEqual(4096);
+  });
+
+  it('dead-letters a list longer than the item cap whole, without normalizing it', () => {
+    const message = json(Array.from({ length: 1_001 }, (_, i) => ({ ...started, uuid: `u-${i}` })));
+    const decoded = decodeBrokerMessage(message, { ...context, maxBodyBytes: 512 * 1024 });
+    expect(decoded.events).toEqual([]);
+    expect(decoded.rejection?.reason).toBe('too-many-items');
+    expect(decoded.rejection?.record.reason).toBe('too-many-items: list of 1001 elements exceeds 1000');
+  });
+
+  it('dead-letters deep nesting and prototype keys never reach a prototype', () => {
+    const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    const nested = decodeBrokerMessage(
+      json(`{"type":"task-started","uuid":"u","hostname":"h","timestamp":1,"x":${deep}}`),
+      context,
     );
+    expect(nested.rejection?.reason).toBe('too-complex');
+    const proto = decodeBrokerMessage(
+      json(
+        '[{"type":"task-started","uuid":"u","hostname":"__proto__","timestamp":1,"__proto__":{"polluted":1}}]',
+      ),
+      context,
+    );
+    expect(proto.events[0]?.hostname).toBe('__proto__');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each([
+    ['a huge timestamp', 1e308, 'out-of-range'],
+    ['a negative timestamp', -1, 'out-of-range'],
+    ['an overflowing number', '1e400', 'wrong-field-type'],
+  ])('dead-letters %s', (_label, timestamp, reason) => {
+    const text = `{"type":"task-started","uuid":"u","hostname":"h","timestamp":${timestamp}}`;
+    expect(decodeBrokerMessage(json(text), context).rejection?.reason).toBe(reason);
   });
 });

@@ -3,7 +3,7 @@ import type { EventLogProducer, LogRecord } from '@celeriac/event-log/producer';
 import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { decodeBrokerMessage } from './decode-message';
+import { type DecodedMessage, deadLetterOf, decodeBrokerMessage } from './decode-message';
 import type { CollectorMetrics } from './metrics';
 
 export interface IngestOptions {
@@ -12,6 +12,8 @@ export interface IngestOptions {
   topics: { events: string; deadLetter: string };
   connectionId: string;
   maxBodyBytes: number;
+  /** Most elements of one `task.multi` list. */
+  maxListItems: number;
   batchMaxEvents: number;
   /** Cap on one batch's encoded size; keep it and maxBodyBytes well under Kafka's max message size. */
   batchMaxBytes: number;
@@ -142,27 +144,55 @@ export function createEventIngest(options: IngestOptions) {
     }
   }
 
+  /**
+   * The Kafka records of one delivery: its events and at most one dead letter. Whatever happens here
+   * the message yields records and so gets acked once they are produced; a message that stayed
+   * unacked would be redelivered to every collector that leases the connection, forever.
+   */
+  function recordsOf(message: ConsumeMessage) {
+    const broker = {
+      content: message.content,
+      routingKey: message.fields.routingKey,
+      contentType: message.properties.contentType as string | undefined,
+      contentEncoding: message.properties.contentEncoding as string | undefined,
+      headers: message.properties.headers,
+    };
+    const context = {
+      connectionId: options.connectionId,
+      receivedAtMs: options.clock(),
+      maxBodyBytes: options.maxBodyBytes,
+      maxListItems: options.maxListItems,
+    };
+    let decoded: DecodedMessage;
+    let events: LogRecord[];
+    try {
+      decoded = decodeBrokerMessage(broker, context);
+      events = decoded.events.map((event) => ({ key: options.connectionId, value: encodeEvent(event) }));
+    } catch (error) {
+      log.error({ err: error }, 'decoding a broker message failed; dead-lettering it');
+      decoded = { events: [], rejection: deadLetterOf(broker, context, 'internal', 'decoding failed') };
+      events = [];
+    }
+    // One message's events always share a batch; above the batch cap Kafka would refuse it forever.
+    if (sizeOf(events) > options.batchMaxBytes) {
+      const detail = `its ${events.length} events encode to more than ${options.batchMaxBytes} bytes`;
+      decoded = { events: [], rejection: deadLetterOf(broker, context, 'oversize', detail) };
+      events = [];
+    }
+    const rejection = decoded.rejection;
+    return {
+      events,
+      deadLetters: rejection
+        ? [{ key: options.connectionId, value: encodeDeadLetter(rejection.record) }]
+        : [],
+      reasons: rejection ? [rejection.reason] : [],
+      worker: decoded.events.filter((e) => e.type === 'worker-online').map((e) => e.hostname),
+    };
+  }
+
   return {
     handle(message: ConsumeMessage): void {
-      const receivedAtMs = options.clock();
-      const decoded = decodeBrokerMessage(
-        {
-          content: message.content,
-          routingKey: message.fields.routingKey,
-          contentType: message.properties.contentType as string | undefined,
-          contentEncoding: message.properties.contentEncoding as string | undefined,
-          headers: message.properties.headers,
-        },
-        { connectionId: options.connectionId, receivedAtMs, maxBodyBytes: options.maxBodyBytes },
-      );
-      const events = decoded.events.map((event) => ({
-        key: options.connectionId,
-        value: encodeEvent(event),
-      }));
-      const deadLetters = decoded.rejections.map((rejection) => ({
-        key: options.connectionId,
-        value: encodeDeadLetter(rejection.record),
-      }));
+      const { events, deadLetters, reasons, worker } = recordsOf(message);
       const bytes = sizeOf(events) + sizeOf(deadLetters);
       const count = events.length + deadLetters.length;
       if (
@@ -175,7 +205,7 @@ export function createEventIngest(options: IngestOptions) {
       }
       open.events.push(...events);
       open.deadLetters.push(...deadLetters);
-      open.reasons.push(...decoded.rejections.map((rejection) => rejection.reason));
+      open.reasons.push(...reasons);
       open.messages += 1;
       open.bytes += bytes;
       open.rawBytes += message.content.length;
@@ -185,9 +215,7 @@ export function createEventIngest(options: IngestOptions) {
         pressured = true;
         options.onPressure?.(true);
       }
-      for (const event of decoded.events) {
-        if (event.type === 'worker-online') options.onWorkerOnline?.(event.hostname);
-      }
+      for (const hostname of worker) options.onWorkerOnline?.(hostname);
       if (
         open.bytes >= options.batchMaxBytes ||
         open.events.length + open.deadLetters.length >= options.batchMaxEvents

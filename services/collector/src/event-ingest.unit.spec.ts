@@ -52,6 +52,7 @@ function setup(
     topics: { events: 'ev', deadLetter: 'dl' },
     connectionId: 'conn',
     maxBodyBytes: 65_536,
+    maxListItems: 1_000,
     batchMaxEvents: overrides.batchMaxEvents ?? 100,
     batchMaxBytes: overrides.batchMaxBytes ?? 1_000_000,
     maxBufferedBytes: overrides.maxBufferedBytes ?? 1_000_000,

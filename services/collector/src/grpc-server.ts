@@ -1,4 +1,5 @@
 import { type ControlServer, ControlService as ControlServiceDefinition } from '@celeriac/proto/control';
+import { controlCallAuthorized } from '@celeriac/proto/control-auth';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import * as grpc from '@grpc/grpc-js';
 import type { ControlService } from './control-service';
@@ -35,6 +36,8 @@ export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
 export function createGrpcServer(options: {
   port: number;
   host: string;
+  /** Token every call must carry; undefined only when authentication was explicitly disabled. */
+  token: string | undefined;
   control: ControlService;
   metrics: CollectorMetrics;
   logger: Logger;
@@ -48,6 +51,11 @@ export function createGrpcServer(options: {
     handler: (request: Req) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
+      if (options.token !== undefined && !controlCallAuthorized(options.token, call.metadata)) {
+        options.metrics.controlRequests.inc({ method, code: 'UNAUTHENTICATED' });
+        callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong Control token' }, null);
+        return;
+      }
       handler(call.request).then(
         (response) => {
           options.metrics.controlRequests.inc({ method, code: 'OK' });

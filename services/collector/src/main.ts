@@ -27,6 +27,7 @@ const producer = createEventLogProducer({
   kafka: createKafka({
     clientId: `celeriac-collector-${config.collectorId}`,
     brokers: config.kafkaBrokers,
+    security: config.kafkaSecurity,
     logger,
   }),
   logger,
@@ -42,6 +43,7 @@ const registry = createConnectionRegistry({
       deadLetterTopic: config.deadLetterTopic,
       prefetch: config.prefetch,
       maxBodyBytes: config.maxBodyBytes,
+      maxListItems: config.maxListItems,
       batchMaxEvents: config.batchMaxEvents,
       batchMaxBytes: config.batchMaxBytes,
       batchLingerMs: config.batchLingerMs,
@@ -56,7 +58,8 @@ const registry = createConnectionRegistry({
 });
 const grpcServer = createGrpcServer({
   port: config.grpcPort,
-  host: '0.0.0.0',
+  host: config.grpcHost,
+  token: config.controlToken,
   control: createControlService({ registry, store, origin: `celeriac@${config.collectorId}`, clock }),
   metrics,
   logger,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BROKER_JSON_BOUNDS, exceedsJsonBounds } from '@celeriac/event-log/json-bounds';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError } from './errors';
@@ -17,6 +18,8 @@ export interface PidboxRequest {
   reply: boolean;
   /** Idle gap between replies that ends collection (kombu semantics, wire protocol §3.5), ms. */
   timeoutMs: number;
+  /** Reply bytes kept for this call; collection ends once replies reach it. Default MAX_CALL_REPLY_BYTES. */
+  maxReplyBytes?: number;
 }
 
 const REQUEST_EXCHANGE = 'celery.pidbox';
@@ -25,9 +28,22 @@ const REPLY_EXCHANGE = 'reply.celery.pidbox';
 const MAX_COLLECT_MS = 60_000;
 const MAX_REPLIES = 10_000;
 const MAX_WAITERS = 256;
+/**
+ * Reply bytes one call keeps: under gRPC's default 4 MiB message limit, so a Control reply always
+ * reaches the gateway. Workers (or anyone who can publish to `reply.celery.pidbox`) choose the size
+ * and count of replies; counting their bytes bounds what one call holds at any pace.
+ */
+export const MAX_CALL_REPLY_BYTES = 2 * 1024 * 1024;
+/** One reply message above this is dropped unread: a whole cluster's stats fit in far less. */
+const MAX_REPLY_MESSAGE_BYTES = 1024 * 1024;
+const MAX_NODE_NAME_LENGTH = 255;
+/** Reply bytes held by all calls of one connection at once (up to MAX_WAITERS calls run together). */
+const MAX_HELD_REPLY_BYTES = 8 * 1024 * 1024;
 
 interface Waiter {
   replies: NodeReplyValue[];
+  bytes: number;
+  maxBytes: number;
   limit: number;
   idle: NodeJS.Timeout | undefined;
   timeoutMs: number;
@@ -44,6 +60,7 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
   const log = options.logger.child({ component: 'pidbox' });
   const replyKey = randomUUID();
   const waiters = new Map<string, Waiter>();
+  let heldBytes = 0;
   let channel: Promise<Channel> | undefined;
 
   async function open(): Promise<Channel> {
@@ -67,16 +84,29 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
     const ticket = message.properties.headers?.ticket;
     const waiter = typeof ticket === 'string' ? waiters.get(ticket) : undefined;
     if (!waiter) return;
-    let body: unknown;
-    try {
-      body = JSON.parse(message.content.toString('utf8'));
-    } catch {
-      log.warn({ ticket }, 'unparseable pidbox reply ignored');
+    const size = message.content.length;
+    // An oversize message is dropped without touching the idle timer, so a stream of them cannot
+    // keep a collection open; replies past the call's budget end it with what it holds.
+    if (size > MAX_REPLY_MESSAGE_BYTES) {
+      log.warn({ ticket, bytes: size }, 'oversize pidbox reply dropped');
       return;
     }
-    if (body && typeof body === 'object' && !Array.isArray(body)) {
-      for (const [node, value] of Object.entries(body)) {
-        if (waiter.replies.length < MAX_REPLIES) waiter.replies.push({ node, value });
+    if (waiter.bytes + size > waiter.maxBytes || heldBytes + size > MAX_HELD_REPLY_BYTES) {
+      log.warn(
+        { ticket, bytes: waiter.bytes + size },
+        'pidbox replies over the byte budget; collection ends',
+      );
+      waiter.finish();
+      return;
+    }
+    waiter.bytes += size;
+    heldBytes += size;
+    const body = parseReply(message.content);
+    if (body === undefined) log.warn({ ticket }, 'unusable pidbox reply ignored');
+    else {
+      for (const node of Object.keys(body)) {
+        if (node.length > MAX_NODE_NAME_LENGTH || waiter.replies.length >= MAX_REPLIES) continue;
+        waiter.replies.push({ node, value: body[node] });
       }
     }
     if (waiter.replies.length >= waiter.limit) {
@@ -137,13 +167,16 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
     return new Promise((resolve) => {
       const waiter: Waiter = {
         replies: [],
+        bytes: 0,
+        maxBytes: Math.min(request.maxReplyBytes ?? MAX_CALL_REPLY_BYTES, MAX_CALL_REPLY_BYTES),
         limit: request.destination.length > 0 ? request.destination.length : Number.POSITIVE_INFINITY,
         idle: undefined,
         timeoutMs: request.timeoutMs,
         finish: () => {
           if (waiter.idle) clearTimeout(waiter.idle);
           clearTimeout(ceiling);
-          waiters.delete(ticket);
+          if (!waiters.delete(ticket)) return;
+          heldBytes -= waiter.bytes;
           resolve(waiter.replies);
         },
       };
@@ -152,6 +185,23 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
       waiters.set(ticket, waiter);
     });
   }
+}
+
+/**
+ * A reply body `{nodename: value}` as an object with a null prototype (node names are chosen by
+ * workers: `__proto__` must stay a name), or undefined when it is not JSON, not an object, or
+ * nested deeper than any later walk may go.
+ */
+function parseReply(content: Buffer): Record<string, unknown> | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(content.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  if (exceedsJsonBounds(body, BROKER_JSON_BOUNDS)) return undefined;
+  return Object.assign(Object.create(null) as Record<string, unknown>, body);
 }
 
 export type PidboxClient = ReturnType<typeof createPidboxClient>;

@@ -7,9 +7,39 @@ import type { Logger } from '@celeriac/service-runtime/logger';
 import type { BrokerSession } from './broker-session';
 import { SNAPSHOT_INSPECT_METHODS } from './control-args';
 import type { CollectorMetrics } from './metrics';
+import { scrubCredentials } from './scrub-inspect';
 
 /** Most queues measured per round, so a cluster reporting thousands of queues cannot stall a session. */
 const MAX_QUEUES = 500;
+/**
+ * Reply text kept in one inspect snapshot, bytes: each snapshot is one Kafka record and must stay
+ * under the topic's 1 MiB max.message.bytes; replies past it are left out of that snapshot.
+ */
+const MAX_SNAPSHOT_BYTES = 768 * 1024;
+
+/**
+ * `{node: JSON text of its reply}` for one snapshot: credentials scrubbed, a null-prototype object
+ * (node names are chosen by workers), and at most MAX_SNAPSHOT_BYTES of text.
+ */
+export function snapshotReplies(replies: { node: string; value: unknown }[]): {
+  repliesJson: Record<string, string>;
+  dropped: number;
+} {
+  const repliesJson: Record<string, string> = Object.create(null);
+  let bytes = 0;
+  let dropped = 0;
+  for (const { node, value } of replies) {
+    const text = JSON.stringify(scrubCredentials(value ?? null)) ?? 'null';
+    const size = Buffer.byteLength(text) + Buffer.byteLength(node);
+    if (bytes + size > MAX_SNAPSHOT_BYTES) {
+      dropped += 1;
+      continue;
+    }
+    bytes += size;
+    repliesJson[node] = text;
+  }
+  return { repliesJson, dropped };
+}
 
 /** Queue names from `inspect active_queues` replies ({node: [{name, ...}, ...]}). */
 export function queueNamesOf(replies: { value: unknown }[]): string[] {
@@ -71,14 +101,17 @@ export function startSnapshotSampler(options: {
     };
   }
 
+  // One record per produce: several snapshots near their byte cap together would pass Kafka's limit.
   async function produce(events: CeleryEvent[]): Promise<void> {
-    await options.producer.produce([
-      {
-        topic: options.eventsTopic,
-        records: events.map((event) => ({ key: options.connectionId, value: encodeEvent(event) })),
-      },
-    ]);
-    options.metrics.events.inc({ source: 'snapshot' }, events.length);
+    for (const event of events) {
+      await options.producer.produce([
+        {
+          topic: options.eventsTopic,
+          records: [{ key: options.connectionId, value: encodeEvent(event) }],
+        },
+      ]);
+      options.metrics.events.inc({ source: 'snapshot' });
+    }
   }
 
   async function inspectRound(): Promise<void> {
@@ -93,9 +126,8 @@ export function startSnapshotSampler(options: {
         timeoutMs: options.inspectTimeoutMs,
       });
       if (method === 'active_queues') knownQueues = queueNamesOf(replies);
-      const repliesJson = Object.fromEntries(
-        replies.map(({ node, value }) => [node, JSON.stringify(value ?? null)]),
-      );
+      const { repliesJson, dropped } = snapshotReplies(replies);
+      if (dropped > 0) log.warn({ method, dropped }, 'inspect replies over the snapshot byte cap left out');
       events.push(
         snapshotEvent(
           INSPECT_SNAPSHOT_TYPE,

@@ -14,6 +14,7 @@ import amqp, { type ChannelModel } from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../../../tests/harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../../../tests/harness/isolation';
+import { TEST_CONTROL_TOKEN } from '../../../tests/harness/service-process';
 import { readStackEnv } from '../../../tests/harness/stack-env';
 import { waitFor } from '../../../tests/harness/wait-for';
 import { type CollectorStore, createCollectorStore } from '../src/collector-store';
@@ -41,6 +42,7 @@ export async function spawnCollector(
     env: {
       ...process.env,
       CELERIAC_SECRET_KEY: SECRET_KEY,
+      CELERIAC_CONTROL_TOKEN: TEST_CONTROL_TOKEN,
       CELERIAC_COLLECTOR_ID: id,
       CELERIAC_COLLECTOR_OPS_PORT: String(opsPort),
       CELERIAC_COLLECTOR_GRPC_PORT: String(grpcPort),

@@ -11,9 +11,21 @@ export function encodeEvent(event: CeleryEvent): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Throws on bytes that are not a CeleryEvent; consumers treat that as a poison record. */
+/** Latest epoch second readers can turn into a Date/ISO text and PostgreSQL into a timestamptz. */
+const MAX_EPOCH_SECONDS = 253_402_300_799;
+
+/**
+ * Throws on bytes that are not a CeleryEvent, and on an envelope readers could not use (a time that
+ * `new Date(...).toISOString()` or PostgreSQL would refuse). Every reader already skips a record
+ * this throws on, so one bad record, whoever wrote it, is skipped instead of breaking a stream.
+ */
 export function decodeEvent(value: Uint8Array): CeleryEvent {
-  return CeleryEvent.decode(value);
+  const event = CeleryEvent.decode(value);
+  if (!(event.timestamp >= 0 && event.timestamp <= MAX_EPOCH_SECONDS))
+    throw new RangeError(`event timestamp ${event.timestamp} is out of range`);
+  if (!(event.receivedAtMs >= 0 && event.receivedAtMs <= MAX_EPOCH_SECONDS * 1000))
+    throw new RangeError(`event receivedAtMs ${event.receivedAtMs} is out of range`);
+  return event;
 }
 
 export function encodeDeadLetter(record: DeadLetter): Buffer {

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { CeleryEvent, TaskEvent, WorkerEvent } from '@celeriac/proto/events';
+import { BROKER_JSON_BOUNDS, exceedsJsonBounds } from './json-bounds';
 
 /**
  * Turns one Celery event object (one element of a `task.multi` list, or a whole single-event body)
@@ -12,6 +13,8 @@ import type { CeleryEvent, TaskEvent, WorkerEvent } from '@celeriac/proto/events
 
 export type RejectReason =
   | 'not-an-object'
+  | 'too-complex'
+  | 'out-of-range'
   | 'missing-field'
   | 'wrong-field-type'
   | 'unknown-type'
@@ -28,21 +31,39 @@ export interface NormalizeContext {
 }
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'numbers' | 'signum';
-type FieldTable = Record<string, readonly [slot: string, kind: Kind]>;
+/** Inclusive bounds of a numeric slot (every element of a `numbers` slot). */
+type Range = readonly [min: number, max: number];
+type FieldTable = Record<string, readonly [slot: string, kind: Kind, range?: Range]>;
+
+/*
+ * Bounds rule. Numbers come from brokers anyone with broker access can write to, and downstream they
+ * become PostgreSQL integer/bigint/timestamptz values, JS Dates and interval arithmetic, where a
+ * value like 1e308 or -5 fails a whole batch or throws in a reader. So:
+ *  - `timestamp` is the event's identity in time: outside epoch seconds 0..253402300799 (years
+ *    1970..9999) the event is rejected (dead-lettered with its raw bytes, nothing lost);
+ *  - any other numeric field outside its range below is not typed: it stays, as sent, in
+ *    extra_json (so restoreCeleryObject still gives the original), and typed readers never see it.
+ * Non-finite values cannot come out of JSON.parse (1e400 parses to Infinity, which fails the
+ * "finite number" type check and is rejected as a wrong field type).
+ */
+const MAX_EPOCH_SECONDS = 253_402_300_799;
+const INT4: Range = [0, 2_147_483_647];
+const SAFE: Range = [0, Number.MAX_SAFE_INTEGER];
 
 const COMMON: FieldTable = {
   hostname: ['hostname', 'string'],
   timestamp: ['timestamp', 'number'],
-  clock: ['clock', 'int'],
-  utcoffset: ['utcoffset', 'number'],
-  pid: ['pid', 'int'],
+  clock: ['clock', 'int', SAFE],
+  // Hours east of UTC; real zones lie within -12..+14.
+  utcoffset: ['utcoffset', 'number', [-24, 24]],
+  pid: ['pid', 'int', [0, 4_294_967_295]],
 };
 
 const MESSAGE_FIELDS: FieldTable = {
   name: ['name', 'string'],
   args: ['args', 'string'],
   kwargs: ['kwargs', 'string'],
-  retries: ['retries', 'int'],
+  retries: ['retries', 'int', INT4],
   eta: ['eta', 'string'],
   expires: ['expires', 'string'],
   root_id: ['rootId', 'string'],
@@ -61,7 +82,8 @@ const TASK_FIELDS: Record<string, FieldTable> = {
   },
   'task-received': MESSAGE_FIELDS,
   'task-started': {},
-  'task-succeeded': { result: ['result', 'string'], runtime: ['runtime', 'number'] },
+  // A century of seconds: longer is a broken clock, not a task.
+  'task-succeeded': { result: ['result', 'string'], runtime: ['runtime', 'number', [0, 3_155_760_000]] },
   'task-failed': ERROR_FIELDS,
   'task-retried': ERROR_FIELDS,
   'task-rejected': { requeue: ['requeue', 'bool'] },
@@ -74,10 +96,12 @@ const TASK_FIELDS: Record<string, FieldTable> = {
 };
 
 const HEART_FIELDS: FieldTable = {
-  freq: ['freq', 'number'],
-  active: ['active', 'int'],
-  processed: ['processed', 'int'],
-  loadavg: ['loadavg', 'numbers'],
+  // Heartbeat interval in seconds: Celery's liveness window is 2 x freq, so 0 or a huge value would
+  // make a worker look dead at once or alive forever.
+  freq: ['freq', 'number', [0.001, 86_400]],
+  active: ['active', 'int', INT4],
+  processed: ['processed', 'int', SAFE],
+  loadavg: ['loadavg', 'numbers', [0, 1e9]],
   sw_ident: ['swIdent', 'string'],
   sw_ver: ['swVer', 'string'],
   sw_sys: ['swSys', 'string'],
@@ -97,7 +121,10 @@ function matches(kind: Kind, value: unknown): boolean {
     case 'string':
       return typeof value === 'string';
     case 'int':
-      return typeof value === 'number' && Number.isSafeInteger(value);
+      // Any integer; its slot's range then decides typed slot or extra_json. A worker's Lamport
+      // clock jumps to the highest clock it hears, so one hostile 1e20 makes all its later events
+      // carry a huge clock: those must still be accepted.
+      return typeof value === 'number' && Number.isInteger(value);
     case 'number':
       return typeof value === 'number' && Number.isFinite(value);
     case 'bool':
@@ -156,15 +183,27 @@ function reject(reason: RejectReason, detail: string): NormalizeResult {
 interface Slot {
   slot: string;
   kind: Kind;
+  range: Range | undefined;
   common: boolean;
+}
+
+function inRange(range: Range | undefined, value: unknown): boolean {
+  if (!range) return true;
+  if (typeof value === 'number') return value >= range[0] && value <= range[1];
+  // loadavg: a list of a few numbers, each in range.
+  if (Array.isArray(value))
+    return value.length <= 16 && value.every((item) => item >= range[0] && item <= range[1]);
+  return true;
 }
 
 // Lookup tables per event type, built once (this runs for every event the collector sees). Custom
 // task types share one table, so the cache stays bounded whatever types a broker sends.
 function buildTable(fields: FieldTable): Map<string, Slot> {
   const table = new Map<string, Slot>();
-  for (const [key, [slot, kind]] of Object.entries(COMMON)) table.set(key, { slot, kind, common: true });
-  for (const [key, [slot, kind]] of Object.entries(fields)) table.set(key, { slot, kind, common: false });
+  for (const [key, [slot, kind, range]] of Object.entries(COMMON))
+    table.set(key, { slot, kind, range, common: true });
+  for (const [key, [slot, kind, range]] of Object.entries(fields))
+    table.set(key, { slot, kind, range, common: false });
   return table;
 }
 const TASK_TABLES = new Map(Object.entries(TASK_FIELDS).map(([type, fields]) => [type, buildTable(fields)]));
@@ -187,6 +226,9 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
       `event is ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}`,
     );
   }
+  // Before anything walks it recursively (canonical JSON, stringify): see json-bounds.ts.
+  const tooComplex = exceedsJsonBounds(raw, BROKER_JSON_BOUNDS);
+  if (tooComplex) return reject('too-complex', `event has ${tooComplex}`);
   const source = raw as Record<string, unknown>;
   const type = source.type;
   if (typeof type !== 'string')
@@ -209,7 +251,8 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
 
   const common: Record<string, unknown> = {};
   const typed: Record<string, unknown> = isTask ? { uuid } : { loadavg: [] };
-  const extra: Record<string, unknown> = {};
+  // Keyed by field names a broker chose: no prototype, so no key can reach Object.prototype.
+  const extra: Record<string, unknown> = Object.create(null);
   const keys = Object.keys(source);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
@@ -223,10 +266,18 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
     }
     if (!matches(spec.kind, value))
       return reject('wrong-field-type', `${key} of ${type} must be ${spec.kind}`);
+    if (!inRange(spec.range, value)) {
+      setField(extra, key, value);
+      continue;
+    }
     const converted = spec.kind === 'signum' ? String(value) : value;
     if (spec.common) common[spec.slot] = converted;
     else typed[spec.slot] = converted;
   }
+
+  const timestamp = common.timestamp as number;
+  if (timestamp < 0 || timestamp > MAX_EPOCH_SECONDS)
+    return reject('out-of-range', `timestamp ${timestamp} is not epoch seconds of years 1970-9999`);
 
   const body: CeleryEvent['body'] = isTask
     ? { $case: 'task', value: typed as unknown as TaskEvent }
@@ -238,7 +289,7 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
       connectionId: context.connectionId,
       type,
       hostname: common.hostname as string,
-      timestamp: common.timestamp as number,
+      timestamp,
       clock: common.clock as number | undefined,
       utcoffset: common.utcoffset as number | undefined,
       pid: common.pid as number | undefined,
@@ -250,9 +301,9 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
   };
 }
 
-const SLOT_TO_FIELD: Record<string, string> = Object.fromEntries(
+const SLOT_TO_FIELD = new Map<string, string>(
   [...Object.values(TASK_FIELDS), HEART_FIELDS].flatMap((fields) =>
-    Object.entries(fields).map(([key, [slot]]) => [slot, key]),
+    Object.entries(fields).map(([key, [slot]]) => [slot, key] as [string, string]),
   ),
 );
 
@@ -277,7 +328,7 @@ export function restoreCeleryObject(event: CeleryEvent): Record<string, unknown>
     if (slot === 'uuid') restored.uuid = value;
     else if (slot === 'signum' && typeof value === 'string' && /^-?\d+$/.test(value))
       restored.signum = Number(value);
-    else restored[SLOT_TO_FIELD[slot] ?? slot] = value;
+    else restored[SLOT_TO_FIELD.get(slot) ?? slot] = value;
   }
   for (const [key, value] of Object.entries(JSON.parse(event.extraJson) as Record<string, unknown>)) {
     // defineProperty, not assignment: a "__proto__" key Celery sent must stay a plain field.

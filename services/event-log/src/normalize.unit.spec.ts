@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeEvent, encodeEvent } from './codec';
 import { canonicalJson, normalizeCeleryEvent, restoreCeleryObject } from './normalize';
 
 const context = { connectionId: '6f1c3a52-6f7e-4a43-9d43-0f0f5b7d2f10', receivedAtMs: 1_732_262_400_200 };
@@ -202,6 +203,63 @@ describe('normalizeCeleryEvent', () => {
       expect(result.reason).toBe(reason);
       expect(result.detail.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('normalizeCeleryEvent bounds', () => {
+  it('keeps out-of-range numbers out of the typed slots, as sent, in extra_json', () => {
+    const raw = {
+      ...base,
+      type: 'worker-heartbeat',
+      clock: 1e20,
+      utcoffset: 1e6,
+      pid: 2 ** 40,
+      freq: 1e308,
+      active: 2 ** 31,
+      processed: 5,
+      loadavg: [0.5, 1e12],
+    };
+    const event = accepted(raw);
+    expect(event.clock).toBeUndefined();
+    expect(event.utcoffset).toBeUndefined();
+    expect(event.pid).toBeUndefined();
+    expect(event.body).toEqual({ $case: 'worker', value: { loadavg: [], processed: 5 } });
+    expect(JSON.parse(event.extraJson)).toEqual({
+      clock: 1e20,
+      utcoffset: 1e6,
+      pid: 2 ** 40,
+      freq: 1e308,
+      active: 2 ** 31,
+      loadavg: [0.5, 1e12],
+    });
+    expect(restoreCeleryObject(event)).toEqual(raw);
+    const task = accepted({ ...base, type: 'task-succeeded', uuid: 'u', runtime: -1, retries: 2 ** 31 });
+    expect(task.body).toEqual({ $case: 'task', value: { uuid: 'u' } });
+  });
+
+  it.each([
+    ['1e308', 1e308],
+    ['negative', -0.5],
+    ['past year 9999', 253_402_300_800],
+  ])('rejects a %s timestamp', (_label, timestamp) => {
+    const result = normalizeCeleryEvent({ ...base, timestamp, type: 'task-started', uuid: 'u' }, context);
+    expect(result.ok === false && result.reason).toBe('out-of-range');
+  });
+
+  it('rejects nesting deeper than its bound before walking it', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const result = normalizeCeleryEvent({ ...base, type: 'task-started', uuid: 'u', deep }, context);
+    expect(result.ok === false && result.reason).toBe('too-complex');
+  });
+});
+
+describe('decodeEvent', () => {
+  it('refuses a record whose time readers cannot turn into a date', () => {
+    const event = accepted({ ...base, type: 'task-started', uuid: 'u' });
+    expect(decodeEvent(encodeEvent(event)).eventId).toBe(event.eventId);
+    expect(() => decodeEvent(encodeEvent({ ...event, timestamp: 1e308 }))).toThrow(RangeError);
+    expect(() => decodeEvent(encodeEvent({ ...event, receivedAtMs: -5 }))).toThrow(RangeError);
   });
 });
 

@@ -90,6 +90,8 @@ async function main() {
         CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
         CELERIAC_GATEWAY_PORT: String(port),
         CELERIAC_GATEWAY_HOST: '127.0.0.1',
+        // One key measures the replica's throughput: its per-key request rate must not be the limit.
+        CELERIAC_GATEWAY_RATE_PER_SECOND: '0',
       },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     });

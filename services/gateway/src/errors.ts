@@ -20,7 +20,8 @@ export type GatewayErrorKind =
   | 'not-found'
   | 'worker-refused'
   | 'unavailable'
-  | 'upstream';
+  | 'upstream'
+  | 'too-many-requests';
 
 /** The client sent a parameter or body we cannot use. */
 export class BadRequestError extends GatewayError {
@@ -58,4 +59,15 @@ export class UnavailableError extends GatewayError {
 /** The collector answered in a way we did not expect. */
 export class UpstreamError extends GatewayError {
   readonly kind = 'upstream';
+}
+
+/** A quota of the caller or of its connection is used up; `retryAfterSeconds` goes out as Retry-After. */
+export class TooManyRequestsError extends GatewayError {
+  readonly kind = 'too-many-requests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, { retriable: true });
+  }
 }

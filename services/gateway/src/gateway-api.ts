@@ -18,22 +18,29 @@ import type { ApiDeps } from './http/api-deps';
 export function createGatewayApi(options: {
   pool: pg.Pool;
   logger: Logger;
+  /** Sent on every Control call; undefined only when Control auth is explicitly disabled. */
+  controlToken: string | undefined;
   authDisabled: boolean;
   defaultConnection?: string;
   sealBrokerUrl?: (url: string) => Buffer;
   maxPageSize: number;
   /** Largest accepted /api/tasks offset (default 100000). */
   maxOffset?: number;
+  /** Bytes of free-form task text one listing carries whole (default 16 MiB). */
+  tasksResponseBytes?: number;
+  /** Result waits running per connection, counting those whose client left (default 100). */
+  resultWaitsPerConnection?: number;
   now?: () => number;
   /** Key and connection lookups are cached this long (default 5 s); tests of revocation set 0. */
   keyCacheTtlMs?: number;
 }): { deps: ApiDeps; authenticator: Authenticator; control: ControlGateway } {
   const now = options.now ?? Date.now;
   const admin = createAdminStore(options.pool);
-  const tasks = createTasksStore(options.pool);
+  const tasks = createTasksStore(options.pool, { responseBytes: options.tasksResponseBytes });
   const control = createControlGateway({
     ownerAddress: (connectionId) => admin.ownerAddress(connectionId),
     logger: options.logger.child({ component: 'control' }),
+    token: options.controlToken,
   });
   const { resolveConnection } = createTenancy({
     store: admin,
@@ -51,7 +58,7 @@ export function createGatewayApi(options: {
     admin,
     control,
     inspector: createInspector({ control, logger: options.logger.child({ component: 'inspector' }), now }),
-    results: createResultWaiter({ load: tasks.get, now }),
+    results: createResultWaiter({ load: tasks.get, now, maxPerConnection: options.resultWaitsPerConnection }),
     resolveConnection,
     sealBrokerUrl: options.sealBrokerUrl,
     maxPageSize: options.maxPageSize,

@@ -1,10 +1,15 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
+import { resolveControlToken } from '@celeriac/proto/control-auth';
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
 import pg from 'pg';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { createConcurrencyQuotas } from './auth/concurrency-quotas';
+import { createRateLimiter } from './auth/rate-limit';
 import { gatewayConfigSchema } from './config';
+import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
@@ -28,22 +33,77 @@ if (config.CELERIAC_AUTH_DISABLED)
 const { deps, authenticator, control } = createGatewayApi({
   pool,
   logger,
+  controlToken: resolveControlToken({
+    token: config.CELERIAC_CONTROL_TOKEN,
+    tokenFile: config.CELERIAC_CONTROL_TOKEN_FILE,
+    disabled: config.CELERIAC_CONTROL_AUTH_DISABLED,
+  }),
   authDisabled: config.CELERIAC_AUTH_DISABLED,
   defaultConnection: config.CELERIAC_DEFAULT_CONNECTION,
   sealBrokerUrl: secretBox?.seal,
   maxPageSize: config.CELERIAC_GATEWAY_MAX_PAGE_SIZE,
   maxOffset: config.CELERIAC_GATEWAY_MAX_OFFSET,
+  tasksResponseBytes: config.CELERIAC_GATEWAY_TASKS_RESPONSE_BYTES,
+  // Twice the live requests' allowance: room for waits whose clients just left, still one tenant's own.
+  resultWaitsPerConnection: 2 * config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
 });
+
+// Per-key and per-connection quotas, shared by the REST routes and the live streams.
+const refusals = new Counter({
+  name: 'celeriac_gateway_quota_refusals_total',
+  help: 'Requests and streams refused with 429 / WS 1013, by quota (kind) and whose limit (scope)',
+  labelNames: ['kind', 'scope'],
+  registers: [registry],
+});
+const quotas = {
+  concurrency: createConcurrencyQuotas(
+    {
+      stream: {
+        perKey: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
+        perConnection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
+      },
+      'result-wait': {
+        perKey: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
+        perConnection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
+      },
+      refresh: {
+        perKey: config.CELERIAC_GATEWAY_REFRESHES_PER_KEY,
+        perConnection: config.CELERIAC_GATEWAY_REFRESHES_PER_CONNECTION,
+      },
+      'catch-up': {
+        perKey: config.CELERIAC_GATEWAY_CATCH_UPS_PER_KEY,
+        perConnection: config.CELERIAC_GATEWAY_CATCH_UPS_PER_CONNECTION,
+      },
+    },
+    (kind, scope) => refusals.inc({ kind, scope }),
+  ),
+  rate: createRateLimiter({
+    ratePerSecond: config.CELERIAC_GATEWAY_RATE_PER_SECOND,
+    burst: config.CELERIAC_GATEWAY_RATE_BURST,
+    maxBuckets: config.CELERIAC_GATEWAY_RATE_BUCKETS,
+    now: Date.now,
+    onRefused: () => refusals.inc({ kind: 'rate', scope: 'key' }),
+  }),
+};
 
 // ---- live streams (SSE + WebSocket), built by the streams engineer in src/streams/ ----
 const liveStreams = createLiveStreams({
   logger,
   pool,
   kafkaBrokers: config.CELERIAC_KAFKA_BROKERS,
+  kafkaSecurity: kafkaSecurityOf(config),
   eventsTopic: config.CELERIAC_EVENTS_TOPIC,
   authenticator,
   resolveConnection: deps.resolveConnection,
   registry,
+  quotas,
+  checkGrants: createGrantsStore(pool).liveGrants,
+  options: {
+    heartbeatMs: config.CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS,
+    replayCapacity: config.CELERIAC_GATEWAY_REPLAY_ENTRIES,
+    replayBytes: config.CELERIAC_GATEWAY_REPLAY_BYTES,
+    catchUpIdleMs: config.CELERIAC_GATEWAY_CATCH_UP_IDLE_MS,
+  },
 });
 
 let shuttingDown = false;
@@ -57,6 +117,7 @@ const app = createApp({
   },
   applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
   liveStreamsRouter: liveStreams.router,
+  quotas,
 });
 const http = createHttpServer({
   app,

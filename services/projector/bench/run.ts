@@ -3,8 +3,10 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBiQueries } from './bi-queries';
 import { benchIngest } from './ingest';
+import { benchRetention } from './retention';
+import { retentionSection } from './retention-report';
 
-// `npm run bench -w @celeriac/projector`: ingest throughput, then BI query times; writes REPORT.md.
+// `npm run bench -w @celeriac/projector`: ingest throughput, BI query times, retention pass; writes REPORT.md.
 const REPORT = fileURLToPath(new URL('./REPORT.md', import.meta.url));
 const TARGET = 20_000;
 const load = loadavg()
@@ -16,6 +18,11 @@ for (const shape of [{ connections: 6, tasksPerConnection: 10_000, partitions: 6
   console.log(JSON.stringify(ingestRuns.at(-1)));
 }
 const bi = await benchBiQueries({ tasks: Number(process.env.BENCH_TASKS ?? 1_000_000), runs: 5 });
+const retention = await benchRetention({
+  tasks: Number(process.env.BENCH_TASKS ?? 1_000_000),
+  batchRows: Number(process.env.BENCH_RETENTION_BATCH ?? 2000),
+});
+console.log(JSON.stringify(retention));
 const loadAfter = loadavg()
   .map((v) => v.toFixed(2))
   .join(' ');
@@ -66,6 +73,7 @@ const lines = [
     (r) => `| ${r.panel} | ${r.range} | ${r.medianMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.rows} |`,
   ),
   '',
+  ...retentionSection(retention, 'npm run bench -w @celeriac/projector'),
 ];
 writeFileSync(REPORT, lines.join('\n'));
 console.log(`report: ${REPORT}`);

@@ -35,6 +35,7 @@ export interface QueueSample {
 
 /** What Prometheus learns from one fresh task event (Flower's per-event metric updates). */
 export interface TaskObservation {
+  connectionId: string;
   type: string;
   hostname: string;
   taskName: string;
@@ -186,6 +187,7 @@ export function foldBatch(input: {
           ? Math.max(0, event.timestamp - after.received)
           : null;
       changes.observations.push({
+        connectionId: event.connectionId,
         type: event.type,
         hostname: event.hostname,
         taskName: after.name ?? '',

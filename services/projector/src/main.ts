@@ -1,13 +1,15 @@
 import { createKafka } from '@celeriac/event-log/kafka';
+import { kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
 import { createOpsServer } from '@celeriac/service-runtime/ops-server';
 import pg from 'pg';
 import { projectorConfigSchema } from './config';
-import { createProjectorMetrics } from './metrics';
+import { createProjectorMetrics, DEFAULT_LABEL_CAPS } from './metrics';
 import { createPartitionManager } from './partitions';
 import { createProjector } from './projector';
+import { createRetention } from './retention';
 import { createSweeper } from './sweeper';
 
 // Composition root: configuration, dependencies, lifecycle. No logic lives here.
@@ -19,8 +21,18 @@ const pool = new pg.Pool({
   max: config.CELERIAC_PROJECTOR_PG_POOL,
 });
 pool.on('error', (error) => logger.error({ err: error }, 'idle PostgreSQL client failed'));
-const kafka = createKafka({ clientId: 'celeriac-projector', brokers: config.CELERIAC_KAFKA_BROKERS, logger });
-const metrics = createProjectorMetrics();
+const kafka = createKafka({
+  clientId: 'celeriac-projector',
+  brokers: config.CELERIAC_KAFKA_BROKERS,
+  security: kafkaSecurityOf(config),
+  logger,
+});
+const metrics = createProjectorMetrics({
+  valuesPerLabel: config.CELERIAC_PROJECTOR_METRIC_LABEL_VALUES,
+  seriesPerMetric: config.CELERIAC_PROJECTOR_METRIC_SERIES,
+  maxValueLength: DEFAULT_LABEL_CAPS.maxValueLength,
+  bytesPerConnection: config.CELERIAC_PROJECTOR_METRIC_LABEL_BYTES,
+});
 const partitions = createPartitionManager({
   pool,
   logger,
@@ -35,6 +47,17 @@ const sweeper = createSweeper({
   now,
   intervalMs: config.CELERIAC_PROJECTOR_SWEEP_MS,
   partitionIntervalMs: config.CELERIAC_PROJECTOR_PARTITION_MAINTENANCE_MS,
+  purgeOfflineWorkersS: config.CELERIAC_PROJECTOR_PURGE_OFFLINE_WORKERS_S,
+});
+const retention = createRetention({
+  pool,
+  partitions,
+  metrics,
+  logger,
+  now,
+  defaultDays: config.CELERIAC_PROJECTOR_RETENTION_DAYS,
+  batchRows: config.CELERIAC_PROJECTOR_RETENTION_BATCH,
+  intervalMs: config.CELERIAC_PROJECTOR_RETENTION_INTERVAL_MS,
 });
 const projector = createProjector({
   kafka,
@@ -79,7 +102,7 @@ const database = {
 await runUntilSignal({
   logger,
   // Stopped in reverse: the consumer finishes its batch and commits before the pool closes.
-  components: [database, ops, sweeper, projector],
+  components: [database, ops, sweeper, retention, projector],
   shutdownDeadlineMs: 20_000,
   onShutdownBegin: () => {
     shuttingDown = true;

@@ -13,7 +13,8 @@ const partitionName = (dayMs: number) =>
 /**
  * Daily partitions of celeriac.task_events: created ahead of time and on demand (a rebuild replays
  * old days), dropped whole when older than the retention. Partition DDL runs outside the batch
- * transaction, since attaching a partition locks the parent table.
+ * transaction, since attaching a partition locks the parent table. The partitions keep the longest
+ * retention of any connection (at least `retentionDays`); shorter ones are trimmed by retention.ts.
  */
 export function createPartitionManager(options: {
   pool: Pool;
@@ -24,6 +25,7 @@ export function createPartitionManager(options: {
   const { pool, logger } = options;
   // Bounded: only days inside the retention window (plus the days ahead) are ever remembered.
   const known = new Set<number>();
+  let horizonDays = options.retentionDays;
 
   async function create(dayMs: number): Promise<void> {
     const name = partitionName(dayMs);
@@ -42,7 +44,7 @@ export function createPartitionManager(options: {
   return {
     /** Days before this are past retention: their events are not kept in the history. */
     retentionStartMs(nowMs: number): number {
-      return dayStartMs(nowMs) - options.retentionDays * DAY_MS;
+      return dayStartMs(nowMs) - horizonDays * DAY_MS;
     },
 
     async ensureDays(daysMs: Iterable<number>): Promise<void> {
@@ -51,6 +53,10 @@ export function createPartitionManager(options: {
 
     /** Creates today's and the coming days' partitions and drops those past retention. */
     async maintain(nowMs: number): Promise<{ dropped: string[] }> {
+      const longest = await pool.query<{ days: number | null }>(
+        'SELECT max(retention_days) AS days FROM celeriac.connections',
+      );
+      horizonDays = Math.max(options.retentionDays, longest.rows[0]?.days ?? 0);
       const today = dayStartMs(nowMs);
       for (let day = 0; day <= options.daysAhead; day += 1) await create(today + day * DAY_MS);
       const cutoff = this.retentionStartMs(nowMs);

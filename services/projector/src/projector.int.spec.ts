@@ -151,9 +151,13 @@ describe('projector on real Celery 5.5 events through real Kafka into PostgreSQL
     expect(workers.rows).toEqual([{ hostname: 'proj@celeriac-test', sw_ident: 'py-celery', freq: 2 }]);
     const text = await projector.metrics.registry.metrics();
     expect(text).toMatch(
-      /flower_events_total\{worker="proj@celeriac-test",type="task-succeeded",task="tasks.add"\} \d+/,
+      new RegExp(
+        `flower_events_total\\{connection="${IN_ORDER}",worker="proj@celeriac-test",type="task-succeeded",task="tasks.add"\\} \\d+`,
+      ),
     );
-    expect(text).toMatch(/flower_task_runtime_seconds_count\{worker="proj@celeriac-test",task="tasks.add"\}/);
+    expect(text).toContain(
+      `flower_task_runtime_seconds_count{connection="${IN_ORDER}",worker="proj@celeriac-test",task="tasks.add"}`,
+    );
   });
 
   it('changes nothing when events are redelivered (same eventId), even at new offsets', async () => {
@@ -220,9 +224,9 @@ describe('worker liveness and Flower worker gauges', () => {
     ]);
     expect(workers.rows).toEqual([{ online: false }]);
     const text = await projector.metrics.registry.metrics();
-    expect(text).toContain('flower_worker_online{worker="proj@celeriac-test"} 0');
+    expect(text).toContain(`flower_worker_online{connection="${IN_ORDER}",worker="proj@celeriac-test"} 0`);
     expect(text).toContain(
-      'flower_worker_number_of_currently_executing_tasks{worker="proj@celeriac-test"} 0',
+      `flower_worker_number_of_currently_executing_tasks{connection="${IN_ORDER}",worker="proj@celeriac-test"} 0`,
     );
     const live = await pool.query('SELECT alive FROM celeriac.bi_worker_uptime WHERE connection_id = $1', [
       IN_ORDER,

@@ -104,3 +104,23 @@ export async function expireWorkers(pool: Pool, nowMs: number): Promise<number> 
   );
   return result.rowCount ?? 0;
 }
+
+/**
+ * Flower's purge_offline_workers on stored rows: removes workers that are offline (said goodbye or
+ * expired, so run after expireWorkers) and have shown no sign of life (heartbeat, worker-offline,
+ * first sighting) for `afterMs`. Rows a projector batch holds are skipped, not waited for (no
+ * deadlock with a batch); the lock re-checks the condition on a row a heartbeat just updated, so a
+ * worker that came back is never removed.
+ */
+export async function purgeOfflineWorkers(pool: Pool, nowMs: number, afterMs: number): Promise<number> {
+  const result = await pool.query(
+    `WITH doomed AS (
+       SELECT connection_id, hostname FROM celeriac.workers
+       WHERE NOT online AND greatest(first_seen_at, last_heartbeat_at, offline_at) < to_timestamp(($1::float8 - $2::float8) / 1000.0)
+       FOR UPDATE SKIP LOCKED)
+     DELETE FROM celeriac.workers w USING doomed
+     WHERE w.connection_id = doomed.connection_id AND w.hostname = doomed.hostname`,
+    [nowMs, afterMs],
+  );
+  return result.rowCount ?? 0;
+}

@@ -1,6 +1,7 @@
 import { createKafka } from '@celeriac/event-log/kafka';
 import { silentLogger } from '@celeriac/service-runtime/logger';
 import pg from 'pg';
+import type { LabelCaps } from '../src/label-budget';
 import { createProjectorMetrics } from '../src/metrics';
 import { createPartitionManager } from '../src/partitions';
 import { createProjector } from '../src/projector';
@@ -15,11 +16,14 @@ export async function startProjector(options: {
   batchSize?: number;
   concurrency?: number;
   now?: () => number;
+  /** Flower's purge_offline_workers in seconds; 0 (default) keeps offline workers. */
+  purgeOfflineWorkersS?: number;
+  metricCaps?: LabelCaps;
 }) {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
   pool.on('error', () => undefined);
   const now = options.now ?? (() => Date.now());
-  const metrics = createProjectorMetrics();
+  const metrics = createProjectorMetrics(options.metricCaps);
   const partitions = createPartitionManager({ pool, logger: silentLogger, retentionDays: 30, daysAhead: 2 });
   const sweeper = createSweeper({
     pool,
@@ -29,6 +33,7 @@ export async function startProjector(options: {
     now,
     intervalMs: 60_000,
     partitionIntervalMs: 600_000,
+    purgeOfflineWorkersS: options.purgeOfflineWorkersS ?? 0,
   });
   const projector = createProjector({
     kafka: createKafka({ clientId: 'projector-test', brokers: options.brokers, logger: silentLogger }),

@@ -25,7 +25,9 @@ export const UNAUTHENTICATED_ADMIN: Principal = {
 
 /**
  * Looks keys up by hash in celeriac.api_keys. A small time-bounded cache keeps the database off the
- * hot path of every request; a revoked key therefore stops working within `cacheTtlMs`.
+ * hot path of every request; a revoked key therefore stops working within `cacheTtlMs`. Known keys and
+ * unknown ones are remembered apart, so a flood of made-up keys churns only the second and never
+ * pushes real keys out (which would send every real request to the database).
  */
 export function createApiKeyAuthenticator(options: {
   store: Pick<AdminStore, 'findLiveKeyByHash'>;
@@ -35,14 +37,15 @@ export function createApiKeyAuthenticator(options: {
 }): Authenticator {
   const ttl = options.cacheTtlMs ?? 5_000;
   const capacity = options.cacheSize ?? 1_000;
-  const cache = new Map<string, { principal: Principal | null; expiresAt: number }>();
+  const known = new Map<string, { principal: Principal | null; expiresAt: number }>();
+  const unknown = new Map<string, { principal: Principal | null; expiresAt: number }>();
   return {
     async authenticate(credentials) {
       const key = presentedKey(credentials);
       if (!key || key.length > MAX_KEY_LENGTH) return null;
       const digest = hashApiKey(key);
       const cacheKey = digest.toString('base64');
-      const cached = cache.get(cacheKey);
+      const cached = known.get(cacheKey) ?? unknown.get(cacheKey);
       if (cached && cached.expiresAt > options.now()) return cached.principal;
       const row = await options.store.findLiveKeyByHash(digest);
       const principal: Principal | null = row
@@ -53,7 +56,9 @@ export function createApiKeyAuthenticator(options: {
             connectionIds: new Set(row.connection_ids),
           }
         : null;
-      cache.delete(cacheKey);
+      known.delete(cacheKey);
+      unknown.delete(cacheKey);
+      const cache = principal ? known : unknown;
       if (cache.size >= capacity) cache.delete(cache.keys().next().value as string);
       cache.set(cacheKey, { principal, expiresAt: options.now() + ttl });
       return principal;

@@ -35,7 +35,9 @@ export function createTenancy(options: {
     return found;
   };
   const checked = async (principal: Principal, id: string): Promise<string> => {
-    if (!UUID.test(id)) throw new BadRequestError(`Invalid connectionId '${id}': expected a UUID`);
+    // Echo at most a UUID's length of what the client sent: a 16 KB header is not repeated back.
+    if (!UUID.test(id))
+      throw new BadRequestError(`Invalid connectionId '${id.slice(0, 40)}': expected a UUID`);
     const normalized = id.toLowerCase();
     if (!canSee(principal, normalized)) throw unknown();
     if (!(await exists(normalized))) throw unknown();

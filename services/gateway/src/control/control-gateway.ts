@@ -4,6 +4,7 @@ import {
   type SendTaskReply,
   type SendTaskRequest,
 } from '@celeriac/proto/control';
+import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { UnavailableError, UpstreamError } from '../errors';
@@ -49,7 +50,10 @@ function parseReplies(replies: { node: string; replyJson: string }[]): NodeReply
 export function createControlGateway(options: {
   ownerAddress: (connectionId: string) => Promise<string | undefined>;
   logger: Logger;
+  /** Control token (CELERIAC_CONTROL_TOKEN) sent on every call; undefined when auth is disabled. */
+  token: string | undefined;
 }): ControlGateway {
+  const clientOptions = options.token ? { interceptors: [controlTokenInterceptor(options.token)] } : {};
   const clients = new Map<string, ControlClient>();
   const clientFor = (address: string): ControlClient => {
     let client = clients.get(address);
@@ -59,7 +63,7 @@ export function createControlGateway(options: {
         clients.delete(oldest);
         stale.close();
       }
-      client = new ControlClient(address, credentials.createInsecure());
+      client = new ControlClient(address, credentials.createInsecure(), clientOptions);
       clients.set(address, client);
     }
     return client;

@@ -4,6 +4,7 @@ import { filterToSql, type TaskFilter } from '../flower/task-filters';
 import { FLOWER_TASK_JSON_SQL } from '../flower/task-json-sql';
 import { TASK_COLUMNS, type TaskRow } from '../flower/task-object';
 import { sortToSql, type TaskSort } from '../flower/task-sort';
+import { budgetedEvents, budgetedPage } from './task-budget-sql';
 
 export interface TaskEventRow {
   event_id: string;
@@ -33,19 +34,27 @@ function statement(text: string, values: unknown[], prepared: boolean): pg.Query
   return { name: `gw_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values };
 }
 
-/** Every task read model query of the gateway (celeriac.tasks, task_types, task_events). */
-export function createTasksStore(pool: pg.Pool) {
+/** Default of the listing byte budget (see task-budget-sql.ts and CELERIAC_GATEWAY_TASKS_RESPONSE_BYTES). */
+const DEFAULT_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Every task read model query of the gateway (celeriac.tasks, task_types, task_events). Listings
+ * carry at most `responseBytes` of free-form text whole; past it those fields are cut in SQL.
+ */
+export function createTasksStore(pool: pg.Pool, options: { responseBytes?: number } = {}) {
+  const budget = options.responseBytes ?? DEFAULT_RESPONSE_BYTES;
   return {
     /** Flower's /api/tasks: each row is (uuid, the Flower task object as JSON text). */
     async listJson(connectionId: string, filter: TaskFilter, sort: TaskSort, limit: number, offset: number) {
       const values: unknown[] = [];
       const where = filterToSql(connectionId, filter, values);
-      values.push(limit, offset);
+      values.push(limit, offset, budget);
+      const order = sortToSql(sort);
+      const pageSql = `SELECT * FROM celeriac.tasks WHERE ${where.join(' AND ')}
+          ORDER BY ${order} LIMIT $${values.length - 2} OFFSET $${values.length - 1}`;
       // JSON is built in the outer query so rows skipped by OFFSET are never serialized.
-      const text = `SELECT uuid, ${FLOWER_TASK_JSON_SQL} AS task_json FROM (
-          SELECT * FROM celeriac.tasks WHERE ${where.join(' AND ')}
-          ORDER BY ${sortToSql(sort)} LIMIT $${values.length - 1} OFFSET $${values.length}
-        ) AS page ORDER BY ${sortToSql(sort)}`;
+      const text = `SELECT uuid, ${FLOWER_TASK_JSON_SQL} AS task_json
+        FROM ${budgetedPage(pageSql, order, `$${values.length}`)} ORDER BY ${order}`;
       return (await pool.query<{ uuid: string; task_json: string }>(statement(text, values, !filter.search)))
         .rows;
     },
@@ -67,9 +76,11 @@ export function createTasksStore(pool: pg.Pool) {
           );
         }
       }
-      values.push(limit);
-      const text = `SELECT ${TASK_COLUMNS} FROM celeriac.tasks WHERE ${where.join(' AND ')}
-        ORDER BY "timestamp" DESC NULLS LAST, uuid DESC LIMIT $${values.length}`;
+      values.push(limit, budget);
+      const order = '"timestamp" DESC NULLS LAST, uuid DESC';
+      const pageSql = `SELECT * FROM celeriac.tasks WHERE ${where.join(' AND ')}
+        ORDER BY ${order} LIMIT $${values.length - 1}`;
+      const text = `SELECT ${TASK_COLUMNS} FROM ${budgetedPage(pageSql, order, `$${values.length}`)} ORDER BY ${order}`;
       return (await pool.query<TaskRow>(statement(text, values, !filter.search))).rows;
     },
 
@@ -104,11 +115,14 @@ export function createTasksStore(pool: pg.Pool) {
 
     /** One task's history in log order, `limit` rows after Kafka position `afterOffset`. */
     async events(connectionId: string, uuid: string, afterOffset: bigint | undefined, limit: number) {
-      const { rows } = await pool.query<TaskEventRow>(
-        `SELECT event_id, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset, fields
+      const columns =
+        'event_id, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset';
+      const pageSql = `SELECT ${columns}, fields
          FROM celeriac.task_events WHERE connection_id = $1 AND task_uuid = $2 AND kafka_offset > $3
-         ORDER BY kafka_offset LIMIT $4`,
-        [connectionId, uuid, (afterOffset ?? -1n).toString(), limit],
+         ORDER BY kafka_offset LIMIT $4`;
+      const { rows } = await pool.query<TaskEventRow>(
+        `SELECT * FROM ${budgetedEvents(pageSql, columns, 'kafka_offset', '$5')} ORDER BY kafka_offset`,
+        [connectionId, uuid, (afterOffset ?? -1n).toString(), limit, budget],
       );
       return rows;
     },

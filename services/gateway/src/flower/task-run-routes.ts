@@ -9,6 +9,12 @@ import { parseTaskBody } from './task-message-options';
 import { isKnownTaskName } from './task-names';
 import type { TaskRow } from './task-object';
 
+/** Aborted when the client goes away (set by the result-wait quota), so its wait stops polling. */
+function requestSignal(res: Response): AbortSignal | undefined {
+  const signal: unknown = res.locals.requestSignal;
+  return signal instanceof AbortSignal ? signal : undefined;
+}
+
 /** Said in every result answer: Celeriac has no result backend, the read model is the source. */
 export const RESULT_NOTE =
   'No result backend is read: state and result come from task events (result is the worker repr text).';
@@ -54,7 +60,7 @@ export function taskRunRoutes(deps: ApiDeps, applyTimeoutSeconds: number): Route
     .route('/api/task/apply/:taskname')
     .post(requirePermission('command'), rawBody, async (req, res) => {
       const { connectionId, taskId } = await publish(req, res, true);
-      const row = await deps.results.waitReady(connectionId, taskId, applyTimeoutSeconds);
+      const row = await deps.results.waitReady(connectionId, taskId, applyTimeoutSeconds, requestSignal(res));
       res.json(resultBody(taskId, row, true));
     })
     .all(methodNotAllowed);
@@ -82,7 +88,7 @@ export function taskRunRoutes(deps: ApiDeps, applyTimeoutSeconds: number): Route
       const row =
         timeout === undefined
           ? await deps.tasks.get(connectionId, taskId)
-          : await deps.results.waitReady(connectionId, taskId, timeout);
+          : await deps.results.waitReady(connectionId, taskId, timeout, requestSignal(res));
       // Unknown ids read as PENDING, as in Celery/Flower: a task may not have been received yet.
       res.json(resultBody(taskId, row, true));
     })

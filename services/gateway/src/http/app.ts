@@ -1,7 +1,10 @@
 import type { Readiness } from '@celeriac/service-runtime/ops-server';
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type Request, type Router } from 'express';
 import type { Registry } from 'prom-client';
+import type { ConcurrencyQuotas } from '../auth/concurrency-quotas';
 import type { Authenticator } from '../auth/principal';
+import type { RateLimiter } from '../auth/rate-limit';
+import { holdSlot, rateLimit } from '../auth/request-quotas';
 import { taskControlRoutes } from '../flower/task-control-routes';
 import { taskRunRoutes } from '../flower/task-run-routes';
 import { tasksRoutes } from '../flower/tasks-routes';
@@ -15,6 +18,7 @@ import { authenticate } from './auth-middleware';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { multipartFields } from './multipart-fields';
 import { opsRoutes } from './ops-routes';
+import { paramsFrom } from './params';
 import { requestMetrics } from './request-metrics';
 
 export interface AppOptions {
@@ -26,7 +30,12 @@ export interface AppOptions {
   applyTimeoutSeconds: number;
   /** The live streams' router (GET /api/events/stream); it authenticates its own requests. */
   liveStreamsRouter?: Router;
+  /** Per-key request rate and per-key/per-connection caps on waits and refreshes (the streams get the same). */
+  quotas?: { concurrency: ConcurrencyQuotas; rate: RateLimiter };
 }
+
+const hasTimeout = (req: Request) => paramsFrom(req.query, undefined).string('timeout') !== undefined;
+const wantsRefresh = (req: Request) => paramsFrom(req.query, req.body).bool('refresh') === true;
 
 /** The gateway's express app: ops endpoints, then authenticated APIs, then one error mapping. */
 export function createApp(options: AppOptions): Express {
@@ -43,10 +52,25 @@ export function createApp(options: AppOptions): Express {
   if (options.liveStreamsRouter) app.use(options.liveStreamsRouter);
 
   app.use('/api', authenticate(options.authenticator));
+  const quotas = options.quotas;
+  if (quotas) {
+    app.use('/api', rateLimit(quotas.rate));
+    // A waiting request holds its slot until its response ends or its client leaves.
+    app.post(
+      '/api/task/apply/:taskname',
+      holdSlot(quotas.concurrency, 'result-wait', deps.resolveConnection),
+    );
+    app.get(
+      '/api/task/result/:taskid',
+      holdSlot(quotas.concurrency, 'result-wait', deps.resolveConnection, hasTimeout),
+    );
+  }
   // apply/async-apply/send-task read their raw body as JSON, so they go before the form parser.
   app.use(taskRunRoutes(deps, options.applyTimeoutSeconds));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
   app.use(multipartFields);
+  if (quotas)
+    app.get('/api/workers', holdSlot(quotas.concurrency, 'refresh', deps.resolveConnection, wantsRefresh));
   app.use(workersRoutes(deps));
   app.use(tasksRoutes(deps));
   app.use(taskControlRoutes(deps));

@@ -1,6 +1,6 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { GatewayError, type GatewayErrorKind } from '../errors';
+import { GatewayError, type GatewayErrorKind, TooManyRequestsError } from '../errors';
 
 const STATUS: Record<GatewayErrorKind, number> = {
   'bad-request': 400,
@@ -11,6 +11,7 @@ const STATUS: Record<GatewayErrorKind, number> = {
   'worker-refused': 403,
   unavailable: 503,
   upstream: 502,
+  'too-many-requests': 429,
 };
 
 /** Errors raised by express's own body parsers carry an HTTP status and a `type`. */
@@ -39,6 +40,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       if (error.kind === 'unavailable' || error.kind === 'upstream') {
         logger.warn({ err: error, path: req.path }, 'request failed upstream');
       }
+      if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
       res.status(STATUS[error.kind]).json({ error: error.message });
       return;
     }

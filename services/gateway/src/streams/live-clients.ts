@@ -1,11 +1,17 @@
-/** What the shutdown path and the keep-alive timer need from every open stream. */
+import type { StreamGrant } from './revocation-sweep';
+
+/** What the shutdown path, the keep-alive timer and the revocation sweep need from every open stream. */
 export interface LiveClient {
+  /** The key and connection the stream was opened with, rechecked every heartbeat interval. */
+  readonly grant: StreamGrant;
   /** Keep-alive: SSE `heartbeat` event, WebSocket ping. */
   heartbeat(now: Date): void;
   /** Tell the client to reconnect elsewhere and close; resolves when the socket is gone. */
   shutdown(): Promise<void>;
   /** Drop the socket without ceremony (after the shutdown deadline). */
   terminate(): void;
+  /** The key was revoked or the connection deleted: say so and close (SSE `disconnect`, WS 1008). */
+  revoke(): void;
 }
 
 /** Keep-alives are spread over this many ticks per interval, so 5,000 clients never ping at once. */
@@ -25,6 +31,10 @@ export class LiveClientSet {
 
   get full(): boolean {
     return this.clients.size >= this.capacity;
+  }
+
+  all(): IterableIterator<LiveClient> {
+    return this.clients.keys();
   }
 
   add(client: LiveClient): void {

@@ -6,6 +6,8 @@ function client(beats: string[], name: string): LiveClient {
     heartbeat: () => void beats.push(name),
     shutdown: async () => undefined,
     terminate: () => undefined,
+    grant: { keyId: null, connectionId: 'c' },
+    revoke: () => undefined,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createKafka } from '@celeriac/event-log/kafka';
+import { createKafka, type KafkaSecurity } from '@celeriac/event-log/kafka';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { Router } from 'express';
@@ -9,10 +9,12 @@ import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/principal';
 import type { Position } from './cursor';
 import { HEARTBEAT_SLOTS, LiveClientSet } from './live-clients';
+import { type CheckGrants, createRevocationSweep } from './revocation-sweep';
 import { catchUpFromKafka } from './sse-catch-up';
 import type { SseClient } from './sse-client';
 import { createSseHandler } from './sse-handler';
 import type { ResolveConnection } from './stream-access';
+import type { StreamQuotas } from './stream-admission';
 import { StreamHub } from './stream-hub';
 import { createStreamMetrics } from './stream-metrics';
 import { createTaskHistory } from './task-history';
@@ -22,6 +24,8 @@ import { createWsUpgrade } from './ws-upgrade';
 export interface LiveStreamOptions {
   /** Stream entries kept in memory for resume and late subscribers (default 50,000). */
   replayCapacity: number;
+  /** Bytes those entries may take, so huge task results cannot fill the heap (default 64 MiB). */
+  replayBytes: number;
   /** Records per partition read back from before the end at start (default 20,000). */
   backfill: number;
   /** Open SSE + WS clients per replica (default 10,000); more get 503. */
@@ -42,6 +46,8 @@ export interface LiveStreamOptions {
   shutdownDeadlineMs: number;
   /** Kafka catch-ups for resume points older than the ring, at once per replica (default 4). */
   maxCatchUps: number;
+  /** A catch-up whose client reads nothing for this long is cut off, freeing its reader, ms (default 30,000). */
+  catchUpIdleMs: number;
   /** Tasks and workers remembered for previousState and heartbeat expiry (default 200,000 / 10,000). */
   taskMemory: number;
   workerMemory: number;
@@ -49,6 +55,7 @@ export interface LiveStreamOptions {
 
 export const DEFAULT_LIVE_STREAM_OPTIONS: LiveStreamOptions = {
   replayCapacity: 50_000,
+  replayBytes: 64 * 1024 * 1024,
   backfill: 20_000,
   maxClients: 10_000,
   maxBufferedBytes: 4 * 1024 * 1024,
@@ -59,6 +66,7 @@ export const DEFAULT_LIVE_STREAM_OPTIONS: LiveStreamOptions = {
   historyWaitMs: 10_000,
   shutdownDeadlineMs: 5_000,
   maxCatchUps: 4,
+  catchUpIdleMs: 30_000,
   taskMemory: 200_000,
   workerMemory: 10_000,
 };
@@ -67,11 +75,16 @@ export interface LiveStreamsDeps {
   logger: Logger;
   pool: pg.Pool;
   kafkaBrokers: string[];
+  kafkaSecurity?: KafkaSecurity;
   eventsTopic: string;
   authenticator: Authenticator;
   resolveConnection: ResolveConnection;
   registry: Registry;
   options?: Partial<LiveStreamOptions>;
+  /** Per-key and per-connection limits on streams and catch-ups, and the key's request rate. */
+  quotas?: StreamQuotas;
+  /** Rechecks the keys and connections of open streams once per heartbeat interval (revocation). */
+  checkGrants?: CheckGrants;
 }
 
 export interface LiveStreams extends Component {
@@ -90,12 +103,18 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
   const options = { ...DEFAULT_LIVE_STREAM_OPTIONS, ...deps.options };
   const logger = deps.logger.child({ component: 'live-streams' });
   const metrics = createStreamMetrics(deps.registry);
-  const kafka = createKafka({ clientId: 'celeriac-gateway-streams', brokers: deps.kafkaBrokers, logger });
+  const kafka = createKafka({
+    clientId: 'celeriac-gateway-streams',
+    brokers: deps.kafkaBrokers,
+    security: deps.kafkaSecurity,
+    logger,
+  });
   const hub = new StreamHub({ kafka, topic: deps.eventsTopic, logger, metrics, ...options });
   const clients = new LiveClientSet(options.maxClients);
   let accepting = false;
   let running = false;
   let keepAlive: NodeJS.Timeout | undefined;
+  let recheck: NodeJS.Timeout | undefined;
   const shared = {
     hub,
     clients,
@@ -104,7 +123,17 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     authenticator: deps.authenticator,
     resolveConnection: deps.resolveConnection,
     isAccepting: () => accepting,
+    quotas: deps.quotas,
   };
+  const check = deps.checkGrants;
+  const sweep = check
+    ? createRevocationSweep({
+        clients: () => clients.all(),
+        check,
+        logger,
+        onRevoked: (client) => client.revoke(),
+      })
+    : undefined;
 
   const router = Router();
   let catchUps = 0;
@@ -114,6 +143,7 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     logger,
     ring: hub.ring,
     highWaterBytes: options.maxBufferedBytes / 2,
+    idleMs: options.catchUpIdleMs,
   };
   const startCatchUp = (client: SseClient, after: Position): Promise<void> | null => {
     if (catchUps >= options.maxCatchUps) return null;
@@ -133,7 +163,13 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
   });
   const ws = createWsUpgrade({
     ...shared,
-    history: createTaskHistory(deps.pool, deps.eventsTopic, options.maxHistoryEvents),
+    // Half the client's allowance: a whole history must fit its socket buffer without a cut-off.
+    history: createTaskHistory(
+      deps.pool,
+      deps.eventsTopic,
+      options.maxHistoryEvents,
+      options.maxBufferedBytes / 2,
+    ),
     maxBufferedBytes: options.maxBufferedBytes,
     maxPendingFrames: options.maxPendingFrames,
     historyWaitMs: options.historyWaitMs,
@@ -155,6 +191,10 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
       await hub.start();
       keepAlive = setInterval(() => clients.heartbeatSlot(new Date()), options.heartbeatMs / HEARTBEAT_SLOTS);
       keepAlive.unref();
+      if (sweep) {
+        recheck = setInterval(() => void sweep(), options.heartbeatMs);
+        recheck.unref();
+      }
       accepting = true;
       running = true;
     },
@@ -163,6 +203,7 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
       running = false;
       accepting = false;
       clearInterval(keepAlive);
+      clearInterval(recheck);
       await clients.shutdownAll(options.shutdownDeadlineMs);
       await hub.stop();
     },

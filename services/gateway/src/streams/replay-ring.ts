@@ -1,9 +1,12 @@
 import type { StreamEntry } from './stream-entries';
 
 /**
- * The most recent stream entries of this replica, in arrival order, bounded by count. It is what a
- * reconnecting SSE client and a late WebSocket subscriber are served from, so one replica's memory
- * is fixed whatever the clients ask for.
+ * The most recent stream entries of this replica, in arrival order, bounded by count and by bytes
+ * (`entry.bytes`). It is what a reconnecting SSE client and a late WebSocket subscriber are served
+ * from, so one replica's memory is fixed whatever the clients ask for and whatever the workers send:
+ * a tenant whose tasks return megabytes shortens the ring (resumes further back go to a Kafka
+ * catch-up) instead of growing it. An entry larger than the whole budget is still held, alone, so
+ * the ring stays contiguous; at most the budget plus one record.
  */
 export class ReplayRing {
   private readonly slots: (StreamEntry | undefined)[];
@@ -11,12 +14,16 @@ export class ReplayRing {
   private length = 0;
   /** Sequence number the next pushed entry gets; entries keep theirs while they stay in the ring. */
   private nextSeq = 0;
+  private heldBytes = 0;
   /** Per partition, the first offset from which every record of the partition is in the ring. */
   private readonly coveredFrom = new Map<number, number>();
   /** Entries per task, so a subscriber to a task the ring does not hold costs no scan. */
   private readonly taskCounts = new Map<string, number>();
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.slots = new Array<StreamEntry | undefined>(Math.max(1, capacity));
   }
 
@@ -26,20 +33,33 @@ export class ReplayRing {
   }
 
   push(entry: StreamEntry): void {
-    const index = (this.head + this.length) % this.slots.length;
-    if (this.length === this.slots.length) {
-      const evicted = this.slots[this.head];
-      if (evicted) {
-        this.coveredFrom.set(evicted.partition, evicted.offset + 1);
-        this.countTask(evicted, -1);
-      }
-      this.head = (this.head + 1) % this.slots.length;
-    } else {
-      this.length += 1;
-    }
-    this.slots[index] = entry;
+    while (
+      this.length > 0 &&
+      (this.length === this.slots.length || this.heldBytes + entry.bytes > this.maxBytes)
+    )
+      this.evictOldest();
+    this.slots[(this.head + this.length) % this.slots.length] = entry;
+    this.length += 1;
+    this.heldBytes += entry.bytes;
     this.nextSeq += 1;
     this.countTask(entry, 1);
+  }
+
+  private evictOldest(): void {
+    const evicted = this.slots[this.head];
+    this.slots[this.head] = undefined;
+    if (evicted) {
+      this.coveredFrom.set(evicted.partition, evicted.offset + 1);
+      this.countTask(evicted, -1);
+      this.heldBytes -= evicted.bytes;
+    }
+    this.head = (this.head + 1) % this.slots.length;
+    this.length -= 1;
+  }
+
+  /** Estimated bytes of the entries held (see StreamEntry.bytes). */
+  get bytes(): number {
+    return this.heldBytes;
   }
 
   holdsTask(connectionId: string, taskUuid: string): boolean {

@@ -9,6 +9,7 @@ const entry = (partition: number, offset: number): StreamEntry => ({
   taskUuid: null,
   wsFrame: null,
   sse: [],
+  bytes: 100,
 });
 
 describe('ReplayRing', () => {
@@ -55,5 +56,25 @@ describe('ReplayRing task index', () => {
     expect(ring.holdsTask('c', 'a')).toBe(false);
     expect(ring.holdsTask('c', 'b')).toBe(true);
     expect(ring.holdsTask('other', 'b')).toBe(false);
+  });
+});
+
+describe('ReplayRing byte budget', () => {
+  it('evicts the oldest entries to stay within its bytes, whatever its entry count', () => {
+    const ring = new ReplayRing(1_000, 1_000);
+    ring.startPartition(0, 0);
+    const sized = (offset: number, bytes: number): StreamEntry => ({ ...entry(0, offset), bytes });
+    for (let offset = 0; offset < 10; offset += 1) ring.push(sized(offset, 300));
+    expect(ring.bytes).toBe(900);
+    expect(ring.size).toBe(3);
+    expect(ring.covers(0, 7)).toBe(true);
+    expect(ring.covers(0, 6)).toBe(false);
+    // Larger than the whole budget: held alone, so the ring stays contiguous.
+    ring.push(sized(10, 5_000));
+    expect(ring.size).toBe(1);
+    expect(ring.bytes).toBe(5_000);
+    ring.push(sized(11, 10));
+    expect(ring.size).toBe(1);
+    expect(ring.at(ring.oldestSeq)?.offset).toBe(11);
   });
 });

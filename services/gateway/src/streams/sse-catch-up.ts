@@ -15,6 +15,25 @@ export interface CatchUpDeps {
   ring: ReplayRing;
   /** Bytes the client may have waiting before the reader pauses. */
   highWaterBytes: number;
+  /** A client that takes nothing for this long is cut off ('idle-catch-up'), freeing the reader. */
+  idleMs: number;
+}
+
+/**
+ * Waits until the client has room, at most `idleMs`. A reader is a Kafka consumer of its own; a client
+ * that stops reading must not keep one forever. False when the client was cut off.
+ */
+async function roomOrCutOff(client: SseClient, bytes: number, idleMs: number): Promise<boolean> {
+  // The common case, a reading client, costs no timer.
+  if (!client.isOpen || client.hasRoom(bytes)) return client.isOpen;
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<'idle'>((resolve) => {
+    timer = setTimeout(() => resolve('idle'), idleMs);
+  });
+  const outcome = await Promise.race([client.waitForRoom(bytes).then(() => 'room' as const), idle]);
+  clearTimeout(timer);
+  if (outcome === 'idle') client.cutOff('idle-catch-up');
+  return outcome === 'room' && client.isOpen;
 }
 
 /**
@@ -58,15 +77,15 @@ export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, aft
         if (!client.isOpen) return complete();
         if (deps.ring.covers(partition, record.offset)) return complete();
         if (record.offset < after.offset || !record.value) continue;
-        let event: ReturnType<typeof decodeEvent>;
+        let entry: ReturnType<typeof entryOf>;
         try {
-          event = decodeEvent(record.value);
+          entry = entryOf(decodeEvent(record.value), partition, record.offset, trackers);
         } catch {
+          // Not an event (or one the streams cannot read): skipped here exactly as the live tail skips it.
           continue;
         }
-        const entry = entryOf(event, partition, record.offset, trackers);
         if (entry.connectionId === client.connectionId) client.offerCatchUp(entry);
-        await client.waitForRoom(deps.highWaterBytes);
+        if (!(await roomOrCutOff(client, deps.highWaterBytes, deps.idleMs))) return complete();
         if (deps.ring.covers(partition, record.offset + 1)) return complete();
       }
     },
@@ -80,6 +99,5 @@ export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, aft
       .catch((error: unknown) => deps.logger.warn({ err: error }, 'catch-up reader did not stop cleanly'));
   }
   // Everything before the ring went out; the ring replay skips what the cursor already passed.
-  await client.waitForRoom(0);
-  client.finishCatchUp();
+  if (await roomOrCutOff(client, 0, deps.idleMs)) client.finishCatchUp();
 }

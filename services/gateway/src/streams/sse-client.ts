@@ -2,12 +2,13 @@ import type { ServerResponse } from 'node:http';
 import { Cursor, formatEventId, type Position } from './cursor';
 import type { LiveClient } from './live-clients';
 import type { ReplayRing } from './replay-ring';
+import type { StreamGrant } from './revocation-sweep';
 import type { StreamEntry, StreamKind } from './stream-entries';
 import type { Subscriber } from './stream-hub';
 
 export interface SseClientOptions {
   res: ServerResponse;
-  connectionId: string;
+  grant: StreamGrant;
   kinds: ReadonlySet<StreamKind>;
   /** Resume point; the client replays the ring after it before going live. Null: live only. */
   resumeAfter: Position | null;
@@ -34,6 +35,7 @@ const sizeOf = (entry: StreamEntry): number =>
 export class SseClient implements Subscriber, LiveClient {
   readonly taskUuid = null;
   readonly connectionId: string;
+  readonly grant: StreamGrant;
   private readonly cursor: Cursor;
   /** Last position processed for this client, filtered or not; the heartbeat carries it as its id. */
   private lastSeen: Position | null;
@@ -46,7 +48,8 @@ export class SseClient implements Subscriber, LiveClient {
   private readonly roomWaiters: (() => void)[] = [];
 
   constructor(private readonly options: SseClientOptions) {
-    this.connectionId = options.connectionId;
+    this.grant = options.grant;
+    this.connectionId = options.grant.connectionId;
     this.cursor = Cursor.after(options.resumeAfter);
     this.lastSeen = options.resumeAfter;
     this.catchingUp = options.catchingUp ?? false;
@@ -67,6 +70,11 @@ export class SseClient implements Subscriber, LiveClient {
   /** An entry read by the catch-up reader (older than the ring). */
   offerCatchUp(entry: StreamEntry): void {
     if (this.isOpen && this.catchingUp) this.enqueue(entry);
+  }
+
+  /** True when at most `bytes` wait for the socket (no need to wait for room). */
+  hasRoom(bytes: number): boolean {
+    return this.queuedBytes <= bytes;
   }
 
   /** Resolves once at most `bytes` wait for the socket (or the client is gone): the reader's backpressure. */
@@ -92,7 +100,7 @@ export class SseClient implements Subscriber, LiveClient {
   private enqueue(entry: StreamEntry): void {
     this.queue.push(entry);
     this.queuedBytes += sizeOf(entry);
-    if (this.queuedBytes > this.options.maxBufferedBytes) return this.cutOff();
+    if (this.queuedBytes > this.options.maxBufferedBytes) return this.cutOff('slow-consumer');
     this.pump();
   }
 
@@ -119,6 +127,10 @@ export class SseClient implements Subscriber, LiveClient {
     return this.close(`retry: ${this.options.retryMs}\nevent: reconnect\ndata: {"reason":"shutdown"}\n\n`);
   }
 
+  revoke(): void {
+    this.cutOff('revoked');
+  }
+
   terminate(): void {
     this.open = false;
     this.options.res.destroy();
@@ -130,7 +142,7 @@ export class SseClient implements Subscriber, LiveClient {
     while (this.replaySeq !== null) {
       if (this.replaySeq < ring.oldestSeq) {
         // Fell a whole ring behind while replaying.
-        this.cutOff();
+        this.cutOff('slow-consumer');
         return undefined;
       }
       if (this.replaySeq >= ring.endSeq) {
@@ -185,14 +197,15 @@ export class SseClient implements Subscriber, LiveClient {
     return chunk;
   }
 
-  private cutOff(): void {
+  /** Ends the stream with `event: disconnect` carrying the reason (slow-consumer, revoked, idle-catch-up). */
+  cutOff(reason: string): void {
     if (!this.open) return;
-    this.options.onCutOff('slow-consumer');
+    this.options.onCutOff(reason);
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.replaySeq = null;
     // Queued behind what the client has not read: it sees why it was cut off if it ever reads on.
-    void this.close(`event: disconnect\ndata: {"reason":"slow-consumer"}\n\n`);
+    void this.close(`event: disconnect\ndata: ${JSON.stringify({ reason })}\n\n`);
     setTimeout(() => this.terminate(), 5_000).unref();
   }
 

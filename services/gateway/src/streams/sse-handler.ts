@@ -1,11 +1,13 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Request, Response } from 'express';
-import type { Authenticator } from '../auth/principal';
+import type { Authenticator, Principal } from '../auth/principal';
+import { refuseTooMany } from '../auth/request-quotas';
 import { registerClient } from './client-registration';
 import { type Position, parseEventId } from './cursor';
 import type { LiveClientSet } from './live-clients';
 import { SseClient } from './sse-client';
 import { authorizeStream, type ResolveConnection, StreamAccessError } from './stream-access';
+import { admitStream, type StreamQuotas } from './stream-admission';
 import type { StreamKind } from './stream-entries';
 import type { StreamHub } from './stream-hub';
 import type { StreamMetrics } from './stream-metrics';
@@ -20,6 +22,7 @@ export interface SseHandlerDeps {
   isAccepting: () => boolean;
   maxBufferedBytes: number;
   retryMs: number;
+  quotas?: StreamQuotas;
   /** Starts a Kafka catch-up for a resume point older than the ring; null when none may start now. */
   startCatchUp: (client: SseClient, after: Position) => Promise<void> | null;
 }
@@ -57,6 +60,7 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
     }
     const query = queryOf(req);
     let connectionId: string;
+    let principal: Principal;
     let kinds: Set<StreamKind>;
     const lastEventId = req.get('last-event-id') ?? query.get('lastEventId');
     const resumeAfter = lastEventId ? parseEventId(lastEventId) : null;
@@ -64,7 +68,7 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       kinds = parseKinds(query.get('types'));
       if (lastEventId && !resumeAfter)
         throw new StreamAccessError('Last-Event-ID is not an id of this stream', 400);
-      ({ connectionId } = await authorizeStream(deps, req.headers, query));
+      ({ principal, connectionId } = await authorizeStream(deps, req.headers, query));
     } catch (error) {
       const access =
         error instanceof StreamAccessError
@@ -75,6 +79,10 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       return;
     }
     if (req.socket.destroyed) return;
+    const coverable = resumeAfter === null || deps.hub.ring.covers(resumeAfter.partition, resumeAfter.offset);
+    const admission = admitStream(deps.quotas, principal, connectionId, req.socket.remoteAddress, !coverable);
+    if (!admission.ok) return refuseTooMany(res, admission.message, admission.retryAfterSeconds);
+    res.once('close', admission.release);
 
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -86,10 +94,9 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
 
-    const coverable = resumeAfter === null || deps.hub.ring.covers(resumeAfter.partition, resumeAfter.offset);
     const client = new SseClient({
       res,
-      connectionId,
+      grant: { keyId: principal.keyId, connectionId },
       kinds,
       resumeAfter,
       catchingUp: !coverable,
@@ -105,11 +112,14 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
     if (!coverable && resumeAfter) {
       const catchingUp = deps.startCatchUp(client, resumeAfter);
       if (catchingUp) {
-        catchingUp.catch((error: unknown) => {
-          log.warn({ err: error, connectionId }, 'catch-up failed; client must reconnect');
-          client.terminate();
-        });
+        catchingUp
+          .catch((error: unknown) => {
+            log.warn({ err: error, connectionId }, 'catch-up failed; client must reconnect');
+            client.terminate();
+          })
+          .finally(() => admission.releaseCatchUp?.());
       } else {
+        admission.releaseCatchUp?.();
         // Too many catch-ups running: say so and continue live rather than pretend continuity.
         client.notice('reset', { reason: 'cursor-too-old', lastEventId });
         client.finishCatchUp();

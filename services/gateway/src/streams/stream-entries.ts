@@ -24,22 +24,44 @@ export interface StreamEntry {
   /** The wscelery frame of a task event, built when a WS subscriber first asks for it. */
   readonly wsFrame: string | null;
   readonly sse: readonly SseItem[];
+  /** Estimated memory of the entry, what the replay ring's byte budget counts. */
+  readonly bytes: number;
+}
+
+/** Fixed cost of an entry and of each SSE item (objects, ids, names), an estimate. */
+const ENTRY_OVERHEAD_BYTES = 256;
+const ITEM_OVERHEAD_BYTES = 64;
+
+/**
+ * The record's bytes are held until a WS subscriber asks for the frame, then the frame string: JSON
+ * text of about the same length, in two-byte characters when it has non-Latin-1 text. Twice the
+ * record covers both.
+ */
+function entryBytes(sse: readonly SseItem[], raw: Uint8Array | undefined): number {
+  let bytes = ENTRY_OVERHEAD_BYTES + 2 * (raw?.length ?? 0);
+  for (const item of sse) bytes += ITEM_OVERHEAD_BYTES + 2 * item.data.length;
+  return bytes;
 }
 
 /**
  * A task entry's WS frame, made on first read: most task events never meet a WS subscriber, and
  * building every frame up front cost the gateway a large share of its CPU during ingest bursts.
  * With the record's bytes at hand the entry keeps those (smaller than the frame) and decodes them
- * again when asked; otherwise it keeps the decoded event.
+ * again when asked; otherwise it keeps the decoded event. An event that cannot be made into a frame
+ * has none (null) rather than throwing into the fan-out.
  */
-function lazyFrame(event: CeleryEvent, raw: Uint8Array | undefined): () => string {
-  let frame: string | undefined;
+function lazyFrame(event: CeleryEvent, raw: Uint8Array | undefined): () => string | null {
+  let frame: string | null | undefined;
   let bytes = raw ? Buffer.from(raw) : undefined;
   let decoded: CeleryEvent | undefined = raw ? undefined : event;
   return () => {
     if (frame === undefined) {
-      const source = decoded ?? decodeEvent(bytes as Uint8Array);
-      frame = wsFrame(celeryTaskFields(source), source.receivedAtMs);
+      try {
+        const source = decoded ?? decodeEvent(bytes as Uint8Array);
+        frame = wsFrame(celeryTaskFields(source), source.receivedAtMs);
+      } catch {
+        frame = null;
+      }
       bytes = undefined;
       decoded = undefined;
     }
@@ -47,7 +69,11 @@ function lazyFrame(event: CeleryEvent, raw: Uint8Array | undefined): () => strin
   };
 }
 
-const iso = (epochSeconds: number): string => new Date(Math.round(epochSeconds * 1000)).toISOString();
+/** Broker timestamps are not trusted to be in Date's range: an impossible one is null, not a throw. */
+const iso = (epochSeconds: number): string | null => {
+  const date = new Date(Math.round(epochSeconds * 1000));
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+};
 
 function workerChange(change: WorkerTransition, atMs: number): SseItem {
   const data = {
@@ -106,6 +132,7 @@ export function entryOf(
         return frame();
       },
       sse,
+      bytes: entryBytes(sse, raw),
     };
   }
 
@@ -139,5 +166,5 @@ export function entryOf(
       sse.push({ kind: 'queue', event: 'queue:snapshot', data: JSON.stringify(data) });
     }
   }
-  return { ...base, taskUuid: null, wsFrame: null, sse };
+  return { ...base, taskUuid: null, wsFrame: null, sse, bytes: entryBytes(sse, undefined) };
 }

@@ -1,3 +1,4 @@
+import { encodeEvent } from '@celeriac/event-log/codec';
 import { describe, expect, it } from 'vitest';
 import { queuesEvent, taskEvent, taskLifecycle, workerEvent } from './event-fixtures';
 import { entryOf } from './stream-entries';
@@ -93,5 +94,19 @@ describe('entryOf', () => {
     for (const uuid of ['a', 'b', 'c']) tasks.apply('c1', uuid, 'PENDING', null);
     expect(tasks.size).toBe(2);
     expect(tasks.apply('c1', 'a', 'STARTED', null).previous).toBeNull();
+  });
+});
+
+describe('entries from hostile records', () => {
+  it('turn a time outside the Date range into null instead of throwing', () => {
+    const event = taskEvent('c', 'task-received', { uuid: 'u1', name: 'tasks.add' });
+    const entry = entryOf({ ...event, timestamp: 1e20 }, 0, 1, trackers());
+    expect(JSON.parse(entry.sse[0]?.data as string).timestamp).toBeNull();
+  });
+
+  it('count the bytes of the record they hold', () => {
+    const event = taskEvent('c', 'task-succeeded', { uuid: 'u1', result: 'x'.repeat(1_000_000) });
+    const raw = encodeEvent(event);
+    expect(entryOf(event, 0, 1, trackers(), raw).bytes).toBeGreaterThan(2 * raw.length);
   });
 });

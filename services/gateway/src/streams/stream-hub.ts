@@ -20,8 +20,9 @@ export interface HubOptions {
   topic: string;
   logger: Logger;
   metrics: StreamMetrics;
-  /** Entries kept for resume and late subscribers. */
+  /** Entries kept for resume and late subscribers, and the bytes they may take. */
   replayCapacity: number;
+  replayBytes: number;
   /** Records per partition read back from before the end at start, so resumes work right after a restart. */
   backfill: number;
   taskMemory: number;
@@ -51,7 +52,7 @@ export class StreamHub {
   private readonly lows = new Map<number, number>();
 
   constructor(private readonly options: HubOptions) {
-    this.ring = new ReplayRing(options.replayCapacity);
+    this.ring = new ReplayRing(options.replayCapacity, options.replayBytes);
     this.tasks = new TaskTracker(options.taskMemory);
     this.workers = new WorkerTracker(options.workerMemory);
     this.log = options.logger.child({ component: 'stream-hub' });
@@ -139,14 +140,26 @@ export class StreamHub {
       this.options.metrics.records.inc();
       this.dispatch(entry);
     }
+    this.options.metrics.replayBytes.set(this.ring.bytes);
+    this.options.metrics.replayEntries.set(this.ring.size);
   }
 
   private dispatch(entry: StreamEntry): void {
     if (entry.sse.length > 0)
-      for (const subscriber of this.byConnection.get(entry.connectionId) ?? []) subscriber.deliver(entry);
+      for (const subscriber of this.byConnection.get(entry.connectionId) ?? [])
+        this.deliverTo(subscriber, entry);
     if (entry.taskUuid !== null)
       for (const subscriber of this.byTask.get(taskKey(entry.connectionId, entry.taskUuid)) ?? [])
-        subscriber.deliver(entry);
+        this.deliverTo(subscriber, entry);
+  }
+
+  /** A subscriber that throws loses this entry; the others, and the tail, carry on. */
+  private deliverTo(subscriber: Subscriber, entry: StreamEntry): void {
+    try {
+      subscriber.deliver(entry);
+    } catch (error) {
+      this.log.error({ err: error, partition: entry.partition, offset: entry.offset }, 'delivery failed');
+    }
   }
 
   /**
@@ -163,7 +176,7 @@ export class StreamHub {
       for (const entry of this.ring.entries(
         (e) => e.taskUuid === uuid && e.connectionId === subscriber.connectionId,
       ))
-        subscriber.deliver(entry);
+        this.deliverTo(subscriber, entry);
     }
     addTo(this.byTask, taskKey(subscriber.connectionId, uuid), subscriber);
   }

@@ -6,6 +6,8 @@ export interface StreamMetrics {
   readonly disconnects: Counter<'stream' | 'reason'>;
   readonly records: Counter;
   readonly undecodable: Counter;
+  readonly replayBytes: Gauge;
+  readonly replayEntries: Gauge;
 }
 
 /** Registered once per live-streams instance on the gateway's registry. */
@@ -38,6 +40,16 @@ export function createStreamMetrics(registry: Registry): StreamMetrics {
     undecodable: new Counter({
       name: 'celeriac_gateway_stream_undecodable_total',
       help: 'Event-log records the stream tail could not decode',
+      registers,
+    }),
+    replayBytes: new Gauge({
+      name: 'celeriac_gateway_stream_replay_bytes',
+      help: 'Estimated bytes held by the replay ring (bounded by CELERIAC_GATEWAY_REPLAY_BYTES)',
+      registers,
+    }),
+    replayEntries: new Gauge({
+      name: 'celeriac_gateway_stream_replay_entries',
+      help: 'Stream entries held by the replay ring',
       registers,
     }),
   };

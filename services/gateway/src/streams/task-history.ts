@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { budgetedEvents } from '../data/task-budget-sql';
 import { type HistoryRow, wsFrameFromRow } from './ws-frames';
 
 /** A task event from PostgreSQL, with the Kafka position the projector recorded for it. */
@@ -12,7 +13,11 @@ export interface HistoryEvent {
 const INVALID_TEXT = '22P02';
 
 /** All SQL of the live streams: a task's event history and how far the projector got. */
-export function createTaskHistory(pool: pg.Pool, topic: string, maxEvents: number) {
+/**
+ * `maxBytes` bounds the history of one task read into memory for a late subscriber: events are
+ * whole while their fields fit, after that their long values (results, tracebacks) are cut in SQL.
+ */
+export function createTaskHistory(pool: pg.Pool, topic: string, maxEvents: number, maxBytes: number) {
   return {
     /**
      * Next offset the projector will apply, per partition of the events topic. Read BEFORE the
@@ -29,13 +34,13 @@ export function createTaskHistory(pool: pg.Pool, topic: string, maxEvents: numbe
     /** Oldest first, at most `maxEvents` (a task has a handful; the bound guards against abuse). */
     async taskEvents(connectionId: string, taskUuid: string): Promise<HistoryEvent[]> {
       try {
+        const columns = 'type, task_uuid, "timestamp", received_at, kafka_partition, kafka_offset';
+        const order = 'kafka_partition, kafka_offset';
+        const pageSql = `SELECT ${columns}, fields FROM celeriac.task_events
+            WHERE connection_id = $1 AND task_uuid = $2 ORDER BY ${order} LIMIT $3`;
         const result = await pool.query<HistoryRow & { kafka_partition: number; kafka_offset: string }>(
-          `SELECT type, task_uuid, "timestamp", received_at, fields, kafka_partition, kafka_offset
-             FROM celeriac.task_events
-            WHERE connection_id = $1 AND task_uuid = $2
-            ORDER BY kafka_partition, kafka_offset
-            LIMIT $3`,
-          [connectionId, taskUuid, maxEvents],
+          `SELECT * FROM ${budgetedEvents(pageSql, columns, order, '$4')} ORDER BY ${order}`,
+          [connectionId, taskUuid, maxEvents, maxBytes],
         );
         return result.rows.map((row) => ({
           partition: row.kafka_partition,

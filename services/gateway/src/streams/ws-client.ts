@@ -1,6 +1,8 @@
 import type { WebSocket } from 'ws';
+import { closeWebSocket } from './close-reason';
 import { Cursor } from './cursor';
 import type { LiveClient } from './live-clients';
+import type { StreamGrant } from './revocation-sweep';
 import type { StreamEntry } from './stream-entries';
 import type { Subscriber } from './stream-hub';
 import type { HistoryEvent } from './task-history';
@@ -8,10 +10,12 @@ import type { HistoryEvent } from './task-history';
 /** 1012 (service restart) tells clients to reconnect; 1013 (try again later) for cut-offs. */
 export const CLOSE_RESTART = 1012;
 export const CLOSE_TRY_AGAIN = 1013;
+/** 1008 (policy violation): auth and tenancy, including a key revoked while the stream is open. */
+export const CLOSE_POLICY = 1008;
 
 export interface WsClientOptions {
   ws: WebSocket;
-  connectionId: string;
+  grant: StreamGrant;
   taskUuid: string;
   /** Bytes the socket may hold unsent before the client counts as stuck. */
   maxBufferedBytes: number;
@@ -28,13 +32,15 @@ export interface WsClientOptions {
  */
 export class WsClient implements Subscriber, LiveClient {
   readonly connectionId: string;
+  readonly grant: StreamGrant;
   readonly taskUuid: string;
   private readonly cursor = new Cursor();
   private pending: HistoryEvent[] | null = [];
   private alive = true;
 
   constructor(private readonly options: WsClientOptions) {
-    this.connectionId = options.connectionId;
+    this.grant = options.grant;
+    this.connectionId = options.grant.connectionId;
     this.taskUuid = options.taskUuid;
     options.ws.on('pong', () => {
       this.alive = true;
@@ -77,7 +83,7 @@ export class WsClient implements Subscriber, LiveClient {
   }
 
   close(code: number, reason: string): void {
-    if (this.isOpen) this.options.ws.close(code, reason);
+    closeWebSocket(this.options.ws, code, reason);
   }
 
   shutdown(): Promise<void> {
@@ -87,6 +93,10 @@ export class WsClient implements Subscriber, LiveClient {
       ws.once('close', () => resolve());
       this.close(CLOSE_RESTART, 'server restarting, reconnect');
     });
+  }
+
+  revoke(): void {
+    this.cutOff('revoked', CLOSE_POLICY);
   }
 
   terminate(): void {
@@ -101,10 +111,11 @@ export class WsClient implements Subscriber, LiveClient {
     if (this.options.ws.bufferedAmount > this.options.maxBufferedBytes) this.cutOff('slow-consumer');
   }
 
-  private cutOff(reason: string): void {
+  private cutOff(reason: string, code = CLOSE_TRY_AGAIN): void {
+    if (!this.isOpen) return;
     this.options.onCutOff(reason);
     this.pending = null;
-    this.close(CLOSE_TRY_AGAIN, reason);
+    this.close(code, reason);
     // The close frame waits behind unread data; a client that never reads is dropped outright.
     setTimeout(() => this.terminate(), 5_000).unref();
   }

@@ -24,7 +24,8 @@ export function celeryTaskFields(event: CeleryEvent): Record<string, unknown> {
 
 /** `local_received` is when Celeriac's collector got the event (Celery's receiver sets it the same way). */
 export function wsFrame(fields: Record<string, unknown>, receivedAtMs: number): string {
-  const frame: Record<string, unknown> = {};
+  // Field names come from the broker: a null-prototype object keeps `__proto__` an ordinary field.
+  const frame: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(fields)) if (!EXCLUDED.has(key)) frame[key] = value;
   frame.local_received = receivedAtMs / 1000;
   return JSON.stringify(frame);

@@ -4,8 +4,10 @@ import type { Logger } from '@celeriac/service-runtime/logger';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/principal';
 import { registerClient } from './client-registration';
+import { closeWebSocket } from './close-reason';
 import type { LiveClientSet } from './live-clients';
 import { authorizeStream, type ResolveConnection, StreamAccessError } from './stream-access';
+import { admitStream, type StreamQuotas } from './stream-admission';
 import type { StreamHub } from './stream-hub';
 import type { StreamMetrics } from './stream-metrics';
 import type { HistoryEvent, TaskHistory } from './task-history';
@@ -20,6 +22,7 @@ export interface WsUpgradeDeps {
   authenticator: Authenticator;
   resolveConnection: ResolveConnection;
   isAccepting: () => boolean;
+  quotas?: StreamQuotas;
   maxBufferedBytes: number;
   maxPendingFrames: number;
   /** How long a late subscriber waits for the projector to reach the replay ring before giving up. */
@@ -65,11 +68,14 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
 
   async function serve(ws: WebSocket, req: IncomingMessage, taskUuid: string): Promise<void> {
     const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
-    const { connectionId } = await authorizeStream(deps, req.headers, query);
+    const { principal, connectionId } = await authorizeStream(deps, req.headers, query);
     if (ws.readyState !== ws.OPEN) return;
+    const admission = admitStream(deps.quotas, principal, connectionId, req.socket.remoteAddress, false);
+    if (!admission.ok) throw new StreamAccessError(admission.message, 429, { retriable: true });
+    ws.once('close', admission.release);
     const client = new WsClient({
       ws,
-      connectionId,
+      grant: { keyId: principal.keyId, connectionId },
       taskUuid,
       maxBufferedBytes: deps.maxBufferedBytes,
       maxPendingFrames: deps.maxPendingFrames,
@@ -101,8 +107,7 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
               : new StreamAccessError('stream failed', 500, { cause: error });
           if (access.status >= 500 && !access.retriable)
             log.error({ err: access.cause ?? access }, 'ws stream failed');
-          if (ws.readyState === ws.OPEN)
-            ws.close(access.retriable ? CLOSE_TRY_AGAIN : access.closeCode, access.message.slice(0, 120));
+          closeWebSocket(ws, access.retriable ? CLOSE_TRY_AGAIN : access.closeCode, access.message);
         });
       });
     },

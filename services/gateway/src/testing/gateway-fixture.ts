@@ -4,6 +4,7 @@ import { silentLogger } from '@celeriac/service-runtime/logger';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { createTestDatabase } from '../../../../tests/harness/isolation';
+import { TEST_CONTROL_TOKEN } from '../../../../tests/harness/service-process';
 import { generateApiKey } from '../auth/api-keys';
 import type { Role } from '../auth/principal';
 import { createGatewayApi } from '../gateway-api';
@@ -35,6 +36,7 @@ export async function startTestGateway(
   const api = createGatewayApi({
     pool,
     logger: silentLogger,
+    controlToken: TEST_CONTROL_TOKEN,
     authDisabled: options.authDisabled ?? false,
     sealBrokerUrl: createSecretBox(TEST_SECRET_KEY).seal,
     maxPageSize: 1_000,
