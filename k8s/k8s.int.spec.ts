@@ -22,6 +22,7 @@ const OVERLAYS = ['dev', 'production', 'strimzi-cnpg'];
 const EXTERNAL_SECRETS: Record<string, string> = {
   'celeriac/CELERIAC_DATABASE_URL': 'postgres://celeriac:pw@db:5432/celeriac',
   'celeriac/CELERIAC_SECRET_KEY': Buffer.alloc(32, 7).toString('base64'),
+  'celeriac/CELERIAC_CONTROL_TOKEN': 'a-control-token-of-32-characters',
   'celeriac-pg-app/uri': 'postgresql://celeriac:pw@celeriac-pg-rw.celeriac:5432/celeriac',
 };
 

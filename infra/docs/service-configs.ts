@@ -22,6 +22,9 @@ export interface ServiceConfig {
   sources: string[];
 }
 
+/** The Kafka TLS/SASL variables, spread into the schemas of every process that talks to Kafka. */
+const KAFKA_SECURITY = 'services/event-log/src/kafka-config.ts';
+
 export const SERVICE_CONFIGS: ServiceConfig[] = [
   {
     name: 'collector',
@@ -29,7 +32,7 @@ export const SERVICE_CONFIGS: ServiceConfig[] = [
     entry: 'services/collector/src/main.ts',
     workspace: 'services/collector',
     script: 'start',
-    sources: ['services/collector/src/config.ts'],
+    sources: ['services/collector/src/config.ts', KAFKA_SECURITY],
   },
   {
     name: 'projector',
@@ -37,7 +40,7 @@ export const SERVICE_CONFIGS: ServiceConfig[] = [
     entry: 'services/projector/src/main.ts',
     workspace: 'services/projector',
     script: 'start',
-    sources: ['services/projector/src/config.ts'],
+    sources: ['services/projector/src/config.ts', KAFKA_SECURITY],
   },
   {
     name: 'gateway',
@@ -45,7 +48,7 @@ export const SERVICE_CONFIGS: ServiceConfig[] = [
     entry: 'services/gateway/src/main.ts',
     workspace: 'services/gateway',
     script: 'start',
-    sources: ['services/gateway/src/config.ts'],
+    sources: ['services/gateway/src/config.ts', KAFKA_SECURITY],
   },
   {
     name: 'migrate',
@@ -60,6 +63,6 @@ export const SERVICE_CONFIGS: ServiceConfig[] = [
     schema: topicsConfigSchema,
     entry: 'services/event-log/src/topics-cli.ts',
     workspace: 'services/event-log',
-    sources: ['services/event-log/src/topics-config.ts'],
+    sources: ['services/event-log/src/topics-config.ts', KAFKA_SECURITY],
   },
 ];

@@ -1,6 +1,7 @@
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { createLogger } from '@celeriac/service-runtime/logger';
 import { createKafka } from './kafka';
+import { kafkaSecurityOf } from './kafka-config';
 import { ensureTopics } from './topics';
 import { topicsConfigSchema } from './topics-config';
 
@@ -9,7 +10,13 @@ import { topicsConfigSchema } from './topics-config';
 // Existing topics are left as they are.
 const config = parseConfig(topicsConfigSchema, process.env);
 const logger = createLogger({ service: 'topics', level: config.CELERIAC_LOG_LEVEL });
-const kafka = createKafka({ clientId: 'celeriac-topics', brokers: config.CELERIAC_KAFKA_BROKERS, logger });
+// The same TLS/SASL settings as the services: a broker that requires them must let this step in too.
+const kafka = createKafka({
+  clientId: 'celeriac-topics',
+  brokers: config.CELERIAC_KAFKA_BROKERS,
+  logger,
+  security: kafkaSecurityOf(config),
+});
 const retentionMs = String(config.CELERIAC_EVENTS_RETENTION_HOURS * 3_600_000);
 try {
   await ensureTopics(kafka, [

@@ -1,6 +1,7 @@
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
 import { commaList } from '@celeriac/service-runtime/config';
 import { z } from 'zod';
+import { kafkaSecurityFields } from './kafka-config';
 
 /** The environment of topics-cli.ts (its own module so deployment checks and docs can read it). */
 export const topicsConfigSchema = z.object({
@@ -18,4 +19,5 @@ export const topicsConfigSchema = z.object({
   CELERIAC_EVENTS_RETENTION_HOURS: z.coerce.number().int().min(1).default(168),
   /** Log level (pino). Default info. */
   CELERIAC_LOG_LEVEL: z.string().default('info'),
+  ...kafkaSecurityFields,
 });
