@@ -1,18 +1,10 @@
 import { parseConfig } from '@celeriac/service-runtime/config';
 import { createLogger } from '@celeriac/service-runtime/logger';
-import { z } from 'zod';
 import { migrate } from './migrate';
+import { migrateConfigSchema } from './migrate-config';
 
 // `npm run migrate -w @celeriac/schema`: the explicit migration step (also the k8s migrate Job).
-const config = parseConfig(
-  z.object({
-    // PostgreSQL URL of the Celeriac database. Required.
-    CELERIAC_DATABASE_URL: z.string().url(),
-    // Log level (pino). Default info.
-    CELERIAC_LOG_LEVEL: z.string().default('info'),
-  }),
-  process.env,
-);
+const config = parseConfig(migrateConfigSchema, process.env);
 const logger = createLogger({ service: 'migrate', level: config.CELERIAC_LOG_LEVEL });
 try {
   const result = await migrate(config.CELERIAC_DATABASE_URL, logger);
