@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createCollectorMetrics } from '@celeriac/collector/metrics';
+import { requestMetrics } from '@celeriac/gateway/http/request-metrics';
+import { createStreamMetrics } from '@celeriac/gateway/streams/stream-metrics';
+import { createProjectorMetrics } from '@celeriac/projector/metrics';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createCollectorMetrics } from '../services/collector/src/metrics';
-import { requestMetrics } from '../services/gateway/src/http/request-metrics';
-import { createStreamMetrics } from '../services/gateway/src/streams/stream-metrics';
-import { createProjectorMetrics } from '../services/projector/src/metrics';
 import { type Dashboard, dashboardQueries } from './grafana/dashboard-queries';
 import { promqlGroupingLabels, promqlMetricNames, promqlSelectors } from './prometheus/promql-names';
 import { readRuleFile } from './prometheus/rule-file';
@@ -89,7 +89,7 @@ function unknownLabels(expr: string): string[] {
 // synthetic series use the same spelling. The services' metric definitions are the reference.
 describe('label names of the rules and dashboards', () => {
   it('knows the labels of the metrics the services define', () => {
-    expect(labels.get('flower_events_total')).toEqual(['worker', 'type', 'task']);
+    expect(labels.get('flower_events_total')).toEqual(['connection', 'worker', 'type', 'task']);
   });
 
   it('every label a rule or a Grafana query matches or groups on exists on a series it reads', () => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { freePort } from '../tests/harness/free-port';
-import { createTestDatabase, createTestTopics } from '../tests/harness/isolation';
-import { type ServiceProcess, startService } from '../tests/harness/service-process';
-import { readStackEnv } from '../tests/harness/stack-env';
+import { freePort } from '@celeriac/tests/harness/free-port';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
+import { type ServiceProcess, startService } from '@celeriac/tests/harness/service-process';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 
 export type ServiceName = 'collector' | 'projector' | 'gateway';
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../tests/harness/stack-env';
+import { REPO_ROOT } from '@celeriac/tests/harness/stack-env';
 
 // kustomize and kubeconform from `go install` (pinned, cached in a git-ignored directory), and the
 // Kubernetes JSON schemas offline: kubeconform fetches schemas from the network at run time, which

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO_ROOT } from '@celeriac/tests/harness/stack-env';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { schemaFields } from '../infra/docs/schema-fields';
 import { SERVICE_CONFIGS, type ServiceConfig } from '../infra/docs/service-configs';
-import { REPO_ROOT } from '../tests/harness/stack-env';
 import { launchOf } from './container-launch';
 import { goTool, KUBECONFORM, KUSTOMIZE, schemaFileName, standaloneSchemas } from './k8s-tools';
 import { type Container, containerEnv, type K8sObject, parseYamlStream } from './rendered';

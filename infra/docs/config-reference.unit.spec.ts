@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REPO_ROOT } from '@celeriac/tests/harness/stack-env';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../tests/harness/stack-env';
 import { BEGIN, END, renderReference } from './config-reference';
 import { schemaFields } from './schema-fields';
 import { SERVICE_CONFIGS } from './service-configs';

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Launch } from '../../tests/harness/service-process';
-import { REPO_ROOT } from '../../tests/harness/stack-env';
+import type { Launch } from '@celeriac/tests/harness/service-process';
+import { REPO_ROOT } from '@celeriac/tests/harness/stack-env';
 
 // What image.int.spec.ts needs to run the image's build steps (build.sh) and then the runtime tree
 // they assemble the way the container runs it: `bin/celeriac <command>` with the tree as /app.

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { REPO_ROOT } from '@celeriac/tests/harness/stack-env';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../tests/harness/stack-env';
 
 // No container builder runs here, so image.int.spec.ts runs build.sh itself; this pins the
 // Dockerfile to those same steps, so the two cannot drift apart unnoticed.

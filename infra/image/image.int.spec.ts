@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { startCollector, startGateway, startProjector } from '@celeriac/tests/harness/celeriac-services';
+import { createTestVhost, withDatabase } from '@celeriac/tests/harness/isolation';
+import { heapFlags, type ServiceProcess } from '@celeriac/tests/harness/service-process';
+import { REPO_ROOT, readStackEnv } from '@celeriac/tests/harness/stack-env';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCollector, startGateway, startProjector } from '../../tests/harness/celeriac-services';
-import { createTestVhost, withDatabase } from '../../tests/harness/isolation';
-import { heapFlags, type ServiceProcess } from '../../tests/harness/service-process';
-import { REPO_ROOT, readStackEnv } from '../../tests/harness/stack-env';
 import {
   buildRuntimeTree,
   celeriac,

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../tests/harness/free-port';
-import { waitFor } from '../../tests/harness/wait-for';
+import { freePort } from '@celeriac/tests/harness/free-port';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 
 const RULE_FILES = ['celeriac-recording.yml', 'celeriac-alerts.yml'].map((file) =>
   join(import.meta.dirname, file),

@@ -3,12 +3,12 @@ import { eventIdOf } from '@celeriac/event-log/normalize';
 import { ControlClient, type NodeReplies } from '@celeriac/proto/control';
 import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
 import { INSPECT_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
+import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { TEST_CONTROL_TOKEN } from '@celeriac/tests/harness/service-process';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import * as grpc from '@grpc/grpc-js';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CeleryWorker, startCeleryWorker } from '../../../tests/harness/celery-worker';
-import { TEST_CONTROL_TOKEN } from '../../../tests/harness/service-process';
-import { waitFor } from '../../../tests/harness/wait-for';
 import {
   type CollectorProcess,
   createWorld,

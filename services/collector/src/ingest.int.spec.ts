@@ -1,8 +1,8 @@
 import { eventIdOf, restoreCeleryObject } from '@celeriac/event-log/normalize';
 import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
+import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CeleryWorker, startCeleryWorker } from '../../../tests/harness/celery-worker';
-import { waitFor } from '../../../tests/harness/wait-for';
 import {
   type CollectorProcess,
   createWorld,

@@ -1,9 +1,9 @@
 import { eventIdOf } from '@celeriac/event-log/normalize';
+import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { type PrivateKafka, startPrivateKafka } from '@celeriac/tests/harness/private-kafka';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CeleryWorker, startCeleryWorker } from '../../../tests/harness/celery-worker';
-import { type PrivateKafka, startPrivateKafka } from '../../../tests/harness/private-kafka';
-import { waitFor } from '../../../tests/harness/wait-for';
 import {
   type CollectorProcess,
   createWorld,

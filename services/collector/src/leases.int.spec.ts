@@ -1,5 +1,5 @@
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../tests/harness/wait-for';
 import {
   type CollectorProcess,
   createWorld,

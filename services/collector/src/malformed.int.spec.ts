@@ -1,8 +1,8 @@
 import { eventIdOf } from '@celeriac/event-log/normalize';
+import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CeleryWorker, startCeleryWorker } from '../../../tests/harness/celery-worker';
-import { waitFor } from '../../../tests/harness/wait-for';
 import {
   type CollectorProcess,
   createWorld,

@@ -10,13 +10,13 @@ import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { decodeDeadLetter, decodeEvent } from '@celeriac/event-log/codec';
 import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { freePort } from '@celeriac/tests/harness/free-port';
+import { createTestDatabase, createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
+import { TEST_CONTROL_TOKEN } from '@celeriac/tests/harness/service-process';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import amqp, { type ChannelModel } from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort } from '../../../tests/harness/free-port';
-import { createTestDatabase, createTestTopics, createTestVhost } from '../../../tests/harness/isolation';
-import { TEST_CONTROL_TOKEN } from '../../../tests/harness/service-process';
-import { readStackEnv } from '../../../tests/harness/stack-env';
-import { waitFor } from '../../../tests/harness/wait-for';
 import { type CollectorStore, createCollectorStore } from '../src/collector-store';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));

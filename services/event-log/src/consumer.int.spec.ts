@@ -1,9 +1,9 @@
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { createTestTopics } from '@celeriac/tests/harness/isolation';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTopics } from '../../../tests/harness/isolation';
-import { readStackEnv } from '../../../tests/harness/stack-env';
-import { waitFor } from '../../../tests/harness/wait-for';
 import { createGroupConsumer, type PartitionBatch } from './consumer';
 import { createKafka } from './kafka';
 

@@ -1,8 +1,8 @@
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { createTestTopics } from '@celeriac/tests/harness/isolation';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTopics } from '../../../tests/harness/isolation';
-import { readStackEnv } from '../../../tests/harness/stack-env';
-import { waitFor } from '../../../tests/harness/wait-for';
 import { createKafka } from './kafka';
 import { createEventTail, type EventTail, type TailRecord } from './tail';
 

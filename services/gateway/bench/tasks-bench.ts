@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
+import { freePort } from '@celeriac/tests/harness/free-port';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
+import { startService } from '@celeriac/tests/harness/service-process';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
-import { freePort } from '../../../tests/harness/free-port';
-import { createTestDatabase, createTestTopics } from '../../../tests/harness/isolation';
-import { startService } from '../../../tests/harness/service-process';
-import { readStackEnv } from '../../../tests/harness/stack-env';
-import { waitFor } from '../../../tests/harness/wait-for';
 import { generateApiKey } from '../src/auth/api-keys';
 import { loadTasks } from './load-tasks';
 import { measureLatency } from './measure';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createTestDatabase } from '@celeriac/tests/harness/isolation';
+import { REPO_ROOT } from '@celeriac/tests/harness/stack-env';
 import pg from 'pg';
-import { createTestDatabase } from '../../../tests/harness/isolation';
-import { REPO_ROOT } from '../../../tests/harness/stack-env';
 
 interface Dashboard {
   panels: { title: string; targets?: { rawSql?: string }[] }[];

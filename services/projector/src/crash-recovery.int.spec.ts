@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { freePort } from '@celeriac/tests/harness/free-port';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
+import { startService } from '@celeriac/tests/harness/service-process';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../tests/harness/free-port';
-import { createTestDatabase, createTestTopics } from '../../../tests/harness/isolation';
-import { startService } from '../../../tests/harness/service-process';
-import { readStackEnv } from '../../../tests/harness/stack-env';
-import { waitFor } from '../../../tests/harness/wait-for';
 import { appliedOffset, createLogIo, snapshotTables } from '../test-support/log-io';
 import { startProjector } from '../test-support/projector-harness';
 import { syntheticEvents } from '../test-support/synthetic-events';

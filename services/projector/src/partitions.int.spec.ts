@@ -1,7 +1,7 @@
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { createTestDatabase } from '@celeriac/tests/harness/isolation';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../tests/harness/isolation';
 import { createPartitionManager, dayStartMs } from './partitions';
 
 const DAY = 86_400_000;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import { startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { createTestDatabase, createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCeleryWorker } from '../../../tests/harness/celery-worker';
-import { createTestDatabase, createTestTopics, createTestVhost } from '../../../tests/harness/isolation';
-import { readStackEnv } from '../../../tests/harness/stack-env';
-import { waitFor } from '../../../tests/harness/wait-for';
 import {
   captureCeleryEvents,
   celeryStateOf,

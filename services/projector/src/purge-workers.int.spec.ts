@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { CeleryEvent } from '@celeriac/proto/events';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, createTestTopics } from '../../../tests/harness/isolation';
-import { readStackEnv } from '../../../tests/harness/stack-env';
-import { waitFor } from '../../../tests/harness/wait-for';
 import { appliedOffset, createLogIo } from '../test-support/log-io';
 import { startProjector } from '../test-support/projector-harness';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { createTestDatabase } from '@celeriac/tests/harness/isolation';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../tests/harness/isolation';
 import { createProjectorMetrics } from './metrics';
 import { createPartitionManager } from './partitions';
 import { createRetention, RETENTION_LOCK_KEY } from './retention';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createTestDatabase } from '@celeriac/tests/harness/isolation';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../tests/harness/isolation';
 import { createProjectorMetrics } from './metrics';
 import { refreshWorkerGauges } from './worker-gauges';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { waitFor } from '../../../../tests/harness/wait-for';
 import { startTwoTenants, type TwoTenants } from '../testing/two-tenants';
 import { type Attempt, type Names, ROUTES } from './tenancy-attack.routes';
 import { VECTORS } from './tenancy-attack.vectors';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { startCollector } from '@celeriac/tests/harness/celeriac-services';
+import { createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
+import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../../tests/harness/celeriac-services';
-import { createTestTopics, createTestVhost } from '../../../../tests/harness/isolation';
-import type { ServiceProcess } from '../../../../tests/harness/service-process';
-import { readStackEnv } from '../../../../tests/harness/stack-env';
-import { waitFor } from '../../../../tests/harness/wait-for';
 import { insertConnection, TEST_SECRET_KEY } from '../testing/gateway-fixture';
 import { type GatewayProcess, startGatewayProcess } from '../testing/gateway-process';
 import { insertTask, insertTaskEvent } from '../testing/read-model-rows';

@@ -1,9 +1,3 @@
-import { restoreCeleryObject } from '@celeriac/event-log/normalize';
-import { EventSource } from 'eventsource';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { type CeleryWorker, startCeleryWorker } from '../../../../tests/harness/celery-worker';
-import { waitFor } from '../../../../tests/harness/wait-for';
 import {
   type CollectorProcess,
   createWorld,
@@ -11,7 +5,13 @@ import {
   sendTraffic,
   spawnCollector,
   waitForEventQueue,
-} from '../../../collector/testing/collector-harness';
+} from '@celeriac/collector/testing/collector-harness';
+import { restoreCeleryObject } from '@celeriac/event-log/normalize';
+import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
+import { EventSource } from 'eventsource';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { formatEventId } from './cursor';
 import { principalFor, type Replica, startReplica } from './live-streams.testkit';
 import { entryOf } from './stream-entries';

@@ -3,9 +3,9 @@ import { get, type IncomingMessage } from 'node:http';
 import { createKafka } from '@celeriac/event-log/kafka';
 import type { CeleryEvent } from '@celeriac/proto/events';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readStackEnv } from '../../../../tests/harness/stack-env';
-import { waitFor } from '../../../../tests/harness/wait-for';
 import { insertConnection } from '../testing/gateway-fixture';
 import {
   type GatewayProcess,

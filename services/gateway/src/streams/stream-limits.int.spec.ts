@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readStackEnv } from '../../../../tests/harness/stack-env';
-import { waitFor } from '../../../../tests/harness/wait-for';
 import { insertConnection } from '../testing/gateway-fixture';
 import {
   type GatewayProcess,

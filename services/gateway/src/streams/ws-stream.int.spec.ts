@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createTestDatabase, createTestTopics } from '../../../../tests/harness/isolation';
-import { readStackEnv } from '../../../../tests/harness/stack-env';
-import { waitFor } from '../../../../tests/harness/wait-for';
 import { taskEvent, taskLifecycle } from './event-fixtures';
 import {
   createEventProducer,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { silentLogger } from '@celeriac/service-runtime/logger';
+import { createTestDatabase } from '@celeriac/tests/harness/isolation';
+import { TEST_CONTROL_TOKEN } from '@celeriac/tests/harness/service-process';
 import pg from 'pg';
 import { Registry } from 'prom-client';
-import { createTestDatabase } from '../../../../tests/harness/isolation';
-import { TEST_CONTROL_TOKEN } from '../../../../tests/harness/service-process';
 import { generateApiKey } from '../auth/api-keys';
 import type { Role } from '../auth/principal';
 import { createGatewayApi } from '../gateway-api';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { startGateway } from '@celeriac/tests/harness/celeriac-services';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
+import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import { startGateway } from '../../../../tests/harness/celeriac-services';
-import { createTestDatabase, createTestTopics } from '../../../../tests/harness/isolation';
-import type { ServiceProcess } from '../../../../tests/harness/service-process';
-import { readStackEnv } from '../../../../tests/harness/stack-env';
 import { insertKey } from './gateway-fixture';
 
 /**

@@ -1,11 +1,11 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { startCollector, startGateway, startProjector } from '@celeriac/tests/harness/celeriac-services';
+import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { createTestDatabase, createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
+import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
-import { startCollector, startGateway, startProjector } from '../../../../tests/harness/celeriac-services';
-import { type CeleryWorker, startCeleryWorker } from '../../../../tests/harness/celery-worker';
-import { createTestDatabase, createTestTopics, createTestVhost } from '../../../../tests/harness/isolation';
-import type { ServiceProcess } from '../../../../tests/harness/service-process';
-import { readStackEnv } from '../../../../tests/harness/stack-env';
-import { waitFor } from '../../../../tests/harness/wait-for';
 import type { Role } from '../auth/principal';
 import { insertKey, TEST_SECRET_KEY } from './gateway-fixture';
 

@@ -1,4 +1,4 @@
-import { readStackEnv } from '../../../../../tests/harness/stack-env';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import type { Principal } from '../../auth/principal';
 import { startReplica } from '../live-streams.testkit';
 

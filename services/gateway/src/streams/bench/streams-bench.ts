@@ -6,10 +6,10 @@ import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { WebSocket } from 'ws';
-import { createTestDatabase, createTestTopics } from '../../../../../tests/harness/isolation';
-import { readStackEnv } from '../../../../../tests/harness/stack-env';
-import { waitFor } from '../../../../../tests/harness/wait-for';
 import { taskEvent, taskLifecycle } from '../event-fixtures';
 import { createEventProducer } from '../live-streams.testkit';
 
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       '',
       `Command: \`node --import tsx services/gateway/src/streams/bench/streams-bench.ts\` (this run: BENCH_CLIENTS=${CLIENTS} BENCH_RATE=${RATE} BENCH_SECONDS=${SECONDS}; replica defaults: 50,000-entry replay ring, 4 MiB client budget).`,
       `Run: ${new Date().toISOString()} on ${cpus()[0]?.model ?? '?'} x ${cpus().length} cores, ${mb(totalmem())} RAM, node ${process.version}.`,
-      "Kafka, PostgreSQL, the replica (own process) and the load generator (this process: producer and all clients) shared the same 2 cores; other processes (e.g. concurrent test runs) may have used the same cores.",
+      'Kafka, PostgreSQL, the replica (own process) and the load generator (this process: producer and all clients) shared the same 2 cores; other processes (e.g. concurrent test runs) may have used the same cores.',
       '',
       '### Clients held by one replica',
       '',
