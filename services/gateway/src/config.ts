@@ -1,4 +1,6 @@
 import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
+import { dependencyProbeKnobs } from '@celeriac/service-runtime/dependency-probe';
+import { pgTimeoutKnobs } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
 
 /** The gateway's environment. Parsed once, in main.ts, with parseConfig. */
@@ -30,6 +32,10 @@ export const gatewayConfigSchema = z.object({
   CELERIAC_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** pino level. Default info. */
   CELERIAC_LOG_LEVEL: z.string().default('info'),
+  /** PostgreSQL connect/statement/query/idle timeouts (see service-runtime pg-pool.ts). */
+  ...pgTimeoutKnobs,
+  /** How often PostgreSQL and Kafka are checked for /readyz (see service-runtime dependency-probe.ts). */
+  ...dependencyProbeKnobs,
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

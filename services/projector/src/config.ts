@@ -1,5 +1,7 @@
 import { DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
 import { commaList } from '@celeriac/service-runtime/config';
+import { dependencyProbeKnobs } from '@celeriac/service-runtime/dependency-probe';
+import { pgTimeoutKnobs } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
 
 /** The projector's environment; parsed once in main.ts with parseConfig. */
@@ -32,6 +34,10 @@ export const projectorConfigSchema = z.object({
   CELERIAC_PROJECTOR_PG_POOL: z.coerce.number().int().min(2).max(100).default(5),
   /** pino level. Default info. */
   CELERIAC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** PostgreSQL connect/statement/query/idle timeouts (see service-runtime pg-pool.ts). */
+  ...pgTimeoutKnobs,
+  /** How often PostgreSQL and Kafka are checked for /readyz (see service-runtime dependency-probe.ts). */
+  ...dependencyProbeKnobs,
 });
 
 export type ProjectorConfig = z.infer<typeof projectorConfigSchema>;

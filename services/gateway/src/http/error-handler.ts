@@ -1,4 +1,5 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
+import { isDatabaseUnavailable } from '@celeriac/service-runtime/pg-errors';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { GatewayError, type GatewayErrorKind } from '../errors';
 
@@ -45,6 +46,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (isParserError(error) && error.status !== undefined && error.status >= 400 && error.status < 500) {
       const message = error.type === 'entity.parse.failed' ? 'Request body is not valid JSON' : error.message;
       res.status(error.status).json({ error: message });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Down, restarting or too slow: the client may retry (on this or another replica) shortly.
+      logger.warn({ err: error, path: req.path }, 'database unavailable');
+      res
+        .status(503)
+        .set('retry-after', '5')
+        .json({ error: 'The database is unavailable; try again shortly' });
       return;
     }
     if (isPgDataException(error)) {
