@@ -6,6 +6,8 @@ import { waitFor } from './wait-for';
 export interface ServiceProcess {
   readonly name: string;
   readonly process: ChildProcess;
+  /** Its /readyz, which answered 200 when start resolved. */
+  readonly readyUrl: string;
   output(): string;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<number | null>;
@@ -66,6 +68,7 @@ export async function startService(options: {
   return {
     name: options.name,
     process: child,
+    readyUrl: options.readyUrl,
     output: () => log,
     stop: () => signal('SIGTERM'),
     kill: async () => {

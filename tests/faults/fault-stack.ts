@@ -1,0 +1,145 @@
+/**
+ * What the fault tests share: the three services started as deployed against the servers a test
+ * names (private ones for the dependency it takes down), one connection watched by a real Celery
+ * worker, a ground-truth tap on `celeryev`, and the checks an SRE would make: is each process alive,
+ * what does /readyz say, and is every task event Celery sent in PostgreSQL exactly once.
+ */
+import { randomBytes } from 'node:crypto';
+import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { eventIdOf } from '@celeriac/event-log/normalize';
+import pg from 'pg';
+import { startCollector, startGateway, startProjector } from '../harness/celeriac-services';
+import { createTestTopics } from '../harness/isolation';
+import type { ServiceProcess } from '../harness/service-process';
+
+export interface FaultStack {
+  readonly connectionId: string;
+  readonly collector: ServiceProcess;
+  readonly projector: ServiceProcess;
+  readonly gateway: ServiceProcess & { url: string };
+  readonly services: readonly ServiceProcess[];
+  stop(): Promise<void>;
+}
+
+/** Faster than production so an outage shows within seconds: lease TTL, readiness checks, connect timeout. */
+const FAST = {
+  CELERIAC_LEASE_TTL_MS: '4000',
+  CELERIAC_LEASE_RENEW_MS: '1000',
+  CELERIAC_DEPENDENCY_CHECK_MS: '500',
+  CELERIAC_DEPENDENCY_CHECK_TIMEOUT_MS: '3000',
+  CELERIAC_PG_CONNECT_TIMEOUT_MS: '2000',
+};
+
+export async function startFaultStack(options: {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  brokerUrl: string;
+}): Promise<FaultStack> {
+  const secretKey = randomBytes(32).toString('base64');
+  const topics = await createTestTopics(['events', 'deadletter'], 3, options.kafkaBrokers);
+  const db = new pg.Client({ connectionString: options.databaseUrl });
+  await db.connect();
+  const { rows } = await db
+    .query<{ connection_id: string }>(
+      'INSERT INTO celeriac.connections (name, broker_url_encrypted, options) VALUES ($1, $2, $3) RETURNING connection_id',
+      [
+        `fault-${randomBytes(3).toString('hex')}`,
+        createSecretBox(secretKey).seal(options.brokerUrl),
+        JSON.stringify({ inspectIntervalMs: 0, queueSampleIntervalMs: 0 }),
+      ],
+    )
+    .finally(() => db.end());
+  const connectionId = rows[0]?.connection_id as string;
+  const env = {
+    ...FAST,
+    CELERIAC_DATABASE_URL: options.databaseUrl,
+    CELERIAC_KAFKA_BROKERS: options.kafkaBrokers.join(','),
+    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
+    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
+    CELERIAC_SECRET_KEY: secretKey,
+    CELERIAC_AUTH_DISABLED: 'true',
+    CELERIAC_DEFAULT_CONNECTION: connectionId,
+  };
+  const started: ServiceProcess[] = [];
+  try {
+    const collector = await startCollector(env);
+    started.push(collector);
+    const projector = await startProjector(env);
+    started.push(projector);
+    const gateway = await startGateway(env);
+    started.push(gateway);
+    return {
+      connectionId,
+      collector,
+      projector,
+      gateway,
+      services: [collector, projector, gateway],
+      async stop() {
+        await Promise.all(started.map((service) => service.kill()));
+        await topics.remove().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((service) => service.kill()));
+    await topics.remove().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** What /readyz answers: status code and the JSON body's `reason`. */
+export async function readiness(service: ServiceProcess): Promise<{ status: number; reason?: string }> {
+  const response = await fetch(service.readyUrl);
+  const body = (await response.json()) as { reason?: string };
+  return { status: response.status, reason: body.reason };
+}
+
+export function isAlive(service: ServiceProcess): boolean {
+  return service.process.exitCode === null && service.process.signalCode === null;
+}
+
+/** The task events Celery put on the wire (tap elements), as the event ids Celeriac gives them. */
+export function sentTaskEventIds(
+  connectionId: string,
+  elements: readonly Record<string, unknown>[],
+): Set<string> {
+  const ids = new Set<string>();
+  for (const element of elements)
+    if (typeof element.type === 'string' && element.type.startsWith('task-'))
+      ids.add(eventIdOf(connectionId, element));
+  return ids;
+}
+
+/** event_id -> number of rows in celeriac.task_events for the connection. */
+export async function storedTaskEvents(
+  databaseUrl: string,
+  connectionId: string,
+): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ event_id: string; n: number }>(
+      'SELECT event_id, count(*)::int AS n FROM celeriac.task_events WHERE connection_id = $1 GROUP BY event_id',
+      [connectionId],
+    );
+    return new Map(rows.map((row) => [row.event_id, row.n]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Task uuids in celeriac.tasks for the connection (one row per task). */
+export async function storedTaskCount(databaseUrl: string, connectionId: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM celeriac.tasks WHERE connection_id = $1',
+      [connectionId],
+    );
+    return rows[0]?.n ?? 0;
+  } finally {
+    await client.end();
+  }
+}
