@@ -19,6 +19,11 @@ export interface FaultStack {
   readonly projector: ServiceProcess;
   readonly gateway: ServiceProcess & { url: string };
   readonly services: readonly ServiceProcess[];
+  /**
+   * One more replica of each service, started now without waiting for readiness (a dependency is
+   * down): the projector joins the same consumer group, so the read models are written once.
+   */
+  startLateReplicas(): Promise<ServiceProcess[]>;
   stop(): Promise<void>;
 }
 
@@ -65,7 +70,8 @@ export async function startFaultStack(options: {
   try {
     const collector = await startCollector(env);
     started.push(collector);
-    const projector = await startProjector(env);
+    const group = `fault-${randomBytes(4).toString('hex')}`;
+    const projector = await startProjector(env, group);
     started.push(projector);
     const gateway = await startGateway(env);
     started.push(gateway);
@@ -75,6 +81,16 @@ export async function startFaultStack(options: {
       projector,
       gateway,
       services: [collector, projector, gateway],
+      async startLateReplicas() {
+        const late = { waitUntil: 'listening' } as const;
+        const replicas = [
+          await startCollector(env, late),
+          await startProjector(env, group, late),
+          await startGateway(env, late),
+        ];
+        started.push(...replicas);
+        return replicas;
+      },
       async stop() {
         await Promise.all(started.map((service) => service.kill()));
         await topics.remove().catch(() => undefined);

@@ -48,7 +48,9 @@ describe('the whole stack across a Kafka outage', () => {
     await kafka?.remove();
   }, 120_000);
 
-  it('keeps every service up and not ready while Kafka is down, then stores every event exactly once', async () => {
+  it('keeps every service up and not ready while Kafka is down, then stores every event exactly once', {
+    timeout: 170_000,
+  }, async () => {
     const { connectionId, gateway, services } = stack as FaultStack;
     const allTaskEventsStored = async () => {
       const expected = sentTaskEventIds(connectionId, tap?.elements ?? []);
@@ -76,10 +78,22 @@ describe('the whole stack across a Kafka outage', () => {
     }
     // The read API does not need Kafka: it keeps answering from PostgreSQL.
     expect((await fetch(`${gateway.url}/api/tasks?limit=5`)).status).toBe(200);
-    for (const service of services) expect(isAlive(service), `${service.name} alive`).toBe(true);
+    // Replicas started now, with Kafka down, come up and wait instead of exiting.
+    const late = (await stack?.startLateReplicas()) ?? [];
+    for (const service of late)
+      await waitFor(
+        `late ${service.name} to report Kafka down on /readyz`,
+        async () => {
+          const ready = await readiness(service);
+          return ready.status === 503 && ready.reason?.startsWith('kafka unreachable');
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+    for (const service of [...services, ...late])
+      expect(isAlive(service), `${service.name} alive`).toBe(true);
 
     await kafka.start();
-    for (const service of services)
+    for (const service of [...services, ...late])
       await waitFor(
         `${service.name} to be ready again`,
         async () => (await readiness(service)).status === 200,
@@ -107,6 +121,7 @@ describe('the whole stack across a Kafka outage', () => {
     expect([...stored.keys()].filter((id) => !expected.has(id))).toEqual([]);
     expect([...stored.values()].filter((n) => n !== 1)).toEqual([]);
     expect(await storedTaskCount(database.url, connectionId)).toBe(260);
-    for (const service of services) expect(isAlive(service), `${service.name} alive`).toBe(true);
+    for (const service of [...services, ...late])
+      expect(isAlive(service), `${service.name} alive`).toBe(true);
   });
 });

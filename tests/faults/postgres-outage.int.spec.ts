@@ -43,7 +43,9 @@ describe('the whole stack across a PostgreSQL outage', () => {
     await postgres?.remove();
   }, 120_000);
 
-  it('keeps every service up and not ready while PostgreSQL is down, then stores every event exactly once', async () => {
+  it('keeps every service up and not ready while PostgreSQL is down, then stores every event exactly once', {
+    timeout: 170_000,
+  }, async () => {
     const { connectionId, gateway, services } = stack as FaultStack;
     const allTaskEventsStored = async () => {
       const expected = sentTaskEventIds(connectionId, tap?.elements ?? []);
@@ -74,10 +76,22 @@ describe('the whole stack across a PostgreSQL outage', () => {
     expect(api.status).toBe(503);
     expect(api.headers.get('content-type')).toMatch(/application\/json/);
     expect(((await api.json()) as { error?: string }).error).toMatch(/database is unavailable/);
-    for (const service of services) expect(isAlive(service), `${service.name} alive`).toBe(true);
+    // Replicas started now, with PostgreSQL down, come up and wait instead of exiting.
+    const late = (await stack?.startLateReplicas()) ?? [];
+    for (const service of late)
+      await waitFor(
+        `late ${service.name} to report PostgreSQL down on /readyz`,
+        async () => {
+          const ready = await readiness(service);
+          return ready.status === 503 && ready.reason?.startsWith('postgresql unreachable');
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+    for (const service of [...services, ...late])
+      expect(isAlive(service), `${service.name} alive`).toBe(true);
 
     await postgres.start();
-    for (const service of services)
+    for (const service of [...services, ...late])
       await waitFor(
         `${service.name} to be ready again`,
         async () => (await readiness(service)).status === 200,
@@ -108,6 +122,7 @@ describe('the whole stack across a PostgreSQL outage', () => {
     expect(await storedTaskCount(postgres.url, connectionId)).toBe(260);
     const api2 = await fetch(`${gateway.url}/api/tasks?limit=5`);
     expect(api2.status).toBe(200);
-    for (const service of services) expect(isAlive(service), `${service.name} alive`).toBe(true);
+    for (const service of [...services, ...late])
+      expect(isAlive(service), `${service.name} alive`).toBe(true);
   });
 });

@@ -2,9 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { freePort } from './free-port';
 import { type ServiceProcess, startService } from './service-process';
 
+/** `listening`: do not wait for readiness (a dependency is down on purpose). */
+export interface StartOptions {
+  waitUntil?: 'ready' | 'listening';
+}
+
 /** A collector as deployed, on ports of its own; `grpcAddress` is what its lease advertises. */
 export async function startCollector(
   env: Record<string, string>,
+  options: StartOptions = {},
 ): Promise<ServiceProcess & { grpcAddress: string }> {
   const [opsPort, grpcPort] = await Promise.all([freePort(), freePort()]);
   const grpcAddress = `127.0.0.1:${grpcPort}`;
@@ -17,12 +23,17 @@ export async function startCollector(
       CELERIAC_COLLECTOR_GRPC_ADVERTISE: grpcAddress,
     },
     readyUrl: `http://127.0.0.1:${opsPort}/readyz`,
+    waitUntil: options.waitUntil,
   });
   return Object.assign(service, { grpcAddress });
 }
 
 /** A projector as deployed, in a consumer group of its own unless `group` names one. */
-export async function startProjector(env: Record<string, string>, group?: string): Promise<ServiceProcess> {
+export async function startProjector(
+  env: Record<string, string>,
+  group?: string,
+  options: StartOptions = {},
+): Promise<ServiceProcess> {
   const opsPort = await freePort();
   return startService({
     name: 'projector',
@@ -32,17 +43,22 @@ export async function startProjector(env: Record<string, string>, group?: string
       CELERIAC_PROJECTOR_GROUP: group ?? `test-${randomBytes(4).toString('hex')}`,
     },
     readyUrl: `http://127.0.0.1:${opsPort}/readyz`,
+    waitUntil: options.waitUntil,
   });
 }
 
 /** A gateway as deployed on loopback; `url` is its base URL. */
-export async function startGateway(env: Record<string, string>): Promise<ServiceProcess & { url: string }> {
+export async function startGateway(
+  env: Record<string, string>,
+  options: StartOptions = {},
+): Promise<ServiceProcess & { url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const service = await startService({
     name: 'gateway',
     env: { ...env, CELERIAC_GATEWAY_PORT: String(port), CELERIAC_GATEWAY_HOST: '127.0.0.1' },
     readyUrl: `${url}/readyz`,
+    waitUntil: options.waitUntil,
   });
   return Object.assign(service, { url });
 }

@@ -32,6 +32,11 @@ export async function startService(options: {
   env: Record<string, string>;
   readyUrl: string;
   timeoutMs?: number;
+  /**
+   * `ready` (default): resolve when `readyUrl` answers 200. `listening`: as soon as it answers at all,
+   * for a service started while a dependency is down (it answers 503 and must stay up).
+   */
+  waitUntil?: 'ready' | 'listening';
 }): Promise<ServiceProcess> {
   const args = [...heapFlags(options.name), '--import', 'tsx', `services/${options.name}/src/main.ts`];
   const child = spawn(process.execPath, args, {
@@ -57,7 +62,7 @@ export async function startService(options: {
         if (child.exitCode !== null)
           throw new Error(`${options.name} exited with ${child.exitCode}: ${log.slice(-3000)}`);
         const response = await fetch(options.readyUrl).catch(() => undefined);
-        return response?.ok ?? false;
+        return options.waitUntil === 'listening' ? response !== undefined : (response?.ok ?? false);
       },
       { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 200 },
     );
