@@ -27,13 +27,15 @@ export interface FaultStack {
   stop(): Promise<void>;
 }
 
-/** Faster than production so an outage shows within seconds: lease TTL, readiness checks, connect timeout. */
+/** Faster than production so an outage shows within seconds: lease TTL, readiness checks, PostgreSQL timeouts. */
 const FAST = {
   CELERIAC_LEASE_TTL_MS: '4000',
   CELERIAC_LEASE_RENEW_MS: '1000',
   CELERIAC_DEPENDENCY_CHECK_MS: '500',
   CELERIAC_DEPENDENCY_CHECK_TIMEOUT_MS: '3000',
   CELERIAC_PG_CONNECT_TIMEOUT_MS: '2000',
+  CELERIAC_PG_STATEMENT_TIMEOUT_MS: '4000',
+  CELERIAC_PG_QUERY_TIMEOUT_MS: '5000',
 };
 
 export async function startFaultStack(options: {

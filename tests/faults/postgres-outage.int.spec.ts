@@ -3,6 +3,7 @@ import { sendTraffic, tapCeleryEvents } from '../../services/collector/testing/c
 import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
 import { createTestVhost } from '../harness/isolation';
 import { type PrivatePostgres, startPrivatePostgres } from '../harness/private-postgres';
+import type { ServiceProcess } from '../harness/service-process';
 import { readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
 import {
@@ -23,6 +24,7 @@ describe('the whole stack across a PostgreSQL outage', () => {
   let stack: FaultStack | undefined;
   let worker: CeleryWorker | undefined;
   let tap: Awaited<ReturnType<typeof tapCeleryEvents>> | undefined;
+  let late: ServiceProcess[] = [];
 
   beforeAll(async () => {
     [postgres, vhost] = await Promise.all([startPrivatePostgres(), createTestVhost()]);
@@ -77,7 +79,7 @@ describe('the whole stack across a PostgreSQL outage', () => {
     expect(api.headers.get('content-type')).toMatch(/application\/json/);
     expect(((await api.json()) as { error?: string }).error).toMatch(/database is unavailable/);
     // Replicas started now, with PostgreSQL down, come up and wait instead of exiting.
-    const late = (await stack?.startLateReplicas()) ?? [];
+    late = (await stack?.startLateReplicas()) ?? [];
     for (const service of late)
       await waitFor(
         `late ${service.name} to report PostgreSQL down on /readyz`,
@@ -124,5 +126,64 @@ describe('the whole stack across a PostgreSQL outage', () => {
     expect(api2.status).toBe(200);
     for (const service of [...services, ...late])
       expect(isAlive(service), `${service.name} alive`).toBe(true);
+  });
+
+  it('treats a PostgreSQL that hangs (no answer at all) the same way, through its connect and query timeouts', {
+    timeout: 170_000,
+  }, async () => {
+    const { connectionId, gateway, services } = stack as FaultStack;
+    const everyone = [...services, ...late];
+    const traffic = sendTraffic(vhost.url, ['--count', '100', '--rate', '20', '--mix', 'add=80,error=20']);
+    await postgres.freeze();
+    try {
+      for (const service of everyone)
+        await waitFor(
+          `${service.name} to report PostgreSQL down on /readyz`,
+          async () => {
+            const ready = await readiness(service);
+            return ready.status === 503 && ready.reason?.startsWith('postgresql unreachable');
+          },
+          { timeoutMs: 30_000, intervalMs: 250 },
+        );
+      const started = Date.now();
+      const api = await fetch(`${gateway.url}/api/tasks?limit=5`, { signal: AbortSignal.timeout(30_000) });
+      expect(api.status).toBe(503);
+      expect(((await api.json()) as { error?: string }).error).toMatch(/database is unavailable/);
+      // Bounded by the pool's connect (2 s) or query (5 s) timeout, not by the hang.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (const service of everyone) expect(isAlive(service), `${service.name} alive`).toBe(true);
+    } finally {
+      await postgres.thaw();
+    }
+    for (const service of everyone)
+      await waitFor(
+        `${service.name} to be ready again`,
+        async () => (await readiness(service)).status === 200,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 250,
+        },
+      );
+    await traffic;
+    await waitFor(
+      'all 360 tasks to finish on the wire',
+      () =>
+        (tap?.elements ?? []).filter((e) => e.type === 'task-succeeded' || e.type === 'task-failed').length >=
+        360,
+      { timeoutMs: 60_000 },
+    );
+    const expected = sentTaskEventIds(connectionId, tap?.elements ?? []);
+    const stored = await waitFor(
+      'every task event Celery sent, in PostgreSQL',
+      async () => {
+        const rows = await storedTaskEvents(postgres.url, connectionId);
+        return [...expected].every((id) => rows.has(id)) ? rows : false;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect([...stored.keys()].filter((id) => !expected.has(id))).toEqual([]);
+    expect([...stored.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(await storedTaskCount(postgres.url, connectionId)).toBe(360);
+    for (const service of everyone) expect(isAlive(service), `${service.name} alive`).toBe(true);
   });
 });

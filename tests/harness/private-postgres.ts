@@ -6,7 +6,7 @@
  * to the `postgres` system user and its commands run through runuser.
  */
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +24,12 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** `immediate` (default) aborts every backend without a checkpoint, as a crash does; `fast` is a clean stop. */
   stop(mode?: 'immediate' | 'fast'): Promise<void>;
+  /**
+   * SIGSTOP to the server and every backend: it still accepts TCP connections (the kernel does) but
+   * answers nothing, as a hung host or a network partition looks to clients. `thaw` resumes it.
+   */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -97,6 +103,15 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     });
   }
 
+  async function signalServer(signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+    const postmaster = Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    // The server's own children only (by parent pid): nothing outside this cluster is touched.
+    const { stdout } = await run('pgrep', ['-P', String(postmaster)]).catch(() => ({ stdout: '' }));
+    const pids = [postmaster, ...stdout.split('\n').filter(Boolean).map(Number)];
+    // Stop the parent first so it forks no new backend meanwhile; resume it last.
+    for (const pid of signal === 'SIGSTOP' ? pids : pids.reverse()) process.kill(pid, signal);
+  }
+
   try {
     await start();
     const client = new pg.Client({ connectionString: admin });
@@ -112,7 +127,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     url,
     start,
     stop,
+    freeze: () => signalServer('SIGSTOP'),
+    thaw: () => signalServer('SIGCONT'),
     async remove() {
+      await signalServer('SIGCONT').catch(() => undefined);
       await stop();
       await rm(dir, { recursive: true, force: true });
     },
