@@ -4,15 +4,8 @@ import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
 import { createTestDatabase, createTestVhost } from '../harness/isolation';
 import { type PrivateKafka, startPrivateKafka } from '../harness/private-kafka';
 import { waitFor } from '../harness/wait-for';
-import {
-  type FaultStack,
-  isAlive,
-  readiness,
-  sentTaskEventIds,
-  startFaultStack,
-  storedTaskCount,
-  storedTaskEvents,
-} from './fault-stack';
+import { sentTaskEventIds, storedTaskCount, storedTaskEvents } from './event-evidence';
+import { type FaultStack, isAlive, readiness, startFaultStack } from './fault-stack';
 
 // Kafka dies (kill -9) while a real worker is busy. Collector, projector and gateway share a Kafka
 // broker of this test's own; PostgreSQL and RabbitMQ are the shared ones (own database and vhost).

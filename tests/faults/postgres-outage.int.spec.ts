@@ -6,15 +6,8 @@ import { type PrivatePostgres, startPrivatePostgres } from '../harness/private-p
 import type { ServiceProcess } from '../harness/service-process';
 import { readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
-import {
-  type FaultStack,
-  isAlive,
-  readiness,
-  sentTaskEventIds,
-  startFaultStack,
-  storedTaskCount,
-  storedTaskEvents,
-} from './fault-stack';
+import { sentTaskEventIds, storedTaskCount, storedTaskEvents } from './event-evidence';
+import { type FaultStack, isAlive, readiness, startFaultStack } from './fault-stack';
 
 // PostgreSQL crashes (pg_ctl stop -m immediate) while a real worker is busy. Collector, projector and
 // gateway share a PostgreSQL server of this test's own; Kafka and RabbitMQ are the shared ones.

@@ -6,16 +6,8 @@ import { createTestDatabase } from '../harness/isolation';
 import { type PrivateRabbitMq, startPrivateRabbitMq } from '../harness/private-rabbitmq';
 import { readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
-import {
-  type FaultStack,
-  isAlive,
-  readiness,
-  sentTaskEventIds,
-  startFaultStack,
-  storedTaskEvents,
-  storedTaskStates,
-  tapTaskEvents,
-} from './fault-stack';
+import { sentTaskEventIds, storedTaskEvents, storedTaskStates, tapTaskEvents } from './event-evidence';
+import { type FaultStack, isAlive, readiness, startFaultStack } from './fault-stack';
 
 async function eventQueueDepth(brokerUrl: string, connectionId: string): Promise<number> {
   const connection = await amqp.connect(brokerUrl);
