@@ -24,6 +24,11 @@ export interface ServiceConfig {
 
 /** The Kafka TLS/SASL variables, spread into the schemas of every process that talks to Kafka. */
 const KAFKA_SECURITY = 'services/event-log/src/kafka-config.ts';
+/** The PostgreSQL timeouts and readiness-check variables, spread into every service's schema. */
+const RUNTIME_KNOBS = [
+  'services/service-runtime/src/pg-pool.ts',
+  'services/service-runtime/src/dependency-probe.ts',
+];
 
 export const SERVICE_CONFIGS: ServiceConfig[] = [
   {
@@ -32,7 +37,7 @@ export const SERVICE_CONFIGS: ServiceConfig[] = [
     entry: 'services/collector/src/main.ts',
     workspace: 'services/collector',
     script: 'start',
-    sources: ['services/collector/src/config.ts', KAFKA_SECURITY],
+    sources: ['services/collector/src/config.ts', KAFKA_SECURITY, ...RUNTIME_KNOBS],
   },
   {
     name: 'projector',
@@ -40,7 +45,7 @@ export const SERVICE_CONFIGS: ServiceConfig[] = [
     entry: 'services/projector/src/main.ts',
     workspace: 'services/projector',
     script: 'start',
-    sources: ['services/projector/src/config.ts', KAFKA_SECURITY],
+    sources: ['services/projector/src/config.ts', KAFKA_SECURITY, ...RUNTIME_KNOBS],
   },
   {
     name: 'gateway',
@@ -48,7 +53,7 @@ export const SERVICE_CONFIGS: ServiceConfig[] = [
     entry: 'services/gateway/src/main.ts',
     workspace: 'services/gateway',
     script: 'start',
-    sources: ['services/gateway/src/config.ts', KAFKA_SECURITY],
+    sources: ['services/gateway/src/config.ts', KAFKA_SECURITY, ...RUNTIME_KNOBS],
   },
   {
     name: 'migrate',

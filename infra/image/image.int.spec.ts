@@ -144,9 +144,9 @@ describe.each(NODES)('the compiled image on $name', ({ major, bin }) => {
       timings.push(`${service.name} ${((performance.now() - started) / 1000).toFixed(2)} s`);
       return service;
     };
-    await timed(() => startCollector(env, containerLaunch(tree.dir, 'collector')));
-    await timed(() => startProjector(env, undefined, containerLaunch(tree.dir, 'projector')));
-    await timed(() => startGateway(env, containerLaunch(tree.dir, 'gateway')));
+    await timed(() => startCollector(env, { launch: containerLaunch(tree.dir, 'collector') }));
+    await timed(() => startProjector(env, undefined, { launch: containerLaunch(tree.dir, 'projector') }));
+    await timed(() => startGateway(env, { launch: containerLaunch(tree.dir, 'gateway') }));
     console.info(`start to /readyz on Node ${major}: ${timings.join(', ')}`);
 
     for (const service of services) {

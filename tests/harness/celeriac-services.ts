@@ -2,10 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { freePort } from './free-port';
 import { type Launch, type ServiceProcess, startService } from './service-process';
 
+/** `listening`: do not wait for readiness (a dependency is down on purpose). */
+export interface StartOptions {
+  waitUntil?: 'ready' | 'listening';
+  /** Another way to run it, e.g. the image's compiled entrypoint; tsx on the sources by default. */
+  launch?: Launch;
+}
+
 /** A collector as deployed, on ports of its own; `grpcAddress` is what its lease advertises. */
 export async function startCollector(
   env: Record<string, string>,
-  launch?: Launch,
+  options: StartOptions = {},
 ): Promise<ServiceProcess & { grpcAddress: string }> {
   const [opsPort, grpcPort] = await Promise.all([freePort(), freePort()]);
   const grpcAddress = `127.0.0.1:${grpcPort}`;
@@ -18,7 +25,8 @@ export async function startCollector(
       CELERIAC_COLLECTOR_GRPC_ADVERTISE: grpcAddress,
     },
     readyUrl: `http://127.0.0.1:${opsPort}/readyz`,
-    launch,
+    waitUntil: options.waitUntil,
+    launch: options.launch,
   });
   return Object.assign(service, { grpcAddress });
 }
@@ -27,7 +35,7 @@ export async function startCollector(
 export async function startProjector(
   env: Record<string, string>,
   group?: string,
-  launch?: Launch,
+  options: StartOptions = {},
 ): Promise<ServiceProcess> {
   const opsPort = await freePort();
   return startService({
@@ -38,14 +46,15 @@ export async function startProjector(
       CELERIAC_PROJECTOR_GROUP: group ?? `test-${randomBytes(4).toString('hex')}`,
     },
     readyUrl: `http://127.0.0.1:${opsPort}/readyz`,
-    launch,
+    waitUntil: options.waitUntil,
+    launch: options.launch,
   });
 }
 
 /** A gateway as deployed on loopback; `url` is its base URL. */
 export async function startGateway(
   env: Record<string, string>,
-  launch?: Launch,
+  options: StartOptions = {},
 ): Promise<ServiceProcess & { url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -53,7 +62,8 @@ export async function startGateway(
     name: 'gateway',
     env: { ...env, CELERIAC_GATEWAY_PORT: String(port), CELERIAC_GATEWAY_HOST: '127.0.0.1' },
     readyUrl: `${url}/readyz`,
-    launch,
+    waitUntil: options.waitUntil,
+    launch: options.launch,
   });
   return Object.assign(service, { url });
 }

@@ -6,7 +6,7 @@ import { waitFor } from './wait-for';
 
 export interface ServiceProcess {
   readonly name: string;
-  /** Its /readyz; /healthz sits beside it. */
+  /** Its /readyz (which answered 200 when start resolved, unless started with `listening`); /healthz sits beside it. */
   readonly readyUrl: string;
   readonly process: ChildProcess;
   output(): string;
@@ -50,6 +50,11 @@ export async function startService(options: {
   timeoutMs?: number;
   /** Another way to run it, e.g. the image's compiled entrypoint; the tsx path above by default. */
   launch?: Launch;
+  /**
+   * `ready` (default): resolve when `readyUrl` answers 200. `listening`: as soon as it answers at all,
+   * for a service started while a dependency is down (it answers 503 and must stay up).
+   */
+  waitUntil?: 'ready' | 'listening';
 }): Promise<ServiceProcess> {
   const launch: Launch = options.launch ?? {
     command: process.execPath,
@@ -84,7 +89,7 @@ export async function startService(options: {
         if (child.exitCode !== null)
           throw new Error(`${options.name} exited with ${child.exitCode}: ${log.slice(-3000)}`);
         const response = await fetch(options.readyUrl).catch(() => undefined);
-        return response?.ok ?? false;
+        return options.waitUntil === 'listening' ? response !== undefined : (response?.ok ?? false);
       },
       { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 200 },
     );

@@ -1,5 +1,5 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
-import pg from 'pg';
+import { createPgPool, defaultPgTimeouts, type PgTimeouts } from '@celeriac/service-runtime/pg-pool';
 
 /** A connection row as the collector needs it; the broker URL stays sealed until a runner opens it. */
 export interface ConnectionRow {
@@ -20,13 +20,28 @@ export interface LeaseOwner {
  * All SQL of the collector: connections (read; insert for tests and tools) and leases. Lease times
  * come from the database clock (`now()`), so collectors with skewed clocks still agree on expiry.
  */
-export function createCollectorStore(options: { databaseUrl: string; logger: Logger; maxClients?: number }) {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.maxClients ?? 4 });
-  pool.on('error', (error) => options.logger.warn({ err: error }, 'idle postgres client failed'));
+export function createCollectorStore(options: {
+  databaseUrl: string;
+  logger: Logger;
+  maxClients?: number;
+  timeouts?: PgTimeouts;
+}) {
+  const pool = createPgPool({
+    connectionString: options.databaseUrl,
+    max: options.maxClients ?? 4,
+    timeouts: options.timeouts ?? defaultPgTimeouts,
+    logger: options.logger,
+    applicationName: 'celeriac-collector',
+  });
 
   return {
     async close(): Promise<void> {
       await pool.end();
+    },
+
+    /** Readiness: one round trip to the database. */
+    async ping(): Promise<void> {
+      await pool.query('SELECT 1');
     },
 
     async insertConnection(row: {

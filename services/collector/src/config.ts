@@ -3,6 +3,8 @@ import { kafkaSecurityFields, kafkaSecurityOf } from '@celeriac/event-log/kafka-
 import { resolveControlToken } from '@celeriac/proto/control-auth';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
 import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
+import { dependencyProbeKnobs } from '@celeriac/service-runtime/dependency-probe';
+import { pgTimeoutKnobs, pgTimeoutsOf } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -87,6 +89,10 @@ export const collectorConfigSchema = z
     CELERIAC_LOG_LEVEL: z.string().default('info'),
     /** Collector-wide default for casting enable_events+heartbeat on worker-online. Default true. */
     CELERIAC_ENABLE_EVENTS: booleanFlag.default(true),
+    /** PostgreSQL connect/statement/query/idle timeouts (see service-runtime pg-pool.ts). */
+    ...pgTimeoutKnobs,
+    /** How often PostgreSQL and Kafka are checked for /readyz (see service-runtime dependency-probe.ts). */
+    ...dependencyProbeKnobs,
   })
   .transform((env) => ({
     databaseUrl: env.CELERIAC_DATABASE_URL,
@@ -116,6 +122,11 @@ export const collectorConfigSchema = z
     batchLingerMs: env.CELERIAC_BATCH_LINGER_MS,
     logLevel: env.CELERIAC_LOG_LEVEL,
     enableEvents: env.CELERIAC_ENABLE_EVENTS,
+    pgTimeouts: pgTimeoutsOf(env),
+    dependencyCheck: {
+      intervalMs: env.CELERIAC_DEPENDENCY_CHECK_MS,
+      timeoutMs: env.CELERIAC_DEPENDENCY_CHECK_TIMEOUT_MS,
+    },
   }))
   .refine((config) => config.leaseRenewMs * 2 <= config.leaseTtlMs, {
     message: 'CELERIAC_LEASE_RENEW_MS must be at most half of CELERIAC_LEASE_TTL_MS',

@@ -1,7 +1,9 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { createKafka } from '@celeriac/event-log/kafka';
+import { kafkaTopicCheck } from '@celeriac/event-log/kafka-probe';
 import { createEventLogProducer } from '@celeriac/event-log/producer';
 import { parseConfig } from '@celeriac/service-runtime/config';
+import { createDependencyProbe, firstNotReady } from '@celeriac/service-runtime/dependency-probe';
 import { type Component, runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
 import { createOpsServer } from '@celeriac/service-runtime/ops-server';
@@ -18,20 +20,22 @@ const config = parseConfig(collectorConfigSchema, process.env);
 const logger = createLogger({ service: 'collector', level: config.logLevel }).child({
   collectorId: config.collectorId,
 });
-process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
 const clock = () => Date.now();
 const metrics = createCollectorMetrics();
-const store = createCollectorStore({ databaseUrl: config.databaseUrl, logger });
-const producer = createEventLogProducer({
-  kafka: createKafka({
-    clientId: `celeriac-collector-${config.collectorId}`,
-    brokers: config.kafkaBrokers,
-    security: config.kafkaSecurity,
-    logger,
-  }),
+const store = createCollectorStore({ databaseUrl: config.databaseUrl, logger, timeouts: config.pgTimeouts });
+const kafka = createKafka({
+  clientId: `celeriac-collector-${config.collectorId}`,
+  brokers: config.kafkaBrokers,
+  security: config.kafkaSecurity,
   logger,
 });
+const producer = createEventLogProducer({ kafka, logger });
+const kafkaCheck = kafkaTopicCheck(kafka, config.eventsTopic);
+const probes = [
+  createDependencyProbe({ dependency: 'postgresql', check: store.ping, logger, ...config.dependencyCheck }),
+  createDependencyProbe({ dependency: 'kafka', check: kafkaCheck.check, logger, ...config.dependencyCheck }),
+];
 const registry = createConnectionRegistry({
   store,
   runnerDeps: {
@@ -89,22 +93,30 @@ const ops = createOpsServer({
   registry: metrics.registry,
   readiness: {
     notReadyReason: () =>
-      shuttingDown ? 'shutting down' : producer.isRunning ? null : 'kafka producer not connected',
+      firstNotReady([
+        () => (shuttingDown ? 'shutting down' : null),
+        ...probes.map((probe) => probe.notReadyReason),
+        () => (producer.isRunning ? null : 'kafka producer not connected'),
+      ]),
   },
   logger,
 });
-const database: Component = {
-  name: 'postgres',
+const clients: Component = {
+  name: 'clients',
   isRunning: true,
   start: async () => undefined,
-  stop: () => store.close(),
+  stop: async () => {
+    await kafkaCheck.close();
+    await store.close();
+  },
 };
 
-// Ops first so /healthz answers while Kafka is still being reached (/readyz says why not ready).
+// Ops first so /healthz answers while Kafka is still being reached (/readyz says why not ready); the
+// producer retries Kafka by itself, and a lease round that fails on PostgreSQL is retried next round.
 // Stopped in reverse: leases first (cancel consumers, ack what Kafka took, release), producer late.
 await runUntilSignal({
   logger,
-  components: [database, ops, producer, grpcServer, leases],
+  components: [clients, ...probes, ops, producer, grpcServer, leases],
   shutdownDeadlineMs: 30_000,
   onShutdownBegin: () => {
     shuttingDown = true;

@@ -85,6 +85,8 @@ export function createGroupConsumer(options: {
       });
       current.on(current.events.CRASH, (event) => {
         joined = false;
+        // kafkajs gave up on this consumer for good: say so, so readiness fails and a supervisor restarts.
+        if (!event.payload.restart && consumer === current) running = false;
         log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
       });
       current.on(current.events.REBALANCING, () => {

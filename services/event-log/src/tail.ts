@@ -109,9 +109,11 @@ export function createEventTail(options: {
         maxBytesPerPartition: 256 * 1024,
         retry: { retries: 10 },
       });
-      made.on(made.events.CRASH, (event) =>
-        log.error({ err: event.payload.error, restart: event.payload.restart }, 'tail consumer crashed'),
-      );
+      made.on(made.events.CRASH, (event) => {
+        log.error({ err: event.payload.error, restart: event.payload.restart }, 'tail consumer crashed');
+        // kafkajs gave up on this consumer for good: say so, so readiness fails and a supervisor restarts.
+        if (!event.payload.restart && consumer === made) running = false;
+      });
       await made.connect();
       await made.subscribe({ topics: [options.topic], fromBeginning: false });
       await made.run({

@@ -1,5 +1,7 @@
 import { kafkaSecurityFields } from '@celeriac/event-log/kafka-config';
 import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
+import { dependencyProbeKnobs } from '@celeriac/service-runtime/dependency-probe';
+import { pgTimeoutKnobs } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
 
 /** The gateway's environment. Parsed once, in main.ts, with parseConfig. */
@@ -83,6 +85,10 @@ export const gatewayConfigSchema = z.object({
   /** Explicit opt-out (collectors run without Control auth); without a token or this, the gateway refuses to start. Default false. */
   CELERIAC_CONTROL_AUTH_DISABLED: booleanFlag.default(false),
   ...kafkaSecurityFields,
+  /** PostgreSQL connect/statement/query/idle timeouts (see service-runtime pg-pool.ts). */
+  ...pgTimeoutKnobs,
+  /** How often PostgreSQL and Kafka are checked for /readyz (see service-runtime dependency-probe.ts). */
+  ...dependencyProbeKnobs,
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

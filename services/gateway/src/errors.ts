@@ -23,6 +23,22 @@ export type GatewayErrorKind =
   | 'upstream'
   | 'too-many-requests';
 
+/**
+ * The one table from error kinds to HTTP status, used by the REST error handler and by the live
+ * streams (which answer an SSE request or a refused WebSocket upgrade with the same status).
+ */
+export const HTTP_STATUS: Readonly<Record<GatewayErrorKind, number>> = {
+  'bad-request': 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  // Flower answers a failure the worker reports (or no reply in time) with 403.
+  'worker-refused': 403,
+  unavailable: 503,
+  upstream: 502,
+  'too-many-requests': 429,
+};
+
 /** The client sent a parameter or body we cannot use. */
 export class BadRequestError extends GatewayError {
   readonly kind = 'bad-request';

@@ -1,10 +1,14 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { createKafka } from '@celeriac/event-log/kafka';
 import { kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
+import { kafkaTopicCheck } from '@celeriac/event-log/kafka-probe';
 import { resolveControlToken } from '@celeriac/proto/control-auth';
 import { parseConfig } from '@celeriac/service-runtime/config';
+import { createDependencyProbe, firstNotReady } from '@celeriac/service-runtime/dependency-probe';
 import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
-import pg from 'pg';
+import { createPgPool, pgTimeoutsOf } from '@celeriac/service-runtime/pg-pool';
+import { supervised } from '@celeriac/service-runtime/supervised';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { createConcurrencyQuotas } from './auth/concurrency-quotas';
 import { createRateLimiter } from './auth/rate-limit';
@@ -21,11 +25,13 @@ const logger = createLogger({ service: 'gateway', level: config.CELERIAC_LOG_LEV
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
-const pool = new pg.Pool({
+const pool = createPgPool({
   connectionString: config.CELERIAC_DATABASE_URL,
   max: config.CELERIAC_DATABASE_POOL_SIZE,
+  timeouts: pgTimeoutsOf(config),
+  logger,
+  applicationName: 'celeriac-gateway',
 });
-pool.on('error', (error) => logger.error({ err: error }, 'idle database client failed'));
 const secretBox = config.CELERIAC_SECRET_KEY ? createSecretBox(config.CELERIAC_SECRET_KEY) : undefined;
 if (config.CELERIAC_AUTH_DISABLED)
   logger.warn('CELERIAC_AUTH_DISABLED is set: the API answers without API keys');
@@ -86,7 +92,7 @@ const quotas = {
   }),
 };
 
-// ---- live streams (SSE + WebSocket), built by the streams engineer in src/streams/ ----
+// Live streams (SSE + WebSocket): see src/streams/README.md.
 const liveStreams = createLiveStreams({
   logger,
   pool,
@@ -106,6 +112,32 @@ const liveStreams = createLiveStreams({
   },
 });
 
+// Kafka may be down at start, and kafkajs may give up on the tail later: the streams are retried
+// and restarted with capped backoff while the HTTP API keeps answering (503 where the data is missing).
+const streams = supervised(liveStreams, { logger, checkMs: 5_000, healthy: () => liveStreams.hub.isRunning });
+const probeTiming = {
+  intervalMs: config.CELERIAC_DEPENDENCY_CHECK_MS,
+  timeoutMs: config.CELERIAC_DEPENDENCY_CHECK_TIMEOUT_MS,
+};
+const kafkaCheck = kafkaTopicCheck(
+  createKafka({
+    clientId: 'celeriac-gateway-probe',
+    brokers: config.CELERIAC_KAFKA_BROKERS,
+    security: kafkaSecurityOf(config),
+    logger,
+  }),
+  config.CELERIAC_EVENTS_TOPIC,
+);
+const probes = [
+  createDependencyProbe({
+    dependency: 'postgresql',
+    check: async () => void (await pool.query('SELECT 1')),
+    logger,
+    ...probeTiming,
+  }),
+  createDependencyProbe({ dependency: 'kafka', check: kafkaCheck.check, logger, ...probeTiming }),
+];
+
 let shuttingDown = false;
 const app = createApp({
   deps,
@@ -113,7 +145,11 @@ const app = createApp({
   registry,
   readiness: {
     notReadyReason: () =>
-      shuttingDown ? 'shutting down' : liveStreams.isRunning ? null : 'live streams not started',
+      firstNotReady([
+        () => (shuttingDown ? 'shutting down' : null),
+        ...probes.map((probe) => probe.notReadyReason),
+        () => (streams.isRunning ? null : 'live streams not running (Kafka tail stopped)'),
+      ]),
   },
   applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
   liveStreamsRouter: liveStreams.router,
@@ -139,6 +175,7 @@ const clients = {
     if (!clientsOpen) return;
     clientsOpen = false;
     control.close();
+    await kafkaCheck.close();
     await pool.end();
   },
 };
@@ -147,7 +184,7 @@ await runUntilSignal({
   logger,
   // Stopped in reverse: the live streams first (they tell SSE/WS clients to reconnect elsewhere while
   // the server still carries the message), then the HTTP server, then the clients.
-  components: [clients, http, liveStreams],
+  components: [clients, ...probes, http, streams],
   shutdownDeadlineMs: 15_000,
   onShutdownBegin: () => {
     shuttingDown = true;

@@ -1,6 +1,8 @@
 import { kafkaSecurityFields } from '@celeriac/event-log/kafka-config';
 import { DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
 import { commaList } from '@celeriac/service-runtime/config';
+import { dependencyProbeKnobs } from '@celeriac/service-runtime/dependency-probe';
+import { pgTimeoutKnobs } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
 
 /** The projector's environment; parsed once in main.ts with parseConfig. */
@@ -52,6 +54,10 @@ export const projectorConfigSchema = z.object({
   /** pino level. Default info. */
   CELERIAC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...kafkaSecurityFields,
+  /** PostgreSQL connect/statement/query/idle timeouts (see service-runtime pg-pool.ts). */
+  ...pgTimeoutKnobs,
+  /** How often PostgreSQL and Kafka are checked for /readyz (see service-runtime dependency-probe.ts). */
+  ...dependencyProbeKnobs,
 });
 
 export type ProjectorConfig = z.infer<typeof projectorConfigSchema>;

@@ -1,10 +1,13 @@
 import { createKafka } from '@celeriac/event-log/kafka';
 import { kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
+import { kafkaTopicCheck } from '@celeriac/event-log/kafka-probe';
 import { parseConfig } from '@celeriac/service-runtime/config';
-import { runUntilSignal } from '@celeriac/service-runtime/lifecycle';
+import { createDependencyProbe, firstNotReady } from '@celeriac/service-runtime/dependency-probe';
+import { type Component, runUntilSignal } from '@celeriac/service-runtime/lifecycle';
 import { createLogger } from '@celeriac/service-runtime/logger';
 import { createOpsServer } from '@celeriac/service-runtime/ops-server';
-import pg from 'pg';
+import { createPgPool, pgTimeoutsOf } from '@celeriac/service-runtime/pg-pool';
+import { supervised } from '@celeriac/service-runtime/supervised';
 import { projectorConfigSchema } from './config';
 import { createProjectorMetrics, DEFAULT_LABEL_CAPS } from './metrics';
 import { createPartitionManager } from './partitions';
@@ -16,11 +19,13 @@ import { createSweeper } from './sweeper';
 const config = parseConfig(projectorConfigSchema, process.env);
 const logger = createLogger({ service: 'projector', level: config.CELERIAC_LOG_LEVEL });
 const now = () => Date.now();
-const pool = new pg.Pool({
+const pool = createPgPool({
   connectionString: config.CELERIAC_DATABASE_URL,
   max: config.CELERIAC_PROJECTOR_PG_POOL,
+  timeouts: pgTimeoutsOf(config),
+  logger,
+  applicationName: 'celeriac-projector',
 });
-pool.on('error', (error) => logger.error({ err: error }, 'idle PostgreSQL client failed'));
 const kafka = createKafka({
   clientId: 'celeriac-projector',
   brokers: config.CELERIAC_KAFKA_BROKERS,
@@ -71,6 +76,23 @@ const projector = createProjector({
   batchSize: config.CELERIAC_PROJECTOR_BATCH_SIZE,
   concurrency: config.CELERIAC_PROJECTOR_CONCURRENCY,
 });
+const probeTiming = {
+  intervalMs: config.CELERIAC_DEPENDENCY_CHECK_MS,
+  timeoutMs: config.CELERIAC_DEPENDENCY_CHECK_TIMEOUT_MS,
+};
+const kafkaCheck = kafkaTopicCheck(kafka, config.CELERIAC_EVENTS_TOPIC);
+const probes = [
+  createDependencyProbe({
+    dependency: 'postgresql',
+    check: async () => void (await pool.query('SELECT 1 FROM celeriac.projector_offsets LIMIT 1')),
+    logger,
+    ...probeTiming,
+  }),
+  createDependencyProbe({ dependency: 'kafka', check: kafkaCheck.check, logger, ...probeTiming }),
+];
+// Kafka or PostgreSQL may be down when a replica starts, or kafkajs may give up on the consumer
+// later: both are retried with capped backoff while the process stays up and /readyz says why.
+const consumer = supervised(projector, { logger, checkMs: 5_000 });
 let shuttingDown = false;
 const ops = createOpsServer({
   port: config.CELERIAC_PROJECTOR_OPS_PORT,
@@ -79,30 +101,36 @@ const ops = createOpsServer({
   logger,
   readiness: {
     notReadyReason: () =>
-      shuttingDown
-        ? 'shutting down'
-        : !projector.isRunning
-          ? 'consumer not running'
-          : !projector.joined
-            ? 'not in consumer group yet'
-            : null,
+      firstNotReady([
+        () => (shuttingDown ? 'shutting down' : null),
+        ...probes.map((probe) => probe.notReadyReason),
+        () => (consumer.isRunning ? null : 'consumer not running'),
+        () => (projector.joined ? null : 'not in consumer group yet'),
+      ]),
   },
 });
-const database = {
-  name: 'pg-pool',
+const clients: Component = {
+  name: 'clients',
   isRunning: true,
-  async start() {
-    await pool.query('SELECT 1 FROM celeriac.projector_offsets LIMIT 1');
-  },
+  async start() {},
   async stop() {
+    await kafkaCheck.close();
     await pool.end();
   },
 };
 
 await runUntilSignal({
   logger,
+  // Ops first, so /readyz explains a dependency that is down while the others retry their start.
   // Stopped in reverse: the consumer finishes its batch and commits before the pool closes.
-  components: [database, ops, sweeper, retention, projector],
+  components: [
+    clients,
+    ...probes,
+    ops,
+    supervised(sweeper, { logger }),
+    supervised(retention, { logger }),
+    consumer,
+  ],
   shutdownDeadlineMs: 20_000,
   onShutdownBegin: () => {
     shuttingDown = true;

@@ -9,7 +9,10 @@ export interface Component {
 }
 
 /**
- * Starts components in order and, on SIGTERM/SIGINT, stops them in reverse order under a deadline.
+ * Starts components in order and stops them in reverse order under a deadline on SIGTERM/SIGINT
+ * (exit 0), or on a programming error that escaped every handler: an uncaught exception or an
+ * unhandled rejection is logged and ends the process through the same ordered shutdown with exit 1,
+ * so the orchestrator restarts a replica whose state can no longer be trusted.
  * `onShutdownBegin` runs first so readiness fails before intake stops.
  */
 export async function runUntilSignal(options: {
@@ -20,6 +23,7 @@ export async function runUntilSignal(options: {
 }): Promise<void> {
   const { logger, components } = options;
   const started: Component[] = [];
+  let starting: Component | undefined;
   let stopping: Promise<void> | undefined;
 
   const shutdown = (reason: string): Promise<void> => {
@@ -31,7 +35,9 @@ export async function runUntilSignal(options: {
         process.exit(1);
       }, options.shutdownDeadlineMs);
       deadline.unref();
-      for (const component of [...started].reverse()) {
+      // A component still starting (e.g. retrying an unreachable dependency) is stopped first.
+      const pending = starting && !started.includes(starting) ? [starting] : [];
+      for (const component of [...pending, ...[...started].reverse()]) {
         try {
           await component.stop();
         } catch (error) {
@@ -43,19 +49,35 @@ export async function runUntilSignal(options: {
     })();
     return stopping;
   };
+  const exitAfterShutdown = (reason: string, code: number) => {
+    void shutdown(reason).finally(() => process.exit(code));
+  };
 
-  process.once('SIGTERM', () => void shutdown('SIGTERM').then(() => process.exit(0)));
-  process.once('SIGINT', () => void shutdown('SIGINT').then(() => process.exit(0)));
+  process.once('SIGTERM', () => exitAfterShutdown('SIGTERM', 0));
+  process.once('SIGINT', () => exitAfterShutdown('SIGINT', 0));
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    exitAfterShutdown('uncaught exception', 1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled rejection');
+    exitAfterShutdown('unhandled rejection', 1);
+  });
 
   for (const component of components) {
+    if (stopping) return;
+    starting = component;
     try {
       await component.start();
-      started.push(component);
-      logger.info({ component: component.name }, 'component started');
     } catch (error) {
+      if (stopping) return;
       logger.error({ err: error, component: component.name }, 'component failed to start');
-      await shutdown('start failure');
-      process.exit(1);
+      exitAfterShutdown('start failure', 1);
+      return;
     }
+    if (stopping) return;
+    started.push(component);
+    logger.info({ component: component.name }, 'component started');
   }
+  starting = undefined;
 }

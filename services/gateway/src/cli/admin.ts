@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
-import pg from 'pg';
+import { silentLogger } from '@celeriac/service-runtime/logger';
+import { createPgPool, pgTimeoutKnobs, pgTimeoutsOf } from '@celeriac/service-runtime/pg-pool';
+import { z } from 'zod';
 import { addConnection, connectionView, createKey, keyView } from '../admin/admin-commands';
 import { createAdminStore } from '../data/admin-store';
 
@@ -34,8 +36,15 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
     },
   });
   const [noun, verb, id] = positionals;
-  const pool = new pg.Pool({ connectionString: required(env, 'CELERIAC_DATABASE_URL'), max: 2 });
-  pool.on('error', () => {});
+  const pool = createPgPool({
+    connectionString: required(env, 'CELERIAC_DATABASE_URL'),
+    max: 2,
+    // The same CELERIAC_PG_* timeouts as the services, so a dead database fails the command, not hangs it.
+    timeouts: pgTimeoutsOf(z.object(pgTimeoutKnobs).parse(env)),
+    // A failed command reports its own error; the pool's connection errors add nothing for a user.
+    logger: silentLogger,
+    applicationName: 'celeriac-admin',
+  });
   const store = createAdminStore(pool);
   try {
     switch (`${noun} ${verb}`) {

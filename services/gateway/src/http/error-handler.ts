@@ -1,18 +1,7 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
+import { isDatabaseUnavailable } from '@celeriac/service-runtime/pg-errors';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { GatewayError, type GatewayErrorKind, TooManyRequestsError } from '../errors';
-
-const STATUS: Record<GatewayErrorKind, number> = {
-  'bad-request': 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  'not-found': 404,
-  // Flower answers a failure the worker reports (or no reply in time) with 403.
-  'worker-refused': 403,
-  unavailable: 503,
-  upstream: 502,
-  'too-many-requests': 429,
-};
+import { GatewayError, HTTP_STATUS, TooManyRequestsError } from '../errors';
 
 /** Errors raised by express's own body parsers carry an HTTP status and a `type`. */
 interface ParserError {
@@ -41,12 +30,21 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         logger.warn({ err: error, path: req.path }, 'request failed upstream');
       }
       if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
-      res.status(STATUS[error.kind]).json({ error: error.message });
+      res.status(HTTP_STATUS[error.kind]).json({ error: error.message });
       return;
     }
     if (isParserError(error) && error.status !== undefined && error.status >= 400 && error.status < 500) {
       const message = error.type === 'entity.parse.failed' ? 'Request body is not valid JSON' : error.message;
       res.status(error.status).json({ error: message });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Down, restarting or too slow: the client may retry (on this or another replica) shortly.
+      logger.warn({ err: error, path: req.path }, 'database unavailable');
+      res
+        .status(503)
+        .set('retry-after', '5')
+        .json({ error: 'The database is unavailable; try again shortly' });
       return;
     }
     if (isPgDataException(error)) {

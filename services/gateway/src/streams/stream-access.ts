@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Authenticator, allows, credentialsFrom, type Principal } from '../auth/principal';
+import { GatewayError, HTTP_STATUS } from '../errors';
 
 /** Why a stream request is refused; `status` for SSE, `closeCode` for WebSocket. */
 export class StreamAccessError extends Error {
@@ -23,18 +24,9 @@ export class StreamAccessError extends Error {
 
 export type ResolveConnection = (principal: Principal, requested: string | undefined) => Promise<string>;
 
-/** The REST engineer's tenancy errors carry a `kind`; map them without importing their module. */
-const KIND_STATUS: Readonly<Record<string, number>> = {
-  'bad-request': 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  'not-found': 404,
-  unavailable: 503,
-};
-
 function statusOf(error: unknown): number {
-  const shaped = error as { kind?: unknown; status?: unknown; statusCode?: unknown };
-  if (typeof shaped?.kind === 'string' && KIND_STATUS[shaped.kind]) return KIND_STATUS[shaped.kind] as number;
+  if (error instanceof GatewayError) return HTTP_STATUS[error.kind];
+  const shaped = error as { status?: unknown; statusCode?: unknown };
   for (const candidate of [shaped?.status, shaped?.statusCode])
     if (typeof candidate === 'number' && candidate >= 400 && candidate < 600) return candidate;
   return 500;
