@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendTraffic, tapCeleryEvents } from '@celeriac/collector/testing/collector-harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
 import { createTestDatabase, createTestVhost } from '../harness/isolation';
 import { type PrivateKafka, startPrivateKafka } from '../harness/private-kafka';

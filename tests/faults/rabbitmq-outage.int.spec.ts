@@ -1,6 +1,6 @@
+import { sendTraffic, waitForEventQueue } from '@celeriac/collector/testing/collector-harness';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendTraffic, waitForEventQueue } from '@celeriac/collector/testing/collector-harness';
 import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
 import { createTestDatabase } from '../harness/isolation';
 import { type PrivateRabbitMq, startPrivateRabbitMq } from '../harness/private-rabbitmq';
