@@ -32,8 +32,9 @@ const TASK_FILTERS = {
 };
 
 /**
- * Worker commands, time/rate limits and revocations are valid except for their target, which is never
- * the real worker or a real task: the suite checks that the real worker's tasks all complete.
+ * Worker commands and revocations are valid except for their target, which is never the real worker
+ * or a real task, and time/rate limits only ever name tasks.sleep: the suite checks that the real
+ * worker's tasks all complete.
  */
 export const ROUTES: RouteSpec[] = [
   {
@@ -78,15 +79,16 @@ export const ROUTES: RouteSpec[] = [
   })),
   { methods: ['GET'], template: '/api/task/result/:taskid', params: { timeout: '0' } },
   { methods: ['POST'], template: '/api/task/abort/:ghosttask' },
+  // On the real worker, for a task the Celery client never sends: the limits are parsed and applied.
   {
     methods: ['POST'],
-    template: '/api/task/timeout/:taskname',
-    params: { workername: 'ghost@nowhere', hard: '10', soft: '5' },
+    template: '/api/task/timeout/:limitedtask',
+    params: { workername: '{worker}', hard: '10', soft: '5' },
   },
   {
     methods: ['POST'],
-    template: '/api/task/rate-limit/:taskname',
-    params: { workername: 'ghost@nowhere', ratelimit: '10/m' },
+    template: '/api/task/rate-limit/:limitedtask',
+    params: { workername: '{worker}', ratelimit: '10/m' },
   },
   {
     methods: ['POST'],
@@ -134,6 +136,7 @@ export function pathExample(name: string, context: RouteContext): string {
   if (name === 'ghosttask') return 'ghost-task-0000';
   if (name === 'taskid') return context.taskId;
   if (name === 'taskname') return 'tasks.add';
+  if (name === 'limitedtask') return 'tasks.sleep';
   return '6f1c1d3e-0000-4000-a000-000000000000';
 }
 

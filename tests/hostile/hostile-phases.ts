@@ -57,6 +57,9 @@ export async function sendCanaryTask(stack: HostileStack): Promise<SuiteContext>
       ((await (await api(`/api/task/info/${taskId}`)).json()) as { state?: string }).state === 'SUCCESS',
     { timeoutMs: 60_000, intervalMs: 250 },
   );
+  // Time and rate limits need a task name the gateway has seen; the Celery client never sends this one.
+  const sleep = await api('/api/task/async-apply/tasks.sleep', { method: 'POST', body: '{"args":[0]}' });
+  if (sleep.status !== 200) throw new Error(`tasks.sleep not sent: ${sleep.status} ${await sleep.text()}`);
   return { connectionId: stack.connectionId, workerName: stack.worker.nodeName, taskId };
 }
 
