@@ -81,9 +81,16 @@ export async function runBrokerAttack(
           sample: describeMessage(sample as BrokerMessage),
           log: (down[0] ?? stack.collector).logTail().slice(-1_500),
         });
-        // Purged while the collector is down: its unacked messages are back in the queue by then.
+        // Purged while the collector is down, once the broker has seen its consumer go (and so put
+        // its unacknowledged messages back in the queue).
+        const queue = `celeriac.events.${stack.connectionId}`;
         const purge = async () => {
-          await channel.purgeQueue(`celeriac.events.${stack.connectionId}`);
+          await waitFor(
+            'the killed collector to leave the queue',
+            async () => (await channel.checkQueue(queue)).consumerCount === 0,
+            { timeoutMs: 30_000 },
+          );
+          await channel.purgeQueue(queue);
         };
         await stack.collector.restart(purge);
         for (const service of down.filter((service) => service !== stack.collector)) await service.restart();

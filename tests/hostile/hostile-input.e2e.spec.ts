@@ -89,17 +89,21 @@ describe('Celeriac under hostile input', () => {
     );
     const total = [...Object.values(sentDuring), ...Object.values(sentAfter)].flat().length;
     expect(total).toBeGreaterThan(40);
-    let problems: string[] = [];
+    let problems: { during: string[]; after: string[] } = { during: [], after: [] };
     await waitFor(
       'every sent task in /api/tasks in its final state',
       async () => {
         const states = await listedTaskStates(stack.gateway.url(), stack.keys.viewer);
-        problems = [...unfinished(sentDuring, states), ...unfinished(sentAfter, states)];
-        return problems.length === 0;
+        problems = { during: unfinished(sentDuring, states), after: unfinished(sentAfter, states) };
+        return problems.during.length + problems.after.length === 0;
       },
       { timeoutMs: 120_000, intervalMs: 1_000 },
     ).catch(() => undefined);
-    expect(problems, `tasks of ${total} sent that are missing or not final`).toEqual([]);
+    const worker =
+      stack.worker.process.exitCode === null ? 'running' : `exited ${stack.worker.process.exitCode}`;
+    const detail = `of ${total} sent; the worker is ${worker}; its log ends: ${stack.worker.output().slice(-1_500)}`;
+    expect(problems.after, `tasks sent after the run missing or not final ${detail}`).toEqual([]);
+    expect(problems.during, `tasks sent during the run missing or not final ${detail}`).toEqual([]);
   }, 900_000);
 
   it('ends with every service process alive, answering /healthz, never restarted', async () => {

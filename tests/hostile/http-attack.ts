@@ -89,7 +89,7 @@ export async function runHttpAttack(
           outcome: outcomeText(replay.outcome),
           log: replay.log.slice(-1500),
         });
-        skip.add(suspect.request.signature);
+        skip.add(suspect.request.family ?? suspect.request.signature);
       }
     }
     report.incidents.push({ health, suspects: suspects.length, culprits });
@@ -115,7 +115,7 @@ export async function runHttpAttack(
       if (stopped || next >= options.total) return;
       const index = next++;
       const request = options.generate(index);
-      if ((options.only && !options.only.has(index)) || skip.has(request.signature)) {
+      if ((options.only && !options.only.has(index)) || skip.has(request.family ?? request.signature)) {
         report.skipped += 1;
         continue;
       }

@@ -15,6 +15,51 @@ export interface HostileRequest {
   body?: Buffer;
   stream: boolean;
   signature: string;
+  /** The class of attack, for skipping after an incident (defaults to the signature). */
+  family?: string;
+}
+
+const NUMERIC_PARAMS = new Set(['limit', 'offset', 'n', 'min', 'max', 'timeout', 'hard', 'soft', 'after']);
+const NUMERIC_JSON = ['countdown', 'expires', 'soft_time_limit', 'time_limit', 'priority', 'retries'];
+
+/**
+ * A long digit run ending in a character no number grammar accepts, as large as its place allows
+ * (query: 16 KiB of headers; form field: 64 KiB; JSON body: 1 MB): the input that makes a
+ * backtracking number regex take quadratic time.
+ */
+function numberAttack(
+  random: Random,
+  route: RouteSpec,
+  params: Map<string, string>,
+):
+  | {
+      detail: string;
+      family: string;
+      body?: { headers: Record<string, string>; bytes: Buffer };
+      inBody: boolean;
+    }
+  | undefined {
+  const numeric = Object.keys(route.params ?? {}).filter((name) => NUMERIC_PARAMS.has(name));
+  if (route.json && (numeric.length === 0 || random.chance(0.5))) {
+    const field = random.pick(NUMERIC_JSON);
+    const digits = '9'.repeat(200_000);
+    const value = random.pick([`"${digits}x"`, `"${digits}.${digits.slice(0, 1_000)}e"`, `"-${digits}."`]);
+    return {
+      detail: `number json ${field}`,
+      family: 'number json',
+      body: { headers: { 'content-type': 'application/json' }, bytes: Buffer.from(`{"${field}":${value}}`) },
+      inBody: false,
+    };
+  }
+  if (numeric.length === 0) return undefined;
+  const name = random.pick(numeric);
+  const inBody = route.methods.includes('POST') && random.chance(0.7);
+  params.set(name, `${'9'.repeat(inBody ? 60_000 : 15_000)}${random.pick(['x', '.e', ' 1', '-'])}`);
+  return {
+    detail: `number ${inBody ? 'form' : 'query'} ${name}`,
+    family: `number ${inBody ? 'form' : 'query'}`,
+    inBody,
+  };
 }
 
 /** UTF-8 bytes percent-encoded; unlike encodeURIComponent it accepts lone surrogates. */
@@ -61,7 +106,18 @@ export function generateRequest(
   keys: SuiteKeys,
 ): HostileRequest {
   const route = random.pick(ROUTES);
-  const attack = random.pick(['param', 'param', 'param', 'path', 'name', 'repeat', 'method', 'body', 'auth']);
+  const attack = random.pick([
+    'param',
+    'param',
+    'param',
+    'number',
+    'path',
+    'name',
+    'repeat',
+    'method',
+    'body',
+    'auth',
+  ]);
   let detail = attack;
   const params = new Map<string, string>();
   for (const [name, example] of Object.entries(route.params ?? {})) {
@@ -82,6 +138,8 @@ export function generateRequest(
     params.set(name, random.pick(['1', '{}', 'x', '']));
     detail = `param-name ${PROTOTYPE_KEYS.includes(name) ? name : 'hostile'}`;
   }
+  const number = attack === 'number' ? numberAttack(random, route, params) : undefined;
+  if (number) detail = number.detail;
   const segments = route.template.split('/').map((segment) => {
     if (!segment.startsWith(':')) return segment;
     const name = segment.slice(1);
@@ -103,7 +161,16 @@ export function generateRequest(
   const auth = requestAuth(random, keys, attack === 'auth');
   if (auth.token !== undefined) pairs.push(`token=${auth.token}`);
   if (attack === 'auth') detail = `auth ${auth.kind}`;
-  const body = bodyFor(random, route, method, pairs, context, attack === 'body', hostileJson);
+  const body = number?.body
+    ? { kind: 'json', headers: number.body.headers, bytes: number.body.bytes, takesQuery: true }
+    : number?.inBody
+      ? {
+          kind: 'form',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          bytes: Buffer.from(pairs.join('&')),
+          takesQuery: false,
+        }
+      : bodyFor(random, route, method, pairs, context, attack === 'body', hostileJson);
   if (attack === 'body') detail = `body ${body.kind}`;
   const query = body.takesQuery && pairs.length > 0 ? `?${pairs.join('&')}` : '';
   return {
@@ -114,6 +181,7 @@ export function generateRequest(
     body: body.bytes,
     stream: route.stream === true,
     signature: `${method} ${route.template} ${detail}`,
+    family: number?.family,
   };
 }
 

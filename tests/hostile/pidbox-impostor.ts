@@ -19,17 +19,18 @@ export const REPLY_KINDS: Record<string, (random: Random) => string> = {
   'not-json': (random) => random.pick(['{"impostor@x":', 'pong', '\u0000']),
   'not-an-object': (random) => random.pick(['[]', 'null', '"x"', '42', '[{"a":1}]']),
   'error-reply': () => '{"impostor@x": {"error": "no such method"}, "__proto__": {"error": 1}}',
+  oversized: (random) => node('impostor@x', 'x'.repeat(random.pick([1_000_000, 6_000_000]))),
+  'many-nodes': () =>
+    JSON.stringify(Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`n${i}@x`, { ok: 'pong' }]))),
+  deep: (random) => `{"impostor@x": ${deep(random.pick([5_000, 100_000]))}}`,
+  'huge-node-name': () => node(`${'é'.repeat(50_000)}\u0000`, { ok: 'pong' }),
+  // Last: the gateway keeps what inspects returned, so a leak shows in every later answer too.
   credentials: () =>
     node('impostor@x', {
       broker: { hostname: 'h', alternates: [`amqp://u:${LEAK_MARKER}@h:5672//`], transport: 'amqp' },
       evil: `redis://:${LEAK_MARKER}@cache:6379/0`,
       nested: { url: `amqps://admin:${LEAK_MARKER}@mq.example/vh` },
     }),
-  oversized: (random) => node('impostor@x', 'x'.repeat(random.pick([1_000_000, 6_000_000]))),
-  'many-nodes': () =>
-    JSON.stringify(Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`n${i}@x`, { ok: 'pong' }]))),
-  deep: (random) => `{"impostor@x": ${deep(random.pick([5_000, 100_000]))}}`,
-  'huge-node-name': () => node(`${'é'.repeat(50_000)}\u0000`, { ok: 'pong' }),
 };
 
 /**
