@@ -92,8 +92,21 @@ export async function runBrokerAttack(
           );
           await channel.purgeQueue(queue);
         };
-        await stack.collector.restart(purge);
-        for (const service of down.filter((service) => service !== stack.collector)) await service.restart();
+        try {
+          await stack.collector.restart(purge);
+          for (const service of down.filter((service) => service !== stack.collector))
+            await service.restart();
+        } catch (error) {
+          // A service that does not come back ends the phase; what it said is the finding.
+          report.incidents.push({
+            kind: kind.kind,
+            failure: 'stuck',
+            services: ['restart failed'],
+            sample: '',
+            log: (error as Error).message.slice(-2_000),
+          });
+          break;
+        }
         // The next kind is judged only once the restarted pipeline carries events again (lease taken).
         const again = randomUuid(random);
         publish(sentinel(again));

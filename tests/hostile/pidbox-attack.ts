@@ -68,18 +68,27 @@ export async function runPidboxAttack(
           services: down.map((s) => s.name),
           log: (down[0]?.logTail() ?? '').slice(-1_500),
         });
-        for (const service of down) await service.restart();
-        // The gateway needs a collector lease again before the next kind's inspects mean anything.
-        await waitFor(
-          'the worker in /api/workers again',
-          async () => {
-            const response = await fetch(`${stack.gateway.url()}/api/workers?status=1`, {
-              headers: { authorization: `Bearer ${stack.keys.viewer}` },
-            });
-            return response.status === 200;
-          },
-          { timeoutMs: 60_000, intervalMs: 500 },
-        );
+        try {
+          for (const service of down) await service.restart();
+          // The gateway needs a collector lease again before the next kind's inspects mean anything.
+          await waitFor(
+            'the worker in /api/workers again',
+            async () => {
+              const response = await fetch(`${stack.gateway.url()}/api/workers?status=1`, {
+                headers: { authorization: `Bearer ${stack.keys.viewer}` },
+              });
+              return response.status === 200;
+            },
+            { timeoutMs: 60_000, intervalMs: 500 },
+          );
+        } catch (error) {
+          report.incidents.push({
+            kind,
+            services: ['restart failed'],
+            log: (error as Error).message.slice(-2_000),
+          });
+          break;
+        }
       }
     }
   } finally {
