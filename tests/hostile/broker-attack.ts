@@ -78,8 +78,8 @@ export async function runBrokerAttack(
           kind: kind.kind,
           failure,
           services: down.map((service) => service.name),
-          sample: describeMessage(sample as BrokerMessage),
-          log: (down[0] ?? stack.collector).logTail().slice(-1_500),
+          sample: `${describeMessage(sample as BrokerMessage)}; last answer for the sentinel: ${lastAnswer}`,
+          log: logs(down.length > 0 ? down : [stack.collector, stack.projector]),
         });
         // Purged while the collector is down, once the broker has seen its consumer go (and so put
         // its unacknowledged messages back in the queue).
@@ -116,8 +116,8 @@ export async function runBrokerAttack(
             kind: kind.kind,
             failure: 'stuck',
             services: [],
-            sample: 'the pipeline did not recover after a restart',
-            log: stack.collector.logTail().slice(-1_500),
+            sample: `the pipeline did not recover after a restart; last answer for the sentinel: ${lastAnswer}`,
+            log: logs([stack.collector, stack.projector]),
           });
         }
       }
@@ -128,6 +128,13 @@ export async function runBrokerAttack(
   report.seconds = (performance.now() - started) / 1000;
   return report;
 }
+
+/** The end of each service's log, named. */
+const logs = (services: RunningService[]) =>
+  services.map((service) => `${service.name}: ${service.logTail().slice(-1_200)}`).join('\n');
+
+/** What /api/task/info last said about the sentinel being waited for (a status and the body's start). */
+let lastAnswer = '';
 
 async function waitForSentinel(
   stack: HostileStack,
@@ -143,6 +150,7 @@ async function waitForSentinel(
         const response = await fetch(`${stack.gateway.url()}/api/task/info/${uuid}`, {
           headers: { authorization: `Bearer ${stack.keys.viewer}` },
         });
+        lastAnswer = `${response.status} ${(await response.text()).slice(0, 200)}`;
         return response.status === 200 ? 'ok' : undefined;
       },
       { timeoutMs, intervalMs: 250 },
