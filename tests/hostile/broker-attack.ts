@@ -57,7 +57,7 @@ export async function runBrokerAttack(
     });
   try {
     for (const kind of MESSAGE_KINDS) {
-      const count = Math.max(1, Math.round((total * kind.weight) / weights));
+      const count = Math.max(1, Math.ceil((total * kind.weight) / weights));
       let sample: BrokerMessage | undefined;
       for (let i = 0; i < count; i++) {
         const message = kind.make(random);
