@@ -27,6 +27,10 @@ echo "== benchmark: the whole stack against Flower, same events"
 node --import tsx tests/bench/stack-bench.ts
 reports+=("tests/bench/STACK-REPORT.md")
 
+echo "== benchmark: the hostile-input suite at bench size (100,000 requests)"
+node --import tsx tests/bench/hostile-bench.ts
+reports+=("tests/bench/HOSTILE-REPORT.md")
+
 mkdir -p tests/bench
 {
   echo "# Celeriac benchmarks"

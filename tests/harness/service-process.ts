@@ -95,7 +95,8 @@ export async function startService(options: {
     );
   } catch (error) {
     await signal('SIGKILL');
-    throw error;
+    // A service that never got ready says why in its log; without it the timeout is a dead end.
+    throw new Error(`${(error as Error).message}; its log ends: ${log.slice(-3000)}`, { cause: error });
   }
   return {
     name: options.name,

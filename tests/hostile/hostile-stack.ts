@@ -1,0 +1,162 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
+import { freePort } from '../harness/free-port';
+import { createTestDatabase, createTestTopics, createTestVhost } from '../harness/isolation';
+import { type ServiceProcess, startService } from '../harness/service-process';
+import { REPO_ROOT, readStackEnv } from '../harness/stack-env';
+import type { ServiceTarget } from './gateway-watch';
+import type { SuiteKeys } from './request-auth';
+
+const run = promisify(execFile);
+
+export interface RunningService extends ServiceTarget {
+  process(): ServiceProcess;
+  /** Restarts so far, each with the end of the log of the process it replaced. */
+  readonly restarts: { at: string; log: string }[];
+  stop(): Promise<void>;
+}
+
+type Name = 'collector' | 'projector' | 'gateway';
+
+/** A service as deployed on fixed ports, so a restart (what k8s would do) keeps its URL. */
+async function runService(name: Name, env: Record<string, string>, port: number): Promise<RunningService> {
+  const url = `http://127.0.0.1:${port}`;
+  const start = () => startService({ name, env, readyUrl: `${url}/readyz`, timeoutMs: 90_000 });
+  let current = await start();
+  const restarts: { at: string; log: string }[] = [];
+  return {
+    name,
+    restarts,
+    url: () => url,
+    process: () => current,
+    exited: () => current.process.exitCode !== null || current.process.signalCode !== null,
+    logTail: () => current.output().slice(-4_000),
+    async restart(whileDown) {
+      restarts.push({ at: new Date().toISOString(), log: current.output().slice(-4_000) });
+      await current.kill();
+      await whileDown?.();
+      current = await start();
+    },
+    async stop() {
+      await current.stop();
+    },
+  };
+}
+
+export interface HostileStack {
+  connectionId: string;
+  keys: SuiteKeys;
+  brokerUrl: string;
+  vhost: string;
+  gateway: RunningService;
+  collector: RunningService;
+  projector: RunningService;
+  worker: CeleryWorker;
+  stop(): Promise<void>;
+}
+
+/**
+ * Collector, projector and gateway as deployed on a database, topics and a RabbitMQ vhost of their
+ * own, one connection, a key of every role for it (and an all-connections admin key), and a real
+ * Celery worker on the connection's broker.
+ */
+export async function startHostileStack(): Promise<HostileStack> {
+  const [database, topics, vhost] = await Promise.all([
+    createTestDatabase(),
+    createTestTopics(['events', 'deadletter']),
+    createTestVhost(),
+  ]);
+  const env = {
+    CELERIAC_DATABASE_URL: database.url,
+    CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
+    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
+    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
+    CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
+  };
+  const admin = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+    });
+  const added = await admin('connections', 'add', '--name', 'hostile', '--broker-url', vhost.url);
+  const connectionId = (JSON.parse(added.stdout) as { connectionId: string }).connectionId;
+  const createKey = async (role: string, scope: string[]) => {
+    const created = await admin(
+      'keys',
+      'create',
+      '--name',
+      `hostile-${role}-${scope.length}`,
+      '--role',
+      role,
+      ...scope,
+    );
+    const key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1];
+    if (!key) throw new Error(`no key in the admin CLI output: ${created.stdout}`);
+    return key;
+  };
+  const bound = ['--connections', connectionId];
+  const [viewer, operator, support, adminKey, adminAll] = await Promise.all([
+    createKey('viewer', bound),
+    createKey('operator', bound),
+    createKey('support', bound),
+    createKey('admin', bound),
+    createKey('admin', ['--all']),
+  ]);
+
+  const [opsCollector, grpcPort, opsProjector, gatewayPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const [collector, projector, gateway] = await Promise.all([
+    runService(
+      'collector',
+      {
+        ...env,
+        CELERIAC_COLLECTOR_OPS_PORT: String(opsCollector),
+        CELERIAC_COLLECTOR_GRPC_PORT: String(grpcPort),
+        CELERIAC_COLLECTOR_GRPC_ADVERTISE: `127.0.0.1:${grpcPort}`,
+      },
+      opsCollector,
+    ),
+    runService(
+      'projector',
+      {
+        ...env,
+        CELERIAC_PROJECTOR_OPS_PORT: String(opsProjector),
+        CELERIAC_PROJECTOR_GROUP: `hostile-${randomBytes(4).toString('hex')}`,
+      },
+      opsProjector,
+    ),
+    runService(
+      'gateway',
+      {
+        ...env,
+        CELERIAC_GATEWAY_PORT: String(gatewayPort),
+        CELERIAC_GATEWAY_HOST: '127.0.0.1',
+        // Valid apply requests hold a client for this long; the attack is about input, not about waiting.
+        CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS: '1',
+      },
+      gatewayPort,
+    ),
+  ]);
+  const worker = await startCeleryWorker({ brokerUrl: vhost.url, name: 'hostile', concurrency: 2 });
+  return {
+    connectionId,
+    keys: { viewer, operator, support, admin: adminKey, adminAll },
+    brokerUrl: vhost.url,
+    vhost: vhost.vhost,
+    gateway,
+    collector,
+    projector,
+    worker,
+    async stop() {
+      await worker.stop();
+      await Promise.allSettled([gateway.stop(), collector.stop(), projector.stop()]);
+      await Promise.allSettled([database.drop(), topics.remove(), vhost.remove()]);
+    },
+  };
+}
