@@ -172,6 +172,17 @@ function canonicalWalk(value: unknown): string {
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalWalk(record[key])}`).join(',')}}`;
 }
 
+/** Longest task id and worker hostname accepted (Celery's are 36 and a host name's 253 characters). */
+const MAX_UUID_CHARS = 255;
+const MAX_HOSTNAME_CHARS = 512;
+
+/** Why an identity field cannot become a key column, or undefined when it can. */
+function identityProblem(name: string, value: string, max: number): string | undefined {
+  if (value.length > max) return `${name} is ${value.length} characters, more than ${max}`;
+  if (value.includes('\u0000')) return `${name} contains a NUL character`;
+  return undefined;
+}
+
 /** The same Celery event on the same connection always hashes to the same id. */
 export function eventIdOf(connectionId: string, raw: object): string {
   return hash('sha256', `${connectionId}\n${canonicalJson(raw)}`, 'hex');
@@ -249,6 +260,15 @@ export function normalizeCeleryEvent(raw: unknown, context: NormalizeContext): N
     return reject('missing-field', 'hostname is missing');
   if (source.timestamp === undefined || source.timestamp === null)
     return reject('missing-field', 'timestamp is missing');
+  // uuid and hostname become primary-key columns downstream: a B-tree entry holds about 2.7 KB, and
+  // PostgreSQL text holds no NUL. Refused here, so one hostile event cannot wedge a projector batch.
+  const badIdentity = isTask ? identityProblem('uuid', uuid as string, MAX_UUID_CHARS) : undefined;
+  const identity =
+    badIdentity ??
+    (typeof source.hostname === 'string'
+      ? identityProblem('hostname', source.hostname, MAX_HOSTNAME_CHARS)
+      : undefined);
+  if (identity) return reject('out-of-range', identity);
 
   const common: Record<string, unknown> = {};
   const typed: Record<string, unknown> = isTask ? { uuid } : { loadavg: [] };

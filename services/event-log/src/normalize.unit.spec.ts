@@ -246,6 +246,27 @@ describe('normalizeCeleryEvent bounds', () => {
     expect(result.ok === false && result.reason).toBe('out-of-range');
   });
 
+  it('refuses task ids and hostnames that cannot be key columns: too long, or holding NUL', () => {
+    const cases = [
+      { ...base, type: 'task-started', uuid: 'u'.repeat(60_000) },
+      { ...base, type: 'task-started', uuid: 'a\u0000b' },
+      { ...base, hostname: 'h'.repeat(60_000), type: 'task-started', uuid: 'u' },
+      { ...base, hostname: 'celery@\u0000', type: 'worker-heartbeat' },
+    ];
+    for (const raw of cases) {
+      const result = normalizeCeleryEvent(raw, context);
+      expect(result.ok === false && result.reason).toBe('out-of-range');
+    }
+    expect(
+      accepted({
+        ...base,
+        hostname: `celery@${'h'.repeat(250)}`,
+        type: 'task-started',
+        uuid: 'u'.repeat(255),
+      }).type,
+    ).toBe('task-started');
+  });
+
   it('rejects nesting deeper than its bound before walking it', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];

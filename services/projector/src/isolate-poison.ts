@@ -1,9 +1,12 @@
 import type { RawMessage } from './apply-batch';
 
-/** SQLSTATE class 22 (data exception): PostgreSQL refuses a value, and will on every retry. */
+/**
+ * SQLSTATE class 22 (data exception) or 54 (program limit exceeded, e.g. an index row too large):
+ * PostgreSQL refuses a value, and will on every retry.
+ */
 export function isDataException(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('22');
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
 }
 
 /**

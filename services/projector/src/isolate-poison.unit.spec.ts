@@ -22,6 +22,21 @@ describe('applyIsolating', () => {
     expect(applied).toEqual([0, 1, 2, 4, 5, 6, 8, 9]);
   });
 
+  it('given a record over a PostgreSQL limit (index row too large, 54000), then it is isolated and skipped too', async () => {
+    const tooLarge = Object.assign(new Error('index row size 61000 exceeds btree maximum'), {
+      code: '54000',
+    });
+    const skipped: number[] = [];
+    await applyIsolating(
+      async (batch, rejected) => {
+        if (batch.some((m) => m.offset === 5 && !rejected.has(m.offset))) throw tooLarge;
+      },
+      messages,
+      (offset) => skipped.push(offset),
+    );
+    expect(skipped).toEqual([5]);
+  });
+
   it('given an error that is not a data exception (connection lost), then it propagates for a whole retry', async () => {
     const lost = Object.assign(new Error('terminating connection'), { code: '57P01' });
     await expect(
