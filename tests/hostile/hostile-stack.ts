@@ -139,6 +139,9 @@ export async function startHostileStack(): Promise<HostileStack> {
         CELERIAC_GATEWAY_HOST: '127.0.0.1',
         // Valid apply requests hold a client for this long; the attack is about input, not about waiting.
         CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS: '1',
+        // Every generated request must reach the route's own validation, not stop at the per-key
+        // rate limit (a 429, tested on its own in quotas.int).
+        CELERIAC_GATEWAY_RATE_PER_SECOND: '0',
       },
       gatewayPort,
     ),

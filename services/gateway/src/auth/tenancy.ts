@@ -37,7 +37,7 @@ export function createTenancy(options: {
   const checked = async (principal: Principal, id: string): Promise<string> => {
     // Echo at most a UUID's length of what the client sent: a 16 KB header is not repeated back.
     if (!UUID.test(id))
-      throw new BadRequestError(`Invalid connectionId '${id.slice(0, 40)}': expected a UUID`);
+      throw new BadRequestError(`Invalid connectionId '${id.slice(0, 128)}': expected a UUID`);
     const normalized = id.toLowerCase();
     if (!canSee(principal, normalized)) throw unknown();
     if (!(await exists(normalized))) throw unknown();

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Authenticator, allows, credentialsFrom, type Principal } from '../auth/principal';
-import { GatewayError, HTTP_STATUS } from '../errors';
+import { GatewayError, type GatewayErrorKind, HTTP_STATUS } from '../errors';
 
 /** Why a stream request is refused; `status` for SSE, `closeCode` for WebSocket. */
 export class StreamAccessError extends Error {
@@ -26,7 +26,10 @@ export type ResolveConnection = (principal: Principal, requested: string | undef
 
 function statusOf(error: unknown): number {
   if (error instanceof GatewayError) return HTTP_STATUS[error.kind];
-  const shaped = error as { status?: unknown; statusCode?: unknown };
+  // Errors of the same kinds from elsewhere (the streams' test tenancy) are mapped by their `kind`.
+  const shaped = error as { kind?: unknown; status?: unknown; statusCode?: unknown };
+  if (typeof shaped?.kind === 'string' && Object.hasOwn(HTTP_STATUS, shaped.kind))
+    return HTTP_STATUS[shaped.kind as GatewayErrorKind];
   for (const candidate of [shaped?.status, shaped?.statusCode])
     if (typeof candidate === 'number' && candidate >= 400 && candidate < 600) return candidate;
   return 500;
