@@ -118,15 +118,22 @@ describe('a real Prometheus scraping the services with the rules loaded', () => 
         { timeoutMs: 60_000, intervalMs: 500 },
       );
       const { python, celeryAppDir } = readStackEnv();
-      await run(
-        python,
-        ['-c', "from demo_app import app\nfor _ in range(40): app.send_task('tasks.error')"],
-        {
+      const sendFailingTasks = () =>
+        run(python, ['-c', "from demo_app import app\nfor _ in range(40): app.send_task('tasks.error')"], {
           cwd: celeryAppDir,
           env: { ...process.env, CELERY_BROKER_URL: vhost.url, CELERY_RESULT_BACKEND: '' },
           timeout: 60_000,
-        },
+        });
+      // rate() sees no increase in a counter's first sample: when a busy projector folds all failures
+      // between two scrapes, the series is born at its final value and the ratio stays empty. So a
+      // second wave is sent once Prometheus has the series.
+      await sendFailingTasks();
+      await waitFor(
+        'the failures to reach Prometheus',
+        async () => (await resultCount('flower_events_total{type="task-failed",task="tasks.error"} > 0')) > 0,
+        { timeoutMs: 120_000, intervalMs: 500 },
       );
+      await sendFailingTasks();
       const failing = await waitFor(
         'CeleryTaskFailureRateHigh to become pending',
         async () => {
