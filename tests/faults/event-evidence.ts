@@ -2,7 +2,7 @@
  * The fault tests' two sides of "every event exactly once": what Celery put on the wire (a tap on
  * `celeryev`, mapped to the event ids Celeriac gives them) and what is in PostgreSQL.
  */
-import { eventIdOf } from '@celeriac/event-log/normalize';
+import { eventIdOf } from '@celeriac/celery-domain/normalize';
 import amqp from 'amqplib';
 import pg from 'pg';
 

@@ -1,4 +1,4 @@
-import { canonicalJson, eventIdOf } from '@celeriac/event-log/normalize';
+import { canonicalJson, eventIdOf } from '@celeriac/celery-domain/normalize';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { normalizeCeleryEvent, type RejectReason } from '@celeriac/event-log/normalize';
+import { normalizeCeleryEvent, type RejectReason } from '@celeriac/celery-domain/normalize';
 import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 
 /** What the collector needs of one AMQP delivery from the `celeryev` exchange. */

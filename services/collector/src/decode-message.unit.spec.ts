@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { restoreCeleryObject } from '@celeriac/event-log/normalize';
+import { restoreCeleryObject } from '@celeriac/celery-domain/normalize';
 import { describe, expect, it } from 'vitest';
 import { type BrokerMessage, decodeBrokerMessage, MAX_DEAD_LETTER_RAW } from './decode-message';
 

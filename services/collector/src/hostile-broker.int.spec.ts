@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { eventIdOf } from '@celeriac/event-log/normalize';
+import { eventIdOf } from '@celeriac/celery-domain/normalize';
 import { ControlClient, type NodeReplies } from '@celeriac/proto/control';
 import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
 import { INSPECT_SNAPSHOT_TYPE } from '@celeriac/proto/topics';

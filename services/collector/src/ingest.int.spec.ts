@@ -1,4 +1,4 @@
-import { eventIdOf, restoreCeleryObject } from '@celeriac/event-log/normalize';
+import { eventIdOf, restoreCeleryObject } from '@celeriac/celery-domain/normalize';
 import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
 import { waitFor } from '@celeriac/tests/harness/wait-for';

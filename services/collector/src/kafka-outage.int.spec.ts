@@ -1,4 +1,4 @@
-import { eventIdOf } from '@celeriac/event-log/normalize';
+import { eventIdOf } from '@celeriac/celery-domain/normalize';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
 import { type PrivateKafka, startPrivateKafka } from '@celeriac/tests/harness/private-kafka';
 import { waitFor } from '@celeriac/tests/harness/wait-for';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BROKER_JSON_BOUNDS, exceedsJsonBounds } from '@celeriac/event-log/json-bounds';
+import { BROKER_JSON_BOUNDS, exceedsJsonBounds } from '@celeriac/celery-domain/json-bounds';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError } from './errors';

@@ -1,5 +1,5 @@
+import { canonicalJson, eventIdOf } from '@celeriac/celery-domain/normalize';
 import { encodeEvent } from '@celeriac/event-log/codec';
-import { canonicalJson, eventIdOf } from '@celeriac/event-log/normalize';
 import type { EventLogProducer } from '@celeriac/event-log/producer';
 import type { CeleryEvent, QueueDepth } from '@celeriac/proto/events';
 import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';

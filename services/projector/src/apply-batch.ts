@@ -1,5 +1,5 @@
+import { restoreCeleryObject } from '@celeriac/celery-domain/normalize';
 import { decodeEvent } from '@celeriac/event-log/codec';
-import { restoreCeleryObject } from '@celeriac/event-log/normalize';
 import type { CeleryEvent } from '@celeriac/proto/events';
 import type { Pool } from 'pg';
 import { type BatchChanges, foldBatch, type PositionedEvent, rowKey } from './batch-fold';

@@ -1,4 +1,4 @@
-import { precedenceIndex } from '@celeriac/event-log/celery-states';
+import { precedenceIndex } from '@celeriac/celery-domain/celery-states';
 import type { TaskRow } from './task-state';
 
 // Celery's precedence (lower index wins) comes from the shared table; RETRY is handled apart here

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { normalizeCeleryEvent } from '@celeriac/event-log/normalize';
+import { normalizeCeleryEvent } from '@celeriac/celery-domain/normalize';
 import type { CeleryEvent } from '@celeriac/proto/events';
 
 const run = promisify(execFile);

@@ -1,10 +1,10 @@
 /**
  * The merge rule the live streams apply to Celery task states, and the lowercase states of the SSE
- * stream. Celery's state table itself lives in @celeriac/event-log/celery-states.
+ * stream. Celery's state table itself lives in @celeriac/celery-domain/celery-states.
  */
-import { precedenceIndex } from '@celeriac/event-log/celery-states';
+import { precedenceIndex } from '@celeriac/celery-domain/celery-states';
 
-export { stateOfTaskEvent } from '@celeriac/event-log/celery-states';
+export { stateOfTaskEvent } from '@celeriac/celery-domain/celery-states';
 
 /**
  * The merged state after an event: a late event of lower precedence never downgrades the state,

@@ -1,3 +1,4 @@
+import { restoreCeleryObject } from '@celeriac/celery-domain/normalize';
 import {
   type CollectorProcess,
   createWorld,
@@ -6,7 +7,6 @@ import {
   spawnCollector,
   waitForEventQueue,
 } from '@celeriac/collector/testing/collector-harness';
-import { restoreCeleryObject } from '@celeriac/event-log/normalize';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { EventSource } from 'eventsource';

@@ -1,4 +1,4 @@
-import { restoreCeleryObject } from '@celeriac/event-log/normalize';
+import { restoreCeleryObject } from '@celeriac/celery-domain/normalize';
 import type { CeleryEvent } from '@celeriac/proto/events';
 
 /**
