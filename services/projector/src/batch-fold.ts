@@ -1,6 +1,6 @@
+import { evolveTask } from '@celeriac/celery-domain/task-evolve';
+import { emptyTask, type TaskRow } from '@celeriac/celery-domain/task-row';
 import { type ClassifiedEvent, withoutNul } from './event-input';
-import { evolveTask } from './task-evolve';
-import { emptyTask, type TaskRow } from './task-state';
 import { evolveWorker } from './worker-evolve';
 import { emptyWorker, type WorkerRow } from './worker-state';
 

@@ -1,6 +1,6 @@
+import type { TaskRow } from '@celeriac/celery-domain/task-row';
 import type { PoolClient } from 'pg';
 import { rowKey } from './batch-fold';
-import type { TaskRow } from './task-state';
 
 // Column order shared by the upsert's unnest list and the values it is given.
 const COLUMNS: [column: string, sqlType: string, read: (row: TaskRow) => unknown][] = [

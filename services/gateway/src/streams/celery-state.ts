@@ -1,25 +1,7 @@
 /**
- * The merge rule the live streams apply to Celery task states, and the lowercase states of the SSE
- * stream. Celery's state table itself lives in @celeriac/celery-domain/celery-states.
+ * The lowercase states of the SSE stream. Celery's states and the one resolver the stream shares
+ * with the projector live in @celeriac/celery-domain (celery-states.ts, task-resolver.ts).
  */
-import { precedenceIndex } from '@celeriac/celery-domain/celery-states';
-
-export { stateOfTaskEvent } from '@celeriac/celery-domain/celery-states';
-
-/**
- * The merged state after an event: a late event of lower precedence never downgrades the state,
- * except that RETRY always replaces and is always replaced (Celery's merge rule), with one
- * correction: RETRY does not replace SUCCESS or FAILURE. The retried message can run and finish on
- * another pool process before the old run's task-retried is sent, and a finished task is finished
- * (the projector resolves the same way, so the API and the stream agree).
- */
-export function mergeState(current: string | undefined, incoming: string): string {
-  if (current === undefined) return incoming;
-  if (incoming === 'RETRY' && (current === 'SUCCESS' || current === 'FAILURE')) return current;
-  if (incoming !== 'RETRY' && current !== 'RETRY' && precedenceIndex(incoming) > precedenceIndex(current))
-    return current;
-  return incoming;
-}
 
 export type JobState =
   | 'unknown'

@@ -1,7 +1,7 @@
 import { decodeEvent } from '@celeriac/event-log/codec';
 import type { CeleryEvent } from '@celeriac/proto/events';
 import { QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
-import { jobStateOf, stateOfTaskEvent } from './celery-state';
+import { jobStateOf } from './celery-state';
 import type { TaskTracker, WorkerTracker, WorkerTransition } from './trackers';
 import { celeryTaskFields, wsFrame } from './ws-frames';
 
@@ -108,8 +108,13 @@ export function entryOf(
   if (body?.$case === 'task') {
     const task = body.value;
     trackers.workers.touch(event.connectionId, event.hostname, atMs);
-    const celeryState = stateOfTaskEvent(event.type);
-    const change = trackers.tasks.apply(event.connectionId, task.uuid, celeryState, task.name ?? null);
+    const change = trackers.tasks.apply(
+      event.connectionId,
+      task.uuid,
+      event.type,
+      event.timestamp,
+      task.name ?? null,
+    );
     if (change.previous !== change.next) {
       const context = { eta: task.eta ?? null, requeue: task.requeue };
       const data = {

@@ -91,9 +91,9 @@ describe('entryOf', () => {
 
   it('keeps its memory bounded', () => {
     const tasks = new TaskTracker(2);
-    for (const uuid of ['a', 'b', 'c']) tasks.apply('c1', uuid, 'PENDING', null);
+    for (const uuid of ['a', 'b', 'c']) tasks.apply('c1', uuid, 'task-sent', 1, null);
     expect(tasks.size).toBe(2);
-    expect(tasks.apply('c1', 'a', 'STARTED', null).previous).toBeNull();
+    expect(tasks.apply('c1', 'a', 'task-started', 2, null).previous).toBeNull();
   });
 });
 

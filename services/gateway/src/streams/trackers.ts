@@ -1,4 +1,10 @@
-import { mergeState } from './celery-state';
+import {
+  emptyTimes,
+  recordTime,
+  resolveState,
+  subjectOfTaskType,
+  type TaskTimes,
+} from '@celeriac/celery-domain/task-resolver';
 
 /**
  * The little state the stream needs to say "from what" (previousState) and to notice workers that
@@ -7,6 +13,8 @@ import { mergeState } from './celery-state';
  */
 
 interface TaskMemo {
+  /** The per-subject times the domain's resolver reads: the projector keeps the same ones. */
+  times: TaskTimes;
   state: string;
   name: string | null;
 }
@@ -21,16 +29,23 @@ export class TaskTracker {
   private readonly tasks = new Map<string, TaskMemo>();
   constructor(private readonly capacity: number) {}
 
-  apply(connectionId: string, uuid: string, incoming: string, name: string | null): TaskTransition {
+  /** Folds a task event (its type and Celery timestamp) and resolves the state as the projector does. */
+  apply(
+    connectionId: string,
+    uuid: string,
+    type: string,
+    timestamp: number,
+    name: string | null,
+  ): TaskTransition {
     const key = `${connectionId}\u0000${uuid}`;
     const memo = this.tasks.get(key);
-    const next = mergeState(memo?.state, incoming);
-    const merged: TaskMemo = { state: next, name: name ?? memo?.name ?? null };
+    const times = recordTime(memo?.times ?? emptyTimes(), subjectOfTaskType(type), timestamp);
+    const merged: TaskMemo = { times, state: resolveState(times).state, name: name ?? memo?.name ?? null };
     // Re-insert so Map order is least-recently-touched first.
     this.tasks.delete(key);
     this.tasks.set(key, merged);
     if (this.tasks.size > this.capacity) this.tasks.delete(this.tasks.keys().next().value as string);
-    return { previous: memo?.state ?? null, next, name: merged.name };
+    return { previous: memo?.state ?? null, next: merged.state, name: merged.name };
   }
 
   get size(): number {

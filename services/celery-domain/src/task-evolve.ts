@@ -1,5 +1,5 @@
-import { resolveState } from './task-precedence';
-import { isKnownSubject, type TaskEventInput, type TaskRow } from './task-state';
+import { recordTime, resolveState } from './task-resolver';
+import type { TaskEventInput, TaskRow } from './task-row';
 
 const newest = (...times: (number | null)[]): number | null =>
   times.reduce<number | null>(
@@ -16,7 +16,7 @@ function pick<T>(current: T | null, incoming: T | undefined, isNewer: boolean): 
 /**
  * Folds one task event into a task row. Pure and order-independent: every field keeps the value of
  * the newest event (by Celery timestamp) that carried it, per-subject times keep their maximum, and
- * the state is derived from those times with Celery's precedence (task-precedence.ts). Replaying an
+ * the state is derived from those times with Celery's precedence (task-resolver.ts). Replaying an
  * event changes nothing, and any delivery order of the same events yields the same row.
  *
  * Deliberate difference from celery.events.state: Celery lets a late non-RECEIVED event overwrite
@@ -72,24 +72,21 @@ export function evolveTask(row: TaskRow, event: TaskEventInput): TaskRow {
     next.result = pick(row.result, task.result, newer);
     next.runtime = pick(row.runtime, task.runtime, newer);
   }
-  if (subject === 'failed' || subject === 'retried') {
-    // RETRY keeps its exception and traceback, as Celery does; a later failure replaces them.
-    const newer = t >= (newest(row.failed, row.retried) ?? Number.NEGATIVE_INFINITY);
-    next.exception = pick(row.exception, task.exception, newer);
-    next.traceback = pick(row.traceback, task.traceback, newer);
+  // Exception and traceback come from the newest task-failed when there is one: FAILURE is final,
+  // and a retry reported before or after it must not put its own exception on the failed task.
+  // Otherwise they come from the newest task-retried (a RETRY keeps its exception, as in Celery).
+  const errorTime =
+    subject === 'failed'
+      ? row.failed
+      : subject === 'retried' && row.failed === null
+        ? row.retried
+        : undefined;
+  if (errorTime !== undefined && t >= (errorTime ?? Number.NEGATIVE_INFINITY)) {
+    next.exception = task.exception ?? null;
+    next.traceback = task.traceback ?? null;
   }
 
-  if (isKnownSubject(subject)) {
-    next[subject] = newest(row[subject], t);
-  } else {
-    const custom = subject.toUpperCase();
-    const newer =
-      row.customTs === null || t > row.customTs || (t === row.customTs && custom > (row.customState ?? ''));
-    if (newer) {
-      next.customState = custom;
-      next.customTs = t;
-    }
-  }
+  Object.assign(next, recordTime(next, subject, t));
 
   const newestEvent = row.lastTs === null || t >= row.lastTs;
   if (newestEvent) {

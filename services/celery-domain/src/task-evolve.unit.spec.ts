@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evolveTask } from './task-evolve';
-import { emptyTask, type TaskEventInput, type TaskRow } from './task-state';
+import { emptyTask, type TaskEventInput, type TaskRow } from './task-row';
 
 const CONNECTION = '00000000-0000-4000-8000-000000000001';
 const UUID = 'task-1';
@@ -116,6 +116,31 @@ describe('evolveTask: a retry reported after the retried message already finishe
       ev('retried', 6, { exception: 'E' }),
     );
     expect(row).toMatchObject({ state: 'SUCCESS', timestamp: 5, result: '4', exception: 'E' });
+  });
+});
+
+describe('evolveTask: final-state fields come from the event that set the final state', () => {
+  it('given a task-retried reported after task-failed, then FAILURE keeps the failure exception and traceback', () => {
+    const events = [
+      ev('received', 1, { name: 't', retries: 0 }),
+      ev('started', 2),
+      ev('failed', 3, { exception: "ValueError('boom')", traceback: 'Traceback: boom' }),
+      ev('retried', 4, { exception: "Retry('later')", traceback: 'Traceback: retry' }),
+    ];
+    for (const order of permutations(events))
+      expect(given(...order)).toMatchObject({
+        state: 'FAILURE',
+        timestamp: 3,
+        exception: "ValueError('boom')",
+        traceback: 'Traceback: boom',
+      });
+  });
+
+  it('given a retry, then RETRY shows the retry exception until a failure replaces it', () => {
+    const retried = given(ev('started', 1), ev('retried', 2, { exception: 'E1', traceback: 'T1' }));
+    expect(retried).toMatchObject({ state: 'RETRY', exception: 'E1', traceback: 'T1' });
+    const failed = evolveTask(retried, ev('failed', 3, { exception: 'E2', traceback: 'T2' }));
+    expect(failed).toMatchObject({ state: 'FAILURE', exception: 'E2', traceback: 'T2' });
   });
 });
 

@@ -1,19 +1,16 @@
 import type { TaskEvent } from '@celeriac/proto/events';
+import { emptyTimes, type TaskTimes } from './task-resolver';
 
 /** One row of celeriac.tasks, as the projector folds it. Times are Celery epoch seconds. */
-export interface TaskRow {
+/**
+ * One task as the resolver folds it (a row of celeriac.tasks in the projector). Times are Celery
+ * epoch seconds; the per-subject times and the custom state come from TaskTimes.
+ */
+export interface TaskRow extends TaskTimes {
   connectionId: string;
   uuid: string;
   name: string | null;
   state: string;
-  sent: number | null;
-  received: number | null;
-  started: number | null;
-  succeeded: number | null;
-  failed: number | null;
-  retried: number | null;
-  revoked: number | null;
-  rejected: number | null;
   timestamp: number | null;
   args: string | null;
   kwargs: string | null;
@@ -34,9 +31,6 @@ export interface TaskRow {
   children: string[];
   clock: number | null;
   extra: Record<string, unknown>;
-  /** Latest custom state (upper-cased subject of e.g. task-progress) and its time. */
-  customState: string | null;
-  customTs: number | null;
   /** Time of the newest event folded in; orders `clock` and `extra`. */
   lastTs: number | null;
 }
@@ -52,36 +46,13 @@ export interface TaskEventInput {
   extra: Record<string, unknown>;
 }
 
-export const KNOWN_SUBJECTS = [
-  'sent',
-  'received',
-  'started',
-  'succeeded',
-  'failed',
-  'retried',
-  'revoked',
-  'rejected',
-] as const;
-export type KnownSubject = (typeof KNOWN_SUBJECTS)[number];
-
-export function isKnownSubject(subject: string): subject is KnownSubject {
-  return (KNOWN_SUBJECTS as readonly string[]).includes(subject);
-}
-
 export function emptyTask(connectionId: string, uuid: string): TaskRow {
   return {
     connectionId,
     uuid,
     name: null,
     state: 'PENDING',
-    sent: null,
-    received: null,
-    started: null,
-    succeeded: null,
-    failed: null,
-    retried: null,
-    revoked: null,
-    rejected: null,
+    ...emptyTimes(),
     timestamp: null,
     args: null,
     kwargs: null,
@@ -102,8 +73,6 @@ export function emptyTask(connectionId: string, uuid: string): TaskRow {
     children: [],
     clock: null,
     extra: {},
-    customState: null,
-    customTs: null,
     lastTs: null,
   };
 }
