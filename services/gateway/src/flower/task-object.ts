@@ -1,3 +1,5 @@
+import { FLOWER_TASK_COLUMNS_SQL, flowerTaskObject } from '@celeriac/celery-domain/flower-task';
+
 /** A row of celeriac.tasks as the data layer returns it (double precision arrives as number). */
 export interface TaskRow {
   uuid: string;
@@ -31,51 +33,13 @@ export interface TaskRow {
   children: string[] | null;
 }
 
-/** The columns a TaskRow needs, in SQL; kept next to the type so they never drift apart. */
-export const TASK_COLUMNS =
-  'uuid, name, state, received, sent, started, rejected, succeeded, failed, retried, revoked, args, kwargs, ' +
-  'eta, expires, retries, worker, result, exception, "timestamp", runtime, traceback, exchange, routing_key, ' +
-  'clock, client, root_id, parent_id, children';
+/** The columns a TaskRow needs, in SQL: those of Flower's task object (one key list, in celery-domain). */
+export const TASK_COLUMNS = FLOWER_TASK_COLUMNS_SQL;
 
 /**
  * Celery's Task.as_dict key order, which Flower clients see. `withNullWorker` is false for /api/tasks
  * (Flower leaves the key out for tasks no worker has seen) and true for /api/task/info (null).
  */
 export function flowerTask(row: TaskRow, withNullWorker: boolean): Record<string, unknown> {
-  const task: Record<string, unknown> = {
-    uuid: row.uuid,
-    name: row.name,
-    state: row.state,
-    received: row.received,
-    sent: row.sent,
-    started: row.started,
-    rejected: row.rejected,
-    succeeded: row.succeeded,
-    failed: row.failed,
-    retried: row.retried,
-    revoked: row.revoked,
-    args: row.args,
-    kwargs: row.kwargs,
-    eta: row.eta,
-    expires: row.expires,
-    retries: row.retries,
-  };
-  if (row.worker !== null || withNullWorker) task.worker = row.worker;
-  Object.assign(task, {
-    result: row.result,
-    exception: row.exception,
-    timestamp: row.timestamp,
-    runtime: row.runtime,
-    traceback: row.traceback,
-    exchange: row.exchange,
-    routing_key: row.routing_key,
-    clock: row.clock === null ? null : Number(row.clock),
-    client: row.client,
-    root: row.root_id,
-    root_id: row.root_id,
-    parent: row.parent_id,
-    parent_id: row.parent_id,
-    children: row.children ?? [],
-  });
-  return task;
+  return flowerTaskObject(row as unknown as Record<string, unknown>, withNullWorker);
 }
