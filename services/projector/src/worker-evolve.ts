@@ -1,4 +1,5 @@
-import { isAlive, type WorkerInput, type WorkerRow } from './worker-state';
+import { isWorkerAlive } from '@celeriac/celery-domain/worker-liveness';
+import type { WorkerInput, WorkerRow } from './worker-state';
 
 /** A value the event did not carry never erases a stored one (the wake-up heartbeat has no load). */
 const keep = <T>(current: T | null, incoming: T | undefined | null): T | null => incoming ?? current;
@@ -49,6 +50,6 @@ export function evolveWorker(row: WorkerRow, input: WorkerInput, nowMs: number):
       next = heartbeat(next, input.timestamp, input.receivedAtMs);
     }
   }
-  next.online = isAlive(next, nowMs);
+  next.online = isWorkerAlive(next, nowMs);
   return next;
 }

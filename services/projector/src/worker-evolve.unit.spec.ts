@@ -1,6 +1,7 @@
+import { isWorkerAlive } from '@celeriac/celery-domain/worker-liveness';
 import { describe, expect, it } from 'vitest';
 import { evolveWorker } from './worker-evolve';
-import { emptyWorker, isAlive, type WorkerInput } from './worker-state';
+import { emptyWorker, type WorkerInput } from './worker-state';
 
 const CONNECTION = '00000000-0000-4000-8000-000000000001';
 const beat = (
@@ -27,8 +28,8 @@ describe('evolveWorker', () => {
       1_001_000,
     );
     expect(row.online).toBe(true);
-    expect(isAlive(row, 1_003_999)).toBe(true);
-    expect(isAlive(row, 1_004_000)).toBe(false);
+    expect(isWorkerAlive(row, 1_003_999)).toBe(true);
+    expect(isWorkerAlive(row, 1_004_000)).toBe(false);
   });
 
   it('given worker-offline newer than the last heartbeat, then it is offline; a later heartbeat brings it back', () => {
@@ -63,7 +64,7 @@ describe('evolveWorker', () => {
   it('given a task event from the worker, then it counts as a heartbeat (as in Celery)', () => {
     const row = evolveWorker(start, { kind: 'task', timestamp: 1000, receivedAtMs: 1_000_000 }, 1_000_500);
     expect(row.online).toBe(true);
-    expect(isAlive(row, 1_000_000 + 119_999)).toBe(true); // freq unknown: Celery's 60 s default
+    expect(isWorkerAlive(row, 1_000_000 + 119_999)).toBe(true); // freq unknown: Celery's 60 s default
   });
 
   it('given inspect snapshots, then each method keeps its newest reply', () => {

@@ -17,10 +17,10 @@ beforeAll(async () => {
   pool = new pg.Pool({ connectionString: database.url, max: 2 });
   // 2,000 live workers on one connection (think autoscaled pods), 2 on another, each with prefetched tasks.
   await pool.query(
-    `INSERT INTO celeriac.workers (connection_id, hostname, online, freq, active, first_seen_at, last_heartbeat_at)
-     SELECT $1::uuid, 'pod-' || lpad(g::text, 5, '0') || '@h', true, 2, 1, to_timestamp($3 / 1000.0), to_timestamp($3 / 1000.0)
+    `INSERT INTO celeriac.workers (connection_id, hostname, online, freq, active, first_seen_at, last_heartbeat, last_heartbeat_at)
+     SELECT $1::uuid, 'pod-' || lpad(g::text, 5, '0') || '@h', true, 2, 1, to_timestamp($3 / 1000.0), $3 / 1000.0, to_timestamp($3 / 1000.0)
      FROM generate_series(1, 2000) g
-     UNION ALL SELECT $2::uuid, 'w' || g || '@h', true, 2, 1, to_timestamp($3 / 1000.0), to_timestamp($3 / 1000.0) FROM generate_series(1, 2) g`,
+     UNION ALL SELECT $2::uuid, 'w' || g || '@h', true, 2, 1, to_timestamp($3 / 1000.0), $3 / 1000.0, to_timestamp($3 / 1000.0) FROM generate_series(1, 2) g`,
     [CROWDED, SMALL, NOW],
   );
   await pool.query(

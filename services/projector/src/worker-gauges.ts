@@ -1,7 +1,7 @@
+import { workerAliveSql } from '@celeriac/celery-domain/worker-liveness';
 import type { Pool } from 'pg';
 import { createLabelBudget, type Labels, OTHER } from './label-budget';
 import { forgetWorker, type ProjectorMetrics } from './metrics';
-import { DEFAULT_FREQ_SECONDS, EXPIRE_FACTOR } from './worker-state';
 
 /** Safety net on rows read per refresh; the per-connection folding keeps far below it. */
 const MAX_GAUGE_ROWS = 100_000;
@@ -46,14 +46,14 @@ export async function refreshWorkerGauges(
     alive: number;
     active: number;
   }>(
-    `SELECT connection_id, CASE WHEN rank <= $4 THEN hostname ELSE $5 END AS hostname,
+    `SELECT connection_id, CASE WHEN rank <= $2 THEN hostname ELSE $3 END AS hostname,
        sum(alive::int)::int AS alive, sum(CASE WHEN alive THEN coalesce(active, 0) ELSE 0 END)::int AS active
      FROM (SELECT connection_id, hostname, active,
-             online AND last_heartbeat_at + make_interval(secs => coalesce(freq, $2) * $3) > to_timestamp($1 / 1000.0) AS alive,
+             ${workerAliveSql('to_timestamp($1 / 1000.0)')} AS alive,
              row_number() OVER (PARTITION BY connection_id ORDER BY hostname) AS rank
            FROM celeriac.workers) w
      GROUP BY 1, 2 ORDER BY 1, 2 LIMIT ${MAX_GAUGE_ROWS}`,
-    [nowMs, DEFAULT_FREQ_SECONDS, EXPIRE_FACTOR, cap, OTHER],
+    [nowMs, cap, OTHER],
   );
   const prefetched = await pool.query<{ connection_id: string; worker: string; name: string; n: number }>(
     `SELECT connection_id, CASE WHEN worker_rank <= $1 THEN worker ELSE $2 END AS worker,

@@ -38,11 +38,6 @@ export type WorkerInput =
   | { kind: 'task'; timestamp: number; receivedAtMs: number }
   | { kind: 'inspect'; method: string; reply: unknown; timestamp: number; receivedAtMs: number };
 
-/** Celery's default heartbeat interval of a worker that never told us its own (Worker.freq = 60). */
-export const DEFAULT_FREQ_SECONDS = 60;
-/** HEARTBEAT_EXPIRE_WINDOW = 200 %: a worker is gone once its last heartbeat is older than 2 x freq. */
-export const EXPIRE_FACTOR = 2;
-
 export function emptyWorker(connectionId: string, hostname: string, firstSeenAtMs: number): WorkerRow {
   return {
     connectionId,
@@ -66,15 +61,4 @@ export function emptyWorker(connectionId: string, hostname: string, firstSeenAtM
     inspectTs: {},
     inspectedAtMs: null,
   };
-}
-
-/**
- * Celery's alive rule on the collector's receive times (Celery uses its own local_received):
- * a heartbeat newer than the last worker-offline, received less than 2 x freq ago.
- */
-export function isAlive(row: WorkerRow, nowMs: number): boolean {
-  if (row.lastHeartbeat === null || row.lastHeartbeatAtMs === null) return false;
-  if (row.offlineTs !== null && row.lastHeartbeat <= row.offlineTs) return false;
-  const freq = row.freq ?? DEFAULT_FREQ_SECONDS;
-  return nowMs < row.lastHeartbeatAtMs + freq * EXPIRE_FACTOR * 1000;
 }

@@ -1,7 +1,8 @@
+import { workerAliveSql } from '@celeriac/celery-domain/worker-liveness';
 import type { Pool, PoolClient } from 'pg';
 import { rowKey } from './batch-fold';
 import { byConnection } from './task-store';
-import { DEFAULT_FREQ_SECONDS, EXPIRE_FACTOR, type WorkerRow } from './worker-state';
+import type { WorkerRow } from './worker-state';
 
 const ms = (value: unknown): number | null => (value instanceof Date ? value.getTime() : null);
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -92,15 +93,14 @@ export async function upsertWorkers(client: PoolClient, workers: WorkerRow[]): P
 }
 
 /**
- * Celery's expiry rule applied to stored rows: a worker whose last heartbeat is older than 2 x freq
- * is offline even though it never said so (kill -9, network loss). Returns how many it turned off.
+ * The liveness rule (@celeriac/celery-domain/worker-liveness) applied to stored rows by the
+ * projector's clock: a worker whose last heartbeat is older than 2 x freq is offline even though it never said so (kill -9, network loss). Returns how many it turned off.
  */
 export async function expireWorkers(pool: Pool, nowMs: number): Promise<number> {
   const result = await pool.query(
     `UPDATE celeriac.workers SET online = false
-     WHERE online AND (last_heartbeat_at IS NULL
-       OR last_heartbeat_at + make_interval(secs => coalesce(freq, $2) * $3) <= to_timestamp($1 / 1000.0))`,
-    [nowMs, DEFAULT_FREQ_SECONDS, EXPIRE_FACTOR],
+     WHERE online AND NOT ${workerAliveSql('to_timestamp($1 / 1000.0)')}`,
+    [nowMs],
   );
   return result.rowCount ?? 0;
 }

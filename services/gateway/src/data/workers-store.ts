@@ -1,3 +1,4 @@
+import { workerAliveSql } from '@celeriac/celery-domain/worker-liveness';
 import type pg from 'pg';
 import { safeInspectSnapshot } from '../control/worker-inspect';
 
@@ -12,7 +13,7 @@ export interface WorkerRow {
   sw_ver: string | null;
   sw_sys: string | null;
   online: boolean;
-  /** Celery's rule: online and a heartbeat within 2 x freq, computed by PostgreSQL's clock. */
+  /** The liveness rule of @celeriac/celery-domain/worker-liveness, judged by PostgreSQL's clock. */
   alive: boolean;
   last_heartbeat: number | null;
   /** The stored inspect snapshot, `{method: reply}`, with credentials already masked. */
@@ -31,8 +32,7 @@ export interface QueueRow {
 }
 
 const WORKER_COLUMNS = `hostname, pid, freq, active, processed, loadavg, sw_ident, sw_ver, sw_sys, online,
-  (online AND last_heartbeat_at IS NOT NULL
-    AND last_heartbeat_at + make_interval(secs => 2 * coalesce(freq, 2)) > now()) AS alive,
+  ${workerAliveSql('now()')} AS alive,
   last_heartbeat, inspect, extract(epoch FROM inspected_at)::float8 AS inspected_epoch`;
 
 /** Worker and queue read models (celeriac.workers, celeriac.queues). */

@@ -5,6 +5,7 @@ import {
   subjectOfTaskType,
   type TaskTimes,
 } from '@celeriac/celery-domain/task-resolver';
+import { livenessDeadlineMs } from '@celeriac/celery-domain/worker-liveness';
 
 /**
  * The little state the stream needs to say "from what" (previousState) and to notice workers that
@@ -54,7 +55,8 @@ export class TaskTracker {
 }
 
 interface WorkerMemo {
-  freqS: number;
+  /** Heartbeat interval the worker reported, s; null until it does (the liveness rule's default applies). */
+  freqS: number | null;
   lastSeenMs: number;
   online: boolean;
 }
@@ -65,11 +67,6 @@ export interface WorkerTransition {
   readonly previousState: 'online' | 'offline' | null;
   readonly reason: 'worker-online' | 'worker-offline' | 'heartbeat-expired' | 'heartbeat-resumed';
 }
-
-/** Celery's window: a worker is offline once its last heartbeat is older than 2 x freq. */
-const EXPIRE_FACTOR = 2;
-/** Celery's default freq until a worker event says otherwise. */
-const DEFAULT_FREQ_S = 60;
 
 export class WorkerTracker {
   private readonly byConnection = new Map<string, Map<string, WorkerMemo>>();
@@ -87,7 +84,7 @@ export class WorkerTracker {
   ): WorkerTransition | null {
     const workers = this.workersOf(connectionId);
     const memo = workers.get(hostname);
-    const freq = freqS && freqS > 0 ? freqS : (memo?.freqS ?? DEFAULT_FREQ_S);
+    const freq = freqS && freqS > 0 ? freqS : (memo?.freqS ?? null);
     const previousState = memo ? (memo.online ? 'online' : 'offline') : null;
     if (type === 'worker-offline') {
       if (!memo) return null;
@@ -123,7 +120,7 @@ export class WorkerTracker {
     if (last === undefined || second <= last) return [];
     const changes: WorkerTransition[] = [];
     for (const [hostname, memo] of this.byConnection.get(connectionId) ?? []) {
-      if (memo.online && atMs > memo.lastSeenMs + EXPIRE_FACTOR * memo.freqS * 1000) {
+      if (memo.online && atMs >= livenessDeadlineMs(memo.lastSeenMs, memo.freqS)) {
         memo.online = false;
         changes.push({ hostname, state: 'offline', previousState: 'online', reason: 'heartbeat-expired' });
       }
