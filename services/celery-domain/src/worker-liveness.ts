@@ -40,10 +40,12 @@ export function isWorkerAlive(worker: WorkerLiveness, nowMs: number): boolean {
 /**
  * The same rule as a SQL boolean over the columns of celeriac.workers (optionally qualified by
  * `table`), judged at the timestamptz expression `now` (e.g. `now()`, `to_timestamp($1 / 1000.0)`).
+ * It also requires `online`, the projector's own verdict by this rule when it last wrote or swept
+ * the row, so a reader whose clock lags the projector's never revives a worker the projector expired.
  */
 export function workerAliveSql(now: string, table?: string): string {
   const c = (column: string) => (table ? `${table}.${column}` : column);
-  return `(${c('last_heartbeat')} IS NOT NULL AND ${c('last_heartbeat_at')} IS NOT NULL
+  return `(${c('online')} AND ${c('last_heartbeat')} IS NOT NULL AND ${c('last_heartbeat_at')} IS NOT NULL
     AND (${c('offline_ts')} IS NULL OR ${c('last_heartbeat')} > ${c('offline_ts')})
     AND ${c('last_heartbeat_at')} + make_interval(secs => ${EXPIRE_FACTOR} * CASE WHEN ${c('freq')} > 0 THEN ${c('freq')} ELSE ${DEFAULT_HEARTBEAT_SECONDS} END) > ${now})`;
 }

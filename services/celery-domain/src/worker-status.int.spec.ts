@@ -22,19 +22,23 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** [hostname, freq, seconds since the heartbeat was received (null: none), offline Celery time vs heartbeat's (s)] */
-const CASES: [string, number | null, number | null, number | null][] = [
-  ['no-freq-recent', null, 119, null],
-  ['no-freq-expired', null, 121, null],
-  ['no-freq-after-4s', null, 4.5, null],
-  ['freq-2-alive', 2, 3.9, null],
-  ['freq-2-expired', 2, 4.1, null],
-  ['freq-30-alive', 30, 59, null],
-  ['offline-after-heartbeat', 2, 1, 5],
-  ['offline-same-time', 2, 1, 0],
-  ['heartbeat-after-offline', 2, 1, -5],
-  ['never-heard', 2, null, null],
-  ['zero-freq', 0, 100, null],
+/**
+ * [hostname, freq, seconds since the heartbeat was received (null: none), offline Celery time minus
+ * the heartbeat's (s), the projector's stored verdict `online`]
+ */
+const CASES: [string, number | null, number | null, number | null, boolean][] = [
+  ['no-freq-recent', null, 119, null, true],
+  ['no-freq-expired', null, 121, null, true],
+  ['no-freq-after-4s', null, 4.5, null, true],
+  ['freq-2-alive', 2, 3.9, null, true],
+  ['freq-2-expired', 2, 4.1, null, true],
+  ['freq-30-alive', 30, 59, null, true],
+  ['offline-after-heartbeat', 2, 1, 5, true],
+  ['offline-same-time', 2, 1, 0, true],
+  ['heartbeat-after-offline', 2, 1, -5, true],
+  ['never-heard', 2, null, null, true],
+  ['zero-freq', 0, 100, null, true],
+  ['expired-by-the-projector', 2, 1, null, false],
 ];
 
 describe('celeriac.worker_status', () => {
@@ -43,13 +47,13 @@ describe('celeriac.worker_status', () => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      for (const [hostname, freq, ago, offlineDelta] of CASES) {
+      for (const [hostname, freq, ago, offlineDelta, online] of CASES) {
         await client.query(
           `INSERT INTO celeriac.workers (connection_id, hostname, freq, first_seen_at, last_heartbeat,
              last_heartbeat_at, offline_ts, online)
            VALUES ($1, $2, $3, now() - interval '1 hour', CASE WHEN $4::float8 IS NULL THEN NULL ELSE 1000 END,
-             now() - make_interval(secs => $4::float8), 1000 + $5::float8, true)`,
-          [connectionId, hostname, freq, ago, offlineDelta],
+             now() - make_interval(secs => $4::float8), 1000 + $5::float8, $6)`,
+          [connectionId, hostname, freq, ago, offlineDelta, online],
         );
       }
       const { rows } = await client.query<{
@@ -58,11 +62,12 @@ describe('celeriac.worker_status', () => {
         last_heartbeat: number | null;
         heard_ms: string | null;
         offline_ts: number | null;
+        online: boolean;
         now_ms: string;
         view_alive: boolean;
         expression_alive: boolean;
       }>(
-        `SELECT w.hostname, w.freq, w.last_heartbeat, w.offline_ts,
+        `SELECT w.hostname, w.freq, w.last_heartbeat, w.offline_ts, w.online,
                 (extract(epoch FROM w.last_heartbeat_at) * 1000)::text AS heard_ms,
                 (extract(epoch FROM now()) * 1000)::text AS now_ms,
                 s.alive AS view_alive, ${workerAliveSql('now()', 'w')} AS expression_alive
@@ -73,15 +78,18 @@ describe('celeriac.worker_status', () => {
       await client.query('ROLLBACK');
       expect(rows).toHaveLength(CASES.length);
       const verdicts = rows.map((row) => {
-        const expected = isWorkerAlive(
-          {
-            lastHeartbeat: row.last_heartbeat,
-            lastHeartbeatAtMs: row.heard_ms === null ? null : Number(row.heard_ms),
-            offlineTs: row.offline_ts,
-            freq: row.freq,
-          },
-          Number(row.now_ms),
-        );
+        // `online` is the projector's verdict by the same rule at its own clock (see workerAliveSql).
+        const expected =
+          row.online &&
+          isWorkerAlive(
+            {
+              lastHeartbeat: row.last_heartbeat,
+              lastHeartbeatAtMs: row.heard_ms === null ? null : Number(row.heard_ms),
+              offlineTs: row.offline_ts,
+              freq: row.freq,
+            },
+            Number(row.now_ms),
+          );
         return { hostname: row.hostname, expected, view: row.view_alive, expression: row.expression_alive };
       });
       for (const verdict of verdicts) {

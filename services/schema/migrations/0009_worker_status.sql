@@ -2,16 +2,17 @@
 -- services/celery-domain/src/worker-liveness.ts (services/celery-domain/src/worker-status.int.spec.ts
 -- checks both on the same rows): alive while the newest heartbeat (any task event counts) is newer
 -- than the newest worker-offline and was received less than 2 x freq ago, 60 s when the worker never
--- reported freq. Judged by PostgreSQL's clock (now()) at query time.
+-- reported freq. Judged by PostgreSQL's clock (now()) at query time, and only for rows the projector
+-- still holds online (its own verdict by the same rule, by its clock, when it last wrote or swept).
 
 CREATE VIEW celeriac.worker_status AS
 SELECT connection_id, hostname, freq,
-       (last_heartbeat IS NOT NULL AND last_heartbeat_at IS NOT NULL
+       (online AND last_heartbeat IS NOT NULL AND last_heartbeat_at IS NOT NULL
         AND (offline_ts IS NULL OR last_heartbeat > offline_ts)
         AND last_heartbeat_at + make_interval(secs => 2 * CASE WHEN freq > 0 THEN freq ELSE 60 END) > now()) AS alive,
        last_heartbeat_at + make_interval(secs => 2 * CASE WHEN freq > 0 THEN freq ELSE 60 END) AS expires_at
 FROM celeriac.workers;
-COMMENT ON VIEW celeriac.worker_status IS 'Whether each worker is alive now by Celery''s rule: a heartbeat newer than its last worker-offline, received less than 2 x freq ago (60 s when freq is unknown).';
+COMMENT ON VIEW celeriac.worker_status IS 'Whether each worker is alive now by Celery''s rule: a heartbeat newer than its last worker-offline, received less than 2 x freq ago (60 s when freq is unknown), and not expired by the projector (online).';
 COMMENT ON COLUMN celeriac.worker_status.expires_at IS 'When the worker stops counting as alive unless a heartbeat or task event comes first (NULL before any).';
 
 -- bi_worker_uptime had its own copy of the rule; it now reads it from worker_status (same columns).
