@@ -79,4 +79,37 @@ describe('the resolver on recorded real Celery tasks', () => {
       { numRuns: 300 },
     );
   });
+
+  const failed = sequences.filter(([, events]) => events.some((e) => e.subject === 'failed'));
+
+  it.each(failed)(
+    'task %s: a retry reported at any time leaves the failure its own exception',
+    (uuid, events) => {
+      const failure = events.find((e) => e.subject === 'failed') as TaskEventInput;
+      const first = Math.min(...events.map((e) => e.timestamp));
+      const retryAnyTime = fc
+        .tuple(
+          fc.double({ min: first, max: failure.timestamp + 10, noNaN: true }),
+          fc.string({ maxLength: 40 }),
+        )
+        .chain(([retriedAt, text]) => {
+          const retried: TaskEventInput = {
+            ...failure,
+            subject: 'retried',
+            timestamp: retriedAt,
+            task: { uuid, exception: `Retry(${JSON.stringify(text)})`, traceback: 'retry traceback' },
+          };
+          return deliveries([...events, retried]);
+        });
+      fc.assert(
+        fc.property(retryAnyTime, (delivered) => {
+          const row = fold(uuid, delivered);
+          expect(row.state).toBe('FAILURE');
+          expect(row.exception).toBe(failure.task.exception ?? null);
+          expect(row.traceback).toBe(failure.task.traceback ?? null);
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });
