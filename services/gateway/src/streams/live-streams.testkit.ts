@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { encodeEvent } from '@celeriac/event-log/codec';
 import { createKafka } from '@celeriac/event-log/kafka';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import { parseConfig } from '@celeriac/service-runtime/config';
 import { silentLogger } from '@celeriac/service-runtime/logger';
 import express from 'express';
 import type { Producer } from 'kafkajs';
@@ -10,6 +11,7 @@ import pg from 'pg';
 import { Registry } from 'prom-client';
 import { createApiKeyAuthenticator } from '../auth/api-keys';
 import { createTenancy } from '../auth/tenancy';
+import { gatewayConfigSchema, liveStreamOptionsOf } from '../config';
 import { createAdminStore } from '../data/admin-store';
 import { insertConnection, insertKey } from '../testing/gateway-fixture';
 import { createLiveStreams, type LiveStreamOptions, type LiveStreams } from './live-streams';
@@ -70,15 +72,25 @@ export async function startReplica(options: {
   const registry = new Registry();
   // The gateway's own authenticator and tenancy (as gateway-api.ts builds them) on the keys above.
   const admin = createAdminStore(pool);
+  // Settings and client as main.ts makes them: the config schema's defaults, one Kafka client.
+  const config = parseConfig(gatewayConfigSchema, {
+    CELERIAC_DATABASE_URL: options.databaseUrl,
+    CELERIAC_KAFKA_BROKERS: options.brokers.join(','),
+    CELERIAC_EVENTS_TOPIC: options.topic,
+  });
   const streams = createLiveStreams({
     logger: silentLogger,
     pool,
-    kafkaBrokers: options.brokers,
-    eventsTopic: options.topic,
+    kafka: createKafka({
+      clientId: 'streams-replica',
+      brokers: config.CELERIAC_KAFKA_BROKERS,
+      logger: silentLogger,
+    }),
+    eventsTopic: config.CELERIAC_EVENTS_TOPIC,
     authenticator: createApiKeyAuthenticator({ store: admin, now: Date.now }),
     resolveConnection: createTenancy({ store: admin }).resolveConnection,
     registry,
-    options: { heartbeatMs: 1_000, ...options.streamOptions },
+    options: { ...liveStreamOptionsOf(config), heartbeatMs: 1_000, ...options.streamOptions },
   });
   const app = express();
   app.use(streams.router);
