@@ -3,6 +3,7 @@ import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
 import { dependencyProbeKnobs } from '@celeriac/service-runtime/dependency-probe';
 import { pgTimeoutKnobs } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
+import type { LiveStreamOptions } from './streams/live-streams';
 
 /** The gateway's environment. Parsed once, in main.ts, with parseConfig. */
 export const gatewayConfigSchema = z.object({
@@ -67,6 +68,35 @@ export const gatewayConfigSchema = z.object({
     .int()
     .min(1_024)
     .default(64 * 1024 * 1024),
+  /** Records per partition the live streams read back from before the end at start. Default 20000. */
+  CELERIAC_GATEWAY_STREAM_BACKFILL: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
+  /** Open SSE + WebSocket clients per replica; more are answered 503. Default 10000. */
+  CELERIAC_GATEWAY_STREAM_MAX_CLIENTS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /**
+   * Bytes waiting for one stream client before it is cut off as too slow (SSE counts queued entries,
+   * WebSocket the socket buffer). Default 4194304 (4 MiB).
+   */
+  CELERIAC_GATEWAY_STREAM_CLIENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .default(4 * 1024 * 1024),
+  /** Live frames a WebSocket subscriber holds while its task history loads. Default 10000. */
+  CELERIAC_GATEWAY_WS_PENDING_FRAMES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Task events read from PostgreSQL for one late WebSocket subscriber. Default 10000. */
+  CELERIAC_GATEWAY_WS_HISTORY_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Milliseconds a late WebSocket subscriber waits for the projector to reach the replay ring. Default 10000. */
+  CELERIAC_GATEWAY_WS_HISTORY_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Milliseconds a browser waits before reconnecting an SSE stream (`retry:`). Default 1000. */
+  CELERIAC_GATEWAY_SSE_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
+  /** Milliseconds stop() waits for stream clients to leave before dropping them. Default 5000. */
+  CELERIAC_GATEWAY_STREAM_SHUTDOWN_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  /** SSE catch-ups from Kafka (resume points older than the ring) at once per replica. Default 4. */
+  CELERIAC_GATEWAY_CATCH_UPS: z.coerce.number().int().min(0).max(1_000).default(4),
+  /** Tasks the streams remember for `previousState`. Default 200000. */
+  CELERIAC_GATEWAY_STREAM_TASK_MEMORY: z.coerce.number().int().min(1).max(10_000_000).default(200_000),
+  /** Workers the streams remember for heartbeat expiry. Default 10000. */
+  CELERIAC_GATEWAY_STREAM_WORKER_MEMORY: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /**
    * Bytes of args/kwargs/result/exception/traceback one /api/tasks (or /api/v1/tasks) page carries
    * whole; past it those fields are cut short. Default 16777216 (16 MiB).
@@ -116,3 +146,24 @@ export const gatewayConfigSchema = z.object({
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+/** The live streams' settings, all from the knobs above (main.ts and the streams' tests use this). */
+export function liveStreamOptionsOf(config: GatewayConfig): LiveStreamOptions {
+  return {
+    replayCapacity: config.CELERIAC_GATEWAY_REPLAY_ENTRIES,
+    replayBytes: config.CELERIAC_GATEWAY_REPLAY_BYTES,
+    backfill: config.CELERIAC_GATEWAY_STREAM_BACKFILL,
+    maxClients: config.CELERIAC_GATEWAY_STREAM_MAX_CLIENTS,
+    maxBufferedBytes: config.CELERIAC_GATEWAY_STREAM_CLIENT_BYTES,
+    maxPendingFrames: config.CELERIAC_GATEWAY_WS_PENDING_FRAMES,
+    maxHistoryEvents: config.CELERIAC_GATEWAY_WS_HISTORY_EVENTS,
+    heartbeatMs: config.CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS,
+    retryMs: config.CELERIAC_GATEWAY_SSE_RETRY_MS,
+    historyWaitMs: config.CELERIAC_GATEWAY_WS_HISTORY_WAIT_MS,
+    shutdownDeadlineMs: config.CELERIAC_GATEWAY_STREAM_SHUTDOWN_MS,
+    maxCatchUps: config.CELERIAC_GATEWAY_CATCH_UPS,
+    catchUpIdleMs: config.CELERIAC_GATEWAY_CATCH_UP_IDLE_MS,
+    taskMemory: config.CELERIAC_GATEWAY_STREAM_TASK_MEMORY,
+    workerMemory: config.CELERIAC_GATEWAY_STREAM_WORKER_MEMORY,
+  };
+}

@@ -1,6 +1,6 @@
 /**
- * The gateway's error tree. Route handlers throw these; http/error-handler.ts is the one place that
- * turns them into HTTP status codes and `{"error": "..."}` bodies. `retriable` tells a client (and our
+ * The gateway's error tree. Route handlers throw these; ERROR_ANSWERS below is the one table that
+ * turns them into HTTP statuses and WebSocket close codes. `retriable` tells a client (and our
  * own callers) whether trying again later can succeed.
  */
 export abstract class GatewayError extends Error {
@@ -24,22 +24,42 @@ export type GatewayErrorKind =
   | 'upstream'
   | 'too-many-requests';
 
+/** How one error kind is answered: the HTTP status (REST, SSE, a refused upgrade) and the WebSocket close code. */
+export interface ErrorAnswer {
+  readonly status: number;
+  /** 1008 policy (the client must change something), 1011 our failure, 1013 try again later. */
+  readonly closeCode: number;
+}
+
 /**
- * The one table from error kinds to HTTP status, used by the REST error handler and by the live
- * streams (which answer an SSE request or a refused WebSocket upgrade with the same status).
+ * The one table from error kinds to answers, used by the REST error handler (http/error-handler.ts)
+ * and by the live streams (streams/stream-access.ts), so REST, SSE and WebSocket never disagree.
  */
-export const HTTP_STATUS: Readonly<Record<GatewayErrorKind, number>> = {
-  'bad-request': 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
+export const ERROR_ANSWERS: Readonly<Record<GatewayErrorKind, ErrorAnswer>> = {
+  'bad-request': { status: 400, closeCode: 1008 },
+  unauthenticated: { status: 401, closeCode: 1008 },
+  forbidden: { status: 403, closeCode: 1008 },
+  'not-found': { status: 404, closeCode: 1008 },
+  conflict: { status: 409, closeCode: 1008 },
   // Flower answers a failure the worker reports (or no reply in time) with 403.
-  'worker-refused': 403,
-  unavailable: 503,
-  upstream: 502,
-  'too-many-requests': 429,
+  'worker-refused': { status: 403, closeCode: 1008 },
+  unavailable: { status: 503, closeCode: 1013 },
+  upstream: { status: 502, closeCode: 1011 },
+  'too-many-requests': { status: 429, closeCode: 1013 },
 };
+
+/** Anything that is not a GatewayError is a bug of ours: 500, WebSocket 1011, no internals shown. */
+export const INTERNAL_ANSWER: ErrorAnswer & { readonly message: string } = {
+  status: 500,
+  closeCode: 1011,
+  message: 'Internal server error',
+};
+
+/** The answer for any thrown value, with the message a client may see. */
+export function answerOf(error: unknown): ErrorAnswer & { readonly message: string } {
+  if (error instanceof GatewayError) return { ...ERROR_ANSWERS[error.kind], message: error.message };
+  return INTERNAL_ANSWER;
+}
 
 /** The client sent a parameter or body we cannot use. */
 export class BadRequestError extends GatewayError {

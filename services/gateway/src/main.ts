@@ -13,8 +13,9 @@ import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { createConcurrencyQuotas } from './auth/concurrency-quotas';
 import { createRateLimiter } from './auth/rate-limit';
 import { createSignInLimiter } from './auth/sign-in-limiter';
-import { gatewayConfigSchema } from './config';
+import { gatewayConfigSchema, liveStreamOptionsOf } from './config';
 import { defaultDashboardDir } from './dashboard/static-assets';
+import { databaseCheck } from './data/database-check';
 import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
@@ -94,24 +95,26 @@ const quotas = {
   }),
 };
 
+// The one Kafka client: the live streams' tail and catch-ups, and the readiness probe.
+const kafka = createKafka({
+  clientId: 'celeriac-gateway',
+  brokers: config.CELERIAC_KAFKA_BROKERS,
+  security: kafkaSecurityOf(config),
+  logger,
+});
+
 // Live streams (SSE + WebSocket): see src/streams/README.md.
 const liveStreams = createLiveStreams({
   logger,
   pool,
-  kafkaBrokers: config.CELERIAC_KAFKA_BROKERS,
-  kafkaSecurity: kafkaSecurityOf(config),
+  kafka,
   eventsTopic: config.CELERIAC_EVENTS_TOPIC,
   authenticator,
   resolveConnection: deps.resolveConnection,
   registry,
   quotas,
   checkGrants: createGrantsStore(pool).liveGrants,
-  options: {
-    heartbeatMs: config.CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS,
-    replayCapacity: config.CELERIAC_GATEWAY_REPLAY_ENTRIES,
-    replayBytes: config.CELERIAC_GATEWAY_REPLAY_BYTES,
-    catchUpIdleMs: config.CELERIAC_GATEWAY_CATCH_UP_IDLE_MS,
-  },
+  options: liveStreamOptionsOf(config),
 });
 
 // Kafka may be down at start, and kafkajs may give up on the tail later: the streams are retried
@@ -121,19 +124,11 @@ const probeTiming = {
   intervalMs: config.CELERIAC_DEPENDENCY_CHECK_MS,
   timeoutMs: config.CELERIAC_DEPENDENCY_CHECK_TIMEOUT_MS,
 };
-const kafkaCheck = kafkaTopicCheck(
-  createKafka({
-    clientId: 'celeriac-gateway-probe',
-    brokers: config.CELERIAC_KAFKA_BROKERS,
-    security: kafkaSecurityOf(config),
-    logger,
-  }),
-  config.CELERIAC_EVENTS_TOPIC,
-);
+const kafkaCheck = kafkaTopicCheck(kafka, config.CELERIAC_EVENTS_TOPIC);
 const probes = [
   createDependencyProbe({
     dependency: 'postgresql',
-    check: async () => void (await pool.query('SELECT 1')),
+    check: databaseCheck(pool),
     logger,
     ...probeTiming,
   }),

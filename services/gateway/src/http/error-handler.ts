@@ -1,7 +1,7 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { isDatabaseUnavailable } from '@celeriac/service-runtime/pg-errors';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { GatewayError, HTTP_STATUS, TooManyRequestsError } from '../errors';
+import { ERROR_ANSWERS, GatewayError, TooManyRequestsError } from '../errors';
 
 /** Errors raised by express's own body parsers carry an HTTP status and a `type`. */
 interface ParserError {
@@ -16,7 +16,8 @@ function isParserError(error: unknown): error is ParserError {
 }
 
 /**
- * The one place that turns errors into HTTP responses, always `{"error": "..."}`. Anything not
+ * The one place that turns errors into REST responses, always `{"error": "..."}`, with the status of
+ * the kind table in errors.ts (which the live streams use too). Anything not
  * recognised is a bug of ours: logged with its stack, answered 500 without internals.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -30,7 +31,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         logger.warn({ err: error, path: req.path }, 'request failed upstream');
       }
       if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
-      res.status(HTTP_STATUS[error.kind]).json({ error: error.message });
+      res.status(ERROR_ANSWERS[error.kind].status).json({ error: error.message });
       return;
     }
     if (isParserError(error) && error.status !== undefined && error.status >= 400 && error.status < 500) {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { formatEventId } from './cursor';
 import { queuesEvent, taskLifecycle, workerEvent } from './event-fixtures';
-import { createEventProducer, principalFor, type Replica, startReplica } from './live-streams.testkit';
+import { createEventProducer, grantKeys, type Replica, startReplica } from './live-streams.testkit';
 import { entryOf } from './stream-entries';
 import { TaskTracker, WorkerTracker } from './trackers';
 
@@ -126,17 +126,17 @@ describe("headless Chromium's own EventSource", () => {
     // A missing browser fails the test rather than skipping it: a skip would hide that it never ran.
     if (missing) throw new Error(missing);
     const topic = topics.topics.events as string;
+    const keys = await grantKeys(db.url, { 'key-a': [connectionId] });
     replica = await startReplica({
       databaseUrl: db.url,
       brokers: stack.kafkaBrokers,
       topic,
-      keys: { 'key-a': principalFor([connectionId]) },
       page: PAGE,
     });
     const launched = await launchBrowser(profile);
     browser = launched.process;
     const evaluate = await launched.evaluate(
-      `${replica.base}/page.html?connectionId=${connectionId}&token=key-a`,
+      `${replica.base}/page.html?connectionId=${connectionId}&token=${keys['key-a']}`,
     );
     await waitFor(
       'the page to open its EventSource',

@@ -3,59 +3,49 @@ import type { Socket } from 'node:net';
 import { encodeEvent } from '@celeriac/event-log/codec';
 import { createKafka } from '@celeriac/event-log/kafka';
 import type { CeleryEvent } from '@celeriac/proto/events';
+import { parseConfig } from '@celeriac/service-runtime/config';
 import { silentLogger } from '@celeriac/service-runtime/logger';
 import express from 'express';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
 import { Registry } from 'prom-client';
-import { type Authenticator, canSee, type Principal } from '../auth/principal';
+import { createApiKeyAuthenticator } from '../auth/api-keys';
+import { createTenancy } from '../auth/tenancy';
+import { gatewayConfigSchema, liveStreamOptionsOf } from '../config';
+import { createAdminStore } from '../data/admin-store';
+import { insertConnection, insertKey } from '../testing/gateway-fixture';
 import { createLiveStreams, type LiveStreamOptions, type LiveStreams } from './live-streams';
 
 /**
  * Real pieces for the live-streams integration specs: a gateway-shaped HTTP server around the module
- * (real express, real `ws` upgrade path, real Kafka and PostgreSQL), a key table standing in for the
- * gateway's API-key store (src/auth/api-keys.ts), and a producer that writes CeleryEvents as the collector does.
+ * (real express, real `ws` upgrade path, real Kafka and PostgreSQL), the gateway's own API keys and
+ * tenancy over the test's database, and a producer that writes CeleryEvents as the collector does.
  */
 
-export function principalFor(connectionIds: string[]): Principal {
-  return {
-    keyId: `k-${connectionIds.join('-')}`,
-    role: 'viewer',
-    allConnections: false,
-    connectionIds: new Set(connectionIds),
-  };
-}
-
-export function keyTable(keys: Record<string, Principal>): Authenticator {
-  return {
-    async authenticate(credentials) {
-      const match = /^(?:Bearer|Token)\s+(\S+)$/i.exec(credentials.authorization ?? '');
-      const key = match?.[1] ?? credentials.token;
-      return (key && keys[key]) || null;
-    },
-  };
-}
-
-class TenancyError extends Error {
-  constructor(
-    message: string,
-    readonly kind: 'not-found' | 'bad-request',
-  ) {
-    super(message);
+/**
+ * Connections with exactly these ids and one real viewer API key per name, stored in the test's
+ * database; returns each name's secret key, as a user would present it.
+ */
+export async function grantKeys<Name extends string>(
+  databaseUrl: string,
+  grants: Record<Name, string[] | 'all'>,
+): Promise<Record<Name, string>> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    const entries = Object.entries(grants) as [Name, string[] | 'all'][];
+    const ids = [...new Set(entries.flatMap(([, grant]) => (grant === 'all' ? [] : grant)))];
+    const { rows } = await pool.query<{ connection_id: string }>(
+      'SELECT connection_id FROM celeriac.connections WHERE connection_id = ANY($1::uuid[])',
+      [ids],
+    );
+    const existing = new Set(rows.map((row) => row.connection_id));
+    for (const id of ids) if (!existing.has(id)) await insertConnection(pool, `streams-${id}`, id);
+    const keys = Object.create(null) as Record<Name, string>;
+    for (const [name, grant] of entries) keys[name] = await insertKey(pool, 'viewer', grant);
+    return keys;
+  } finally {
+    await pool.end();
   }
-}
-
-/** The tenancy rule of the REST API, reduced to canSee: unknown and foreign look the same. */
-export async function resolveConnection(
-  principal: Principal,
-  requested: string | undefined,
-): Promise<string> {
-  if (requested === undefined) {
-    if (principal.connectionIds.size === 1) return [...principal.connectionIds][0] as string;
-    throw new TenancyError('connectionId is required', 'bad-request');
-  }
-  if (!canSee(principal, requested)) throw new TenancyError('connection not found', 'not-found');
-  return requested;
 }
 
 export interface Replica {
@@ -73,7 +63,6 @@ export async function startReplica(options: {
   databaseUrl: string;
   brokers: string[];
   topic: string;
-  keys: Record<string, Principal>;
   streamOptions?: Partial<LiveStreamOptions>;
   /** An HTML page served at GET /page.html, so a browser's EventSource is same-origin. */
   page?: string;
@@ -81,15 +70,27 @@ export async function startReplica(options: {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
   pool.on('error', () => undefined);
   const registry = new Registry();
+  // The gateway's own authenticator and tenancy (as gateway-api.ts builds them) on the keys above.
+  const admin = createAdminStore(pool);
+  // Settings and client as main.ts makes them: the config schema's defaults, one Kafka client.
+  const config = parseConfig(gatewayConfigSchema, {
+    CELERIAC_DATABASE_URL: options.databaseUrl,
+    CELERIAC_KAFKA_BROKERS: options.brokers.join(','),
+    CELERIAC_EVENTS_TOPIC: options.topic,
+  });
   const streams = createLiveStreams({
     logger: silentLogger,
     pool,
-    kafkaBrokers: options.brokers,
-    eventsTopic: options.topic,
-    authenticator: keyTable(options.keys),
-    resolveConnection,
+    kafka: createKafka({
+      clientId: 'streams-replica',
+      brokers: config.CELERIAC_KAFKA_BROKERS,
+      logger: silentLogger,
+    }),
+    eventsTopic: config.CELERIAC_EVENTS_TOPIC,
+    authenticator: createApiKeyAuthenticator({ store: admin, now: Date.now }),
+    resolveConnection: createTenancy({ store: admin }).resolveConnection,
     registry,
-    options: { heartbeatMs: 1_000, ...options.streamOptions },
+    options: { ...liveStreamOptionsOf(config), heartbeatMs: 1_000, ...options.streamOptions },
   });
   const app = express();
   app.use(streams.router);

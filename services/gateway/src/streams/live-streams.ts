@@ -1,86 +1,69 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createKafka, type KafkaSecurity } from '@celeriac/event-log/kafka';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { Router } from 'express';
+import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/principal';
+import type { ResolveConnection } from '../auth/tenancy';
+import { createTaskHistoryStore } from '../data/task-history-store';
 import type { Position } from './cursor';
 import { HEARTBEAT_SLOTS, LiveClientSet } from './live-clients';
 import { type CheckGrants, createRevocationSweep } from './revocation-sweep';
 import { catchUpFromKafka } from './sse-catch-up';
 import type { SseClient } from './sse-client';
 import { createSseHandler } from './sse-handler';
-import type { ResolveConnection } from './stream-access';
 import type { StreamQuotas } from './stream-admission';
 import { StreamHub } from './stream-hub';
 import { createStreamMetrics } from './stream-metrics';
 import { createTaskHistory } from './task-history';
 import { createWsUpgrade } from './ws-upgrade';
 
-/** Tuning knobs; main.ts may take them from config, the defaults suit one 2-core replica. */
+/** The streams' settings; every one is a knob of the gateway's config (config.ts, liveStreamOptionsOf). */
 export interface LiveStreamOptions {
-  /** Stream entries kept in memory for resume and late subscribers (default 50,000). */
+  /** Stream entries kept in memory for resume and late subscribers. */
   replayCapacity: number;
-  /** Bytes those entries may take, so huge task results cannot fill the heap (default 64 MiB). */
+  /** Bytes those entries may take, so huge task results cannot fill the heap. */
   replayBytes: number;
-  /** Records per partition read back from before the end at start (default 20,000). */
+  /** Records per partition read back from before the end at start. */
   backfill: number;
-  /** Open SSE + WS clients per replica (default 10,000); more get 503. */
+  /** Open SSE + WS clients per replica; more get 503. */
   maxClients: number;
-  /** Bytes waiting per client before it is cut off as too slow (default 4 MiB; SSE counts queued entries, WS the socket buffer). */
+  /** Bytes waiting per client before it is cut off as too slow (SSE counts queued entries, WS the socket buffer). */
   maxBufferedBytes: number;
-  /** Live frames a WS subscriber holds while its history loads (default 10,000). */
+  /** Live frames a WS subscriber holds while its history loads. */
   maxPendingFrames: number;
-  /** Task events read from PostgreSQL for one late subscriber (default 10,000). */
+  /** Task events read from PostgreSQL for one late subscriber. */
   maxHistoryEvents: number;
-  /** SSE heartbeat and WS ping interval, ms (default 15,000). */
+  /** SSE heartbeat and WS ping interval, ms; open streams' keys are rechecked as often. */
   heartbeatMs: number;
-  /** SSE `retry:` the browser waits before reconnecting, ms (default 1,000). */
+  /** SSE `retry:` the browser waits before reconnecting, ms. */
   retryMs: number;
-  /** How long a late WS subscriber waits for the projector, ms (default 10,000). */
+  /** How long a late WS subscriber waits for the projector, ms. */
   historyWaitMs: number;
-  /** How long stop() waits for clients to leave before dropping them, ms (default 5,000). */
+  /** How long stop() waits for clients to leave before dropping them, ms. */
   shutdownDeadlineMs: number;
-  /** Kafka catch-ups for resume points older than the ring, at once per replica (default 4). */
+  /** Kafka catch-ups for resume points older than the ring, at once per replica. */
   maxCatchUps: number;
-  /** A catch-up whose client reads nothing for this long is cut off, freeing its reader, ms (default 30,000). */
+  /** A catch-up whose client reads nothing for this long is cut off, freeing its reader, ms. */
   catchUpIdleMs: number;
-  /** Tasks and workers remembered for previousState and heartbeat expiry (default 200,000 / 10,000). */
+  /** Tasks and workers remembered for previousState and heartbeat expiry. */
   taskMemory: number;
   workerMemory: number;
 }
 
-export const DEFAULT_LIVE_STREAM_OPTIONS: LiveStreamOptions = {
-  replayCapacity: 50_000,
-  replayBytes: 64 * 1024 * 1024,
-  backfill: 20_000,
-  maxClients: 10_000,
-  maxBufferedBytes: 4 * 1024 * 1024,
-  maxPendingFrames: 10_000,
-  maxHistoryEvents: 10_000,
-  heartbeatMs: 15_000,
-  retryMs: 1_000,
-  historyWaitMs: 10_000,
-  shutdownDeadlineMs: 5_000,
-  maxCatchUps: 4,
-  catchUpIdleMs: 30_000,
-  taskMemory: 200_000,
-  workerMemory: 10_000,
-};
-
 export interface LiveStreamsDeps {
   logger: Logger;
   pool: pg.Pool;
-  kafkaBrokers: string[];
-  kafkaSecurity?: KafkaSecurity;
+  /** The gateway's one Kafka client (main.ts), shared with its readiness probe. */
+  kafka: Kafka;
   eventsTopic: string;
   authenticator: Authenticator;
   resolveConnection: ResolveConnection;
   registry: Registry;
-  options?: Partial<LiveStreamOptions>;
+  options: LiveStreamOptions;
   /** Per-key and per-connection limits on streams and catch-ups, and the key's request rate. */
   quotas?: StreamQuotas;
   /** Rechecks the keys and connections of open streams once per heartbeat interval (revocation). */
@@ -100,15 +83,9 @@ export interface LiveStreams extends Component {
  * /<task-id> and /ws/tasks/<task-id>, both fed by one Kafka tail per replica.
  */
 export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
-  const options = { ...DEFAULT_LIVE_STREAM_OPTIONS, ...deps.options };
+  const { options, kafka } = deps;
   const logger = deps.logger.child({ component: 'live-streams' });
   const metrics = createStreamMetrics(deps.registry);
-  const kafka = createKafka({
-    clientId: 'celeriac-gateway-streams',
-    brokers: deps.kafkaBrokers,
-    security: deps.kafkaSecurity,
-    logger,
-  });
   const hub = new StreamHub({ kafka, topic: deps.eventsTopic, logger, metrics, ...options });
   const clients = new LiveClientSet(options.maxClients);
   let accepting = false;
@@ -165,10 +142,12 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     ...shared,
     // Half the client's allowance: a whole history must fit its socket buffer without a cut-off.
     history: createTaskHistory(
-      deps.pool,
-      deps.eventsTopic,
-      options.maxHistoryEvents,
-      options.maxBufferedBytes / 2,
+      createTaskHistoryStore(
+        deps.pool,
+        deps.eventsTopic,
+        options.maxHistoryEvents,
+        options.maxBufferedBytes / 2,
+      ),
     ),
     maxBufferedBytes: options.maxBufferedBytes,
     maxPendingFrames: options.maxPendingFrames,

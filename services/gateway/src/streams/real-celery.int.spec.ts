@@ -13,7 +13,7 @@ import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { formatEventId } from './cursor';
-import { principalFor, type Replica, startReplica } from './live-streams.testkit';
+import { grantKeys, type Replica, startReplica } from './live-streams.testkit';
 import { entryOf } from './stream-entries';
 import { TaskTracker, WorkerTracker } from './trackers';
 
@@ -48,15 +48,15 @@ describe('live streams of a real Celery worker through the collector', () => {
     const connectionId = world.connectionIds[0] as string;
     const brokerUrl = world.vhosts[0]!.url;
     await waitForEventQueue(brokerUrl, connectionId);
+    const { key } = await grantKeys(world.database.url, { key: [connectionId] });
     replica = await startReplica({
       databaseUrl: world.database.url,
       brokers: world.env.CELERIAC_KAFKA_BROKERS.split(','),
       topic: world.eventsTopic,
-      keys: { key: principalFor([connectionId]) },
     });
 
     const received: { id: string; event: string; data: string }[] = [];
-    source = new EventSource(`${replica.base}/api/events/stream?token=key`);
+    source = new EventSource(`${replica.base}/api/events/stream?token=${key}`);
     for (const kind of ['job:state_change', 'worker:heartbeat', 'worker:state_change', 'queue:snapshot']) {
       source.addEventListener(kind, (message) =>
         received.push({ id: message.lastEventId, event: kind, data: message.data }),
@@ -136,7 +136,7 @@ describe('live streams of a real Celery worker through the collector', () => {
       const history = records.filter(
         (r) => r.value.body?.$case === 'task' && r.value.body.value.uuid === uuid,
       );
-      const ws = new WebSocket(`${replica.base.replace('http', 'ws')}/${uuid}?token=key`);
+      const ws = new WebSocket(`${replica.base.replace('http', 'ws')}/${uuid}?token=${key}`);
       const frames: Record<string, unknown>[] = [];
       ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
       await waitFor(`the history of ${uuid}`, () => frames.length >= history.length);

@@ -2,11 +2,13 @@ import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Request, Response } from 'express';
 import type { Authenticator, Principal } from '../auth/principal';
 import { refuseTooMany } from '../auth/request-quotas';
+import type { ResolveConnection } from '../auth/tenancy';
+import { answerOf, BadRequestError } from '../errors';
 import { registerClient } from './client-registration';
 import { type Position, parseEventId } from './cursor';
 import type { LiveClientSet } from './live-clients';
 import { SseClient } from './sse-client';
-import { authorizeStream, type ResolveConnection, StreamAccessError } from './stream-access';
+import { authorizeStream } from './stream-access';
 import { admitStream, type StreamQuotas } from './stream-admission';
 import type { StreamKind } from './stream-entries';
 import type { StreamHub } from './stream-hub';
@@ -38,7 +40,7 @@ export function parseKinds(text: string | null): Set<StreamKind> {
     .map((value) => value.trim())
     .filter(Boolean)) {
     if (!(ALL_KINDS as readonly string[]).includes(part))
-      throw new StreamAccessError(`unknown event type "${part}"; use job, worker, queue`, 400);
+      throw new BadRequestError(`unknown event type "${part}"; use job, worker, queue`);
     kinds.add(part as StreamKind);
   }
   return kinds;
@@ -66,16 +68,12 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
     const resumeAfter = lastEventId ? parseEventId(lastEventId) : null;
     try {
       kinds = parseKinds(query.get('types'));
-      if (lastEventId && !resumeAfter)
-        throw new StreamAccessError('Last-Event-ID is not an id of this stream', 400);
+      if (lastEventId && !resumeAfter) throw new BadRequestError('Last-Event-ID is not an id of this stream');
       ({ principal, connectionId } = await authorizeStream(deps, req.headers, query));
     } catch (error) {
-      const access =
-        error instanceof StreamAccessError
-          ? error
-          : new StreamAccessError('stream failed', 500, { cause: error });
-      if (access.status >= 500) log.error({ err: access.cause ?? access }, 'stream request failed');
-      res.status(access.status).json({ error: access.message });
+      const answer = answerOf(error);
+      if (answer.status >= 500) log.error({ err: error }, 'stream request failed');
+      res.status(answer.status).json({ error: answer.message });
       return;
     }
     if (req.socket.destroyed) return;

@@ -9,8 +9,8 @@ import { formatEventId } from './cursor';
 import { queuesEvent, taskLifecycle, workerEvent } from './event-fixtures';
 import {
   createEventProducer,
+  grantKeys,
   type Produced,
-  principalFor,
   type Replica,
   startReplica,
 } from './live-streams.testkit';
@@ -25,11 +25,8 @@ interface Received {
 
 const connA = randomUUID();
 const connB = randomUUID();
-const keys = {
-  'key-a': principalFor([connA]),
-  'key-b': principalFor([connB]),
-  'key-ab': principalFor([connA, connB]),
-};
+const GRANTS = { 'key-a': [connA], 'key-b': [connB], 'key-ab': [connA, connB] };
+let keys: Record<keyof typeof GRANTS, string>;
 const KINDS = ['job:state_change', 'worker:heartbeat', 'worker:state_change', 'queue:snapshot'];
 
 /** Every record this file produced, in order: replicas read the topic from its start. */
@@ -126,7 +123,6 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
       databaseUrl: db.url,
       brokers: stack.kafkaBrokers,
       topic: topics.topics.events as string,
-      keys,
       streamOptions,
     });
     replicas.push(replica);
@@ -139,6 +135,7 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    keys = await grantKeys(db.url, GRANTS);
     topics = await createTestTopics(['events']);
     const made = await createEventProducer(stack.kafkaBrokers, topics.topics.events as string);
     producer = {
@@ -165,10 +162,10 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     const viaToken: Received[] = [];
     const tenantB: Received[] = [];
     const queuesOnly: Received[] = [];
-    const a1 = track(listen(replica.base, `connectionId=${connA}`, 'key-a', viaHeader));
-    const a2 = track(listen(replica.base, `token=key-a`, null, viaToken));
-    const b = track(listen(replica.base, `connectionId=${connB}`, 'key-ab', tenantB));
-    const q = track(listen(replica.base, `connectionId=${connA}&types=queue`, 'key-a', queuesOnly));
+    const a1 = track(listen(replica.base, `connectionId=${connA}`, keys['key-a'], viaHeader));
+    const a2 = track(listen(replica.base, `token=${keys['key-a']}`, null, viaToken));
+    const b = track(listen(replica.base, `connectionId=${connB}`, keys['key-ab'], tenantB));
+    const q = track(listen(replica.base, `connectionId=${connA}&types=queue`, keys['key-a'], queuesOnly));
     for (const source of [a1, a2, b, q]) await opened(source);
 
     const events = [...workload(connA, 30, Date.now()), ...workload(connB, 5, Date.now())];
@@ -198,11 +195,17 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
       fetch(`${replica.base}/api/events/stream?${query}`, { headers });
     expect((await get(`connectionId=${connA}`)).status).toBe(401);
     expect((await get(`connectionId=${connA}`, { Authorization: 'Bearer nope' })).status).toBe(401);
-    expect((await get(`connectionId=${connA}`, { Authorization: 'Bearer key-b' })).status).toBe(404);
-    expect((await get(`connectionId=${randomUUID()}`, { Authorization: 'Bearer key-b' })).status).toBe(404);
-    expect((await get('', { Authorization: 'Bearer key-ab' })).status).toBe(400);
-    expect((await get('types=job,bogus', { Authorization: 'Bearer key-a' })).status).toBe(400);
-    expect((await get('', { Authorization: 'Bearer key-a', 'Last-Event-ID': 'garbage' })).status).toBe(400);
+    expect((await get(`connectionId=${connA}`, { Authorization: `Bearer ${keys['key-b']}` })).status).toBe(
+      404,
+    );
+    expect(
+      (await get(`connectionId=${randomUUID()}`, { Authorization: `Bearer ${keys['key-b']}` })).status,
+    ).toBe(404);
+    expect((await get('', { Authorization: `Bearer ${keys['key-ab']}` })).status).toBe(400);
+    expect((await get('types=job,bogus', { Authorization: `Bearer ${keys['key-a']}` })).status).toBe(400);
+    expect(
+      (await get('', { Authorization: `Bearer ${keys['key-a']}`, 'Last-Event-ID': 'garbage' })).status,
+    ).toBe(400);
   });
 
   it('continues on another replica after a crash with Last-Event-ID: no gap, no duplicate', async () => {
@@ -210,7 +213,7 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     const second = await start();
     let current = first.base;
     const received: Received[] = [];
-    const source = track(listen(() => current, `connectionId=${connA}`, 'key-a', received));
+    const source = track(listen(() => current, `connectionId=${connA}`, keys['key-a'], received));
     await opened(source);
 
     // Killed while the workload is still being produced and streamed: one event every 10 ms.
@@ -248,7 +251,7 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     const resumeAt = expected[4] as Received;
     const controller = new AbortController();
     const response = await fetch(`${replica.base}/api/events/stream?connectionId=${connA}&types=job`, {
-      headers: { Authorization: 'Bearer key-a', 'Last-Event-ID': resumeAt.id },
+      headers: { Authorization: `Bearer ${keys['key-a']}`, 'Last-Event-ID': resumeAt.id },
       signal: controller.signal,
     });
     const reader = response.body!.getReader();
@@ -268,10 +271,10 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
   it('cuts off a client that stops reading while the others receive everything', async () => {
     const replica = await start({ maxBufferedBytes: 256 * 1024 });
     const healthy: Received[] = [];
-    const source = track(listen(replica.base, `connectionId=${connA}&types=queue`, 'key-a', healthy));
+    const source = track(listen(replica.base, `connectionId=${connA}&types=queue`, keys['key-a'], healthy));
     await opened(source);
     const stuck = await fetch(`${replica.base}/api/events/stream?connectionId=${connA}&types=queue`, {
-      headers: { Authorization: 'Bearer key-a' },
+      headers: { Authorization: `Bearer ${keys['key-a']}` },
     });
     expect(stuck.status).toBe(200);
     // Never read while the load runs: the kernel buffers fill, then the server-side buffer.
@@ -306,7 +309,7 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
   it('tells clients to reconnect on shutdown, then closes', async () => {
     const replica = await start();
     const response = await fetch(`${replica.base}/api/events/stream?connectionId=${connA}`, {
-      headers: { Authorization: 'Bearer key-a' },
+      headers: { Authorization: `Bearer ${keys['key-a']}` },
     });
     const reading = response.text();
     await waitFor('the client to be registered', () => replica.streams.clientCount === 1);
@@ -324,7 +327,7 @@ describe('SSE live stream (real Kafka, real HTTP, eventsource client)', () => {
     expect(replica.streams.hub.ring.covers(older[0]!.partition, older[4]!.offset)).toBe(false);
     const received: Received[] = [];
     const source = track(
-      listen(replica.base, `connectionId=${connA}&lastEventId=${resumeAt.id}`, 'key-a', received),
+      listen(replica.base, `connectionId=${connA}&lastEventId=${resumeAt.id}`, keys['key-a'], received),
     );
     await opened(source);
     const newer = await producer.send(workload(connA, 3, Date.now()));

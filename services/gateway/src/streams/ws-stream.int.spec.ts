@@ -10,8 +10,8 @@ import { WebSocket } from 'ws';
 import { taskEvent, taskLifecycle } from './event-fixtures';
 import {
   createEventProducer,
+  grantKeys,
   type Produced,
-  principalFor,
   type Replica,
   startReplica,
 } from './live-streams.testkit';
@@ -19,7 +19,8 @@ import { celeryTaskFields, wsFrame } from './ws-frames';
 
 const connA = randomUUID();
 const connB = randomUUID();
-const keys = { 'key-a': principalFor([connA]), 'key-b': principalFor([connB]) };
+const GRANTS = { 'key-a': [connA], 'key-b': [connB] };
+let keys: Record<keyof typeof GRANTS, string>;
 
 interface Subscription {
   ws: WebSocket;
@@ -87,7 +88,6 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
       databaseUrl: db.url,
       brokers: stack.kafkaBrokers,
       topic: topic(),
-      keys,
       streamOptions,
     });
     replicas.push(replica);
@@ -150,6 +150,7 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
 
   beforeAll(async () => {
     db = await createTestDatabase();
+    keys = await grantKeys(db.url, GRANTS);
     topics = await createTestTopics(['events']);
     producer = await createEventProducer(stack.kafkaBrokers, topic());
     sql = new pg.Pool({ connectionString: db.url, max: 2 });
@@ -169,9 +170,13 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
   it('streams every event of a task to every subscriber, subscribed before the task exists', async () => {
     const replica = await start();
     const task = randomUUID();
-    const byToken = track(subscribe(replica.base, `/${task}?token=key-a`));
-    const byHeader = track(subscribe(replica.base, `/ws/tasks/${task}`, { Authorization: 'Bearer key-a' }));
-    const otherTenant = track(subscribe(replica.base, `/${task}`, { Authorization: 'Bearer key-b' }));
+    const byToken = track(subscribe(replica.base, `/${task}?token=${keys['key-a']}`));
+    const byHeader = track(
+      subscribe(replica.base, `/ws/tasks/${task}`, { Authorization: `Bearer ${keys['key-a']}` }),
+    );
+    const otherTenant = track(
+      subscribe(replica.base, `/${task}`, { Authorization: `Bearer ${keys['key-b']}` }),
+    );
     for (const subscription of [byToken, byHeader, otherTenant]) await opened(subscription);
     await waitFor('the subscribers to register', () => replica.streams.clientCount === 3);
 
@@ -203,7 +208,7 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
     ]);
     await projectHistory(produced.slice(0, 4), upTo());
     const replica = await start({ replayCapacity: 2 });
-    const late = track(subscribe(replica.base, `/${task}`, { Authorization: 'Bearer key-a' }));
+    const late = track(subscribe(replica.base, `/${task}`, { Authorization: `Bearer ${keys['key-a']}` }));
     await waitFor('the history', () => late.frames.length >= 4);
     expect(late.frames).toEqual(produced.slice(0, 4).map((item) => expectedFrame(item.event)));
   });
@@ -226,7 +231,7 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
         replica.streams.hub.ring.covers(first[1]!.partition, first[1]!.offset) &&
         [...replica.streams.hub.ring.entries((e) => e.taskUuid === task)].length === 2,
     );
-    const joiner = track(subscribe(replica.base, `/${task}`, { Authorization: 'Bearer key-a' }));
+    const joiner = track(subscribe(replica.base, `/${task}`, { Authorization: `Bearer ${keys['key-a']}` }));
     await waitFor('history and ring', () => joiner.frames.length >= 3);
     await send([succeeded]);
     await waitFor('the live event', () => joiner.frames.length >= 4);
@@ -238,10 +243,14 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
     const anonymous = track(subscribe(replica.base, `/${randomUUID()}`));
     expect((await anonymous.closed).code).toBe(1008);
     const foreign = track(
-      subscribe(replica.base, `/${randomUUID()}?connectionId=${connA}`, { Authorization: 'Bearer key-b' }),
+      subscribe(replica.base, `/${randomUUID()}?connectionId=${connA}`, {
+        Authorization: `Bearer ${keys['key-b']}`,
+      }),
     );
     expect((await foreign.closed).code).toBe(1008);
-    const badPath = track(subscribe(replica.base, '/not/a/task/path', { Authorization: 'Bearer key-a' }));
+    const badPath = track(
+      subscribe(replica.base, '/not/a/task/path', { Authorization: `Bearer ${keys['key-a']}` }),
+    );
     expect((await badPath.closed).code).toBe(1006);
   });
 
@@ -249,10 +258,10 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
     // Pings far apart: a client that never reads would otherwise also be dropped for not answering them.
     const replica = await start({ maxBufferedBytes: 256 * 1024, heartbeatMs: 600_000 });
     const task = randomUUID();
-    const healthy = track(subscribe(replica.base, `/${task}`, { Authorization: 'Bearer key-a' }));
+    const healthy = track(subscribe(replica.base, `/${task}`, { Authorization: `Bearer ${keys['key-a']}` }));
     await opened(healthy);
     // A client that completes the handshake and then never reads a byte.
-    const stuck = await rawUpgrade(replica.port, `/${task}`, 'key-a');
+    const stuck = await rawUpgrade(replica.port, `/${task}`, keys['key-a']);
     await waitFor('both subscribers to register', () => replica.streams.clientCount === 2);
     const padding = 'p'.repeat(50_000);
     const events = Array.from({ length: 300 }, (_, i) =>
@@ -284,7 +293,7 @@ describe('wscelery WebSocket stream (real Kafka, real PostgreSQL, ws client)', (
   it('tells subscribers to reconnect on shutdown (1012)', async () => {
     const replica = await start();
     const subscription = track(
-      subscribe(replica.base, `/${randomUUID()}`, { Authorization: 'Bearer key-a' }),
+      subscribe(replica.base, `/${randomUUID()}`, { Authorization: `Bearer ${keys['key-a']}` }),
     );
     await waitFor('the subscriber to register', () => replica.streams.clientCount === 1);
     await replica.stop();

@@ -3,15 +3,17 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/principal';
+import type { ResolveConnection } from '../auth/tenancy';
+import { answerOf, TooManyRequestsError, UnavailableError } from '../errors';
 import { registerClient } from './client-registration';
 import { closeWebSocket } from './close-reason';
 import type { LiveClientSet } from './live-clients';
-import { authorizeStream, type ResolveConnection, StreamAccessError } from './stream-access';
+import { authorizeStream } from './stream-access';
 import { admitStream, type StreamQuotas } from './stream-admission';
 import type { StreamHub } from './stream-hub';
 import type { StreamMetrics } from './stream-metrics';
 import type { HistoryEvent, TaskHistory } from './task-history';
-import { CLOSE_TRY_AGAIN, WsClient } from './ws-client';
+import { WsClient } from './ws-client';
 
 export interface WsUpgradeDeps {
   hub: StreamHub;
@@ -60,8 +62,7 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
           from > deps.hub.lowWatermark(partition) && (projected.get(partition) ?? 0) < from,
       );
       if (behind.length === 0) return deps.history.taskEvents(connectionId, taskUuid);
-      if (Date.now() > deadline)
-        throw new StreamAccessError('task history is not available yet', 503, { retriable: true });
+      if (Date.now() > deadline) throw new UnavailableError('task history is not available yet');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -71,7 +72,7 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
     const { principal, connectionId } = await authorizeStream(deps, req.headers, query);
     if (ws.readyState !== ws.OPEN) return;
     const admission = admitStream(deps.quotas, principal, connectionId, req.socket.remoteAddress, false);
-    if (!admission.ok) throw new StreamAccessError(admission.message, 429, { retriable: true });
+    if (!admission.ok) throw new TooManyRequestsError(admission.message, admission.retryAfterSeconds);
     ws.once('close', admission.release);
     const client = new WsClient({
       ws,
@@ -101,13 +102,10 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
         ws.on('error', (error) => log.debug({ err: error }, 'websocket error'));
         // wscelery clients only listen; anything they send is ignored.
         serve(ws, req, taskUuid).catch((error: unknown) => {
-          const access =
-            error instanceof StreamAccessError
-              ? error
-              : new StreamAccessError('stream failed', 500, { cause: error });
-          if (access.status >= 500 && !access.retriable)
-            log.error({ err: access.cause ?? access }, 'ws stream failed');
-          closeWebSocket(ws, access.retriable ? CLOSE_TRY_AGAIN : access.closeCode, access.message);
+          const answer = answerOf(error);
+          if (answer.status >= 500 && answer.closeCode !== 1013)
+            log.error({ err: error }, 'ws stream failed');
+          closeWebSocket(ws, answer.closeCode, answer.message);
         });
       });
     },

@@ -103,11 +103,13 @@ export async function startTestGateway(
 
 export type TestGateway = Awaited<ReturnType<typeof startTestGateway>>;
 
-export async function insertConnection(pool: pg.Pool, name: string): Promise<string> {
+/** A connection row; `connectionId` chooses its id (tests that name connections before the database). */
+export async function insertConnection(pool: pg.Pool, name: string, connectionId?: string): Promise<string> {
   const sealed = createSecretBox(TEST_SECRET_KEY).seal('amqp://guest:guest@127.0.0.1:5672//');
   const { rows } = await pool.query<{ connection_id: string }>(
-    'INSERT INTO celeriac.connections (name, broker_url_encrypted) VALUES ($1, $2) RETURNING connection_id',
-    [name, sealed],
+    `INSERT INTO celeriac.connections (connection_id, name, broker_url_encrypted)
+     VALUES (coalesce($3::uuid, gen_random_uuid()), $1, $2) RETURNING connection_id`,
+    [name, sealed, connectionId ?? null],
   );
   return (rows[0] as { connection_id: string }).connection_id;
 }

@@ -11,7 +11,7 @@ import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { WebSocket } from 'ws';
 import { taskEvent, taskLifecycle } from '../event-fixtures';
-import { createEventProducer } from '../live-streams.testkit';
+import { createEventProducer, grantKeys } from '../live-streams.testkit';
 
 /**
  * Live-streams benchmark: `node --import tsx services/gateway/src/streams/bench/streams-bench.ts`.
@@ -27,6 +27,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 75);
 const WATCHERS = 20;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/** The benchmark's API key, granted all its connections before the replica starts. */
+let benchKey = '';
+
 const rssOf = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -40,7 +43,7 @@ function sseClient(port: number, connectionId: string, onEvent?: (data: string) 
         host: '127.0.0.1',
         port,
         path: `/api/events/stream?connectionId=${connectionId}&types=job`,
-        headers: { Authorization: 'Bearer bench' },
+        headers: { Authorization: `Bearer ${benchKey}` },
         agent: false,
       },
       (res) => {
@@ -75,9 +78,12 @@ function wsClient(
   onFrame?: (data: string) => void,
 ): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/${task}?connectionId=${connectionId}&token=bench`, {
-      perMessageDeflate: false,
-    });
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${port}/${task}?connectionId=${connectionId}&token=${benchKey}`,
+      {
+        perMessageDeflate: false,
+      },
+    );
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
     if (onFrame) ws.on('message', (data) => onFrame(String(data)));
@@ -89,6 +95,10 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const topics = await createTestTopics(['events']);
   const topic = topics.topics.events as string;
+  // Phase 1 spreads its clients over 50 connections, phase 2 watches one more.
+  const idleConnections = Array.from({ length: 50 }, () => randomUUID());
+  const live = randomUUID();
+  benchKey = (await grantKeys(db.url, { bench: [...idleConnections, live] })).bench;
   const server = spawn(process.execPath, ['--import', 'tsx', `${here}bench-server.ts`], {
     env: { ...process.env, BENCH_DATABASE_URL: db.url, BENCH_TOPIC: topic },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -103,7 +113,6 @@ async function main(): Promise<void> {
   try {
     const rssIdle = rssOf(pid);
     // Phase 1: many clients, spread over 50 connections (SSE) and as many tasks (WS).
-    const idleConnections = Array.from({ length: 50 }, () => randomUUID());
     const sockets: WebSocket[] = [];
     const openStarted = Date.now();
     for (let i = 0; i < CLIENTS; i += 1) {
@@ -116,7 +125,6 @@ async function main(): Promise<void> {
     const rssHeld = rssOf(pid);
 
     // Phase 2: latency at RATE events/s on one connection, with the idle clients still connected.
-    const live = randomUUID();
     const sseLatency: number[] = [];
     const wsLatency: number[] = [];
     const watched = Array.from({ length: WATCHERS }, () => randomUUID());
