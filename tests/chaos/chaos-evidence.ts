@@ -6,6 +6,7 @@
 import pg from 'pg';
 import type { FinalState } from './chaos-traffic';
 import type { SseClient } from './sse-clients';
+import type { WsClient } from './ws-clients';
 
 async function query<T extends pg.QueryResultRow>(
   url: string,
@@ -119,4 +120,51 @@ export function sawAll(client: SseClient, tasks: ReadonlyMap<string, FinalState>
     client.events.filter((e) => e.state === 'completed' || e.state === 'failed').map((e) => e.task),
   );
   return [...tasks.keys()].every((task) => done.has(task));
+}
+
+/** Each stored task event's type and Kafka position, by task, for the WebSocket clients' tasks. */
+export async function taskHistories(
+  url: string,
+  connectionId: string,
+  tasks: readonly string[],
+): Promise<Map<string, { type: string; offset: number }[]>> {
+  const rows = await query<{ task_uuid: string; type: string; kafka_offset: string }>(
+    url,
+    `SELECT task_uuid, type, kafka_offset FROM celeriac.task_events
+      WHERE connection_id = $1 AND task_uuid = ANY($2) ORDER BY kafka_offset`,
+    [connectionId, tasks],
+  );
+  const histories = new Map<string, { type: string; offset: number }[]>();
+  for (const row of rows) {
+    const list = histories.get(row.task_uuid) ?? [];
+    list.push({ type: row.type, offset: Number(row.kafka_offset) });
+    histories.set(row.task_uuid, list);
+  }
+  return histories;
+}
+
+/**
+ * What one WebSocket client got wrong, per task: its last socket (a reopened one replays the whole
+ * history) must hold every stored event of the task up to the terminal one, each once, and every
+ * earlier socket's frames must be the start of it (nothing seen before is missing after a resume).
+ */
+export function wsFaults(
+  client: WsClient,
+  histories: ReadonlyMap<string, readonly { type: string; offset: number }[]>,
+): string[] {
+  const faults: string[] = [];
+  for (const [task, sockets] of client.tasks) {
+    const last = sockets.at(-1) ?? [];
+    const terminal = last.find((frame) => frame.type === 'task-succeeded' || frame.type === 'task-failed');
+    if (!terminal) continue; // still open at the end of the run: nothing complete to compare
+    const history = histories.get(task) ?? [];
+    const upTo = history.find((event) => event.type === terminal.type)?.offset ?? -1;
+    const want = history.filter((event) => event.offset <= upTo).map((event) => event.type);
+    const got = last.map((frame) => frame.type);
+    if (JSON.stringify(got) !== JSON.stringify(want)) faults.push(`${task}: got ${got} want ${want}`);
+    for (const earlier of sockets.slice(0, -1))
+      if (earlier.some((frame, i) => frame.type !== got[i]))
+        faults.push(`${task}: a resume changed the history`);
+  }
+  return faults;
 }

@@ -21,6 +21,10 @@ export interface ChaosSummary {
   outcomes: FaultOutcome[];
   tasksSent: number;
   clients: number;
+  wsClients: number;
+  wsTasksChecked: number;
+  wsReopens: number;
+  wsFaults: number;
   eventsChecked: number;
   tasksNotFinal: number;
   duplicateHistoryRows: number;
@@ -43,7 +47,8 @@ export function chaosReport(summary: ChaosSummary): string {
     `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version},`,
     'shared with other test runs. Stack: private Kafka (KRaft), PostgreSQL and RabbitMQ, two replicas each of',
     `collector, projector and gateway, HAProxy in front of the gateways, two Celery workers, ${summary.trafficPerSecond} tasks/s`,
-    `of sustained traffic (80% succeed, 20% fail), ${summary.clients} SSE clients through HAProxy resuming with \`Last-Event-ID\`.`,
+    `of sustained traffic (80% succeed, 20% fail), ${summary.clients} SSE clients through HAProxy resuming with \`Last-Event-ID\``,
+    `and ${summary.wsClients} per-task WebSocket clients (100 stream clients).`,
     '',
     'Recovered: the fault was injected, then 6 marker tasks sent right after it are final through HAProxy',
     '(`/api/task/info`) and every stream client has received their terminal events. Replacement ready: the',
@@ -59,6 +64,8 @@ export function chaosReport(summary: ChaosSummary): string {
     `- duplicate history rows (same event id, or a second terminal event of a task): **${summary.duplicateHistoryRows}**`,
     `- stream clients: ${summary.clients}; terminal events each had to receive, summed over clients: ${summary.eventsChecked};`,
     `  gaps, duplicates, out-of-order ids or \`reset\` notices: **${summary.streamFaults}** (events lost: ${summary.streamFaults})`,
+    `- WebSocket clients: ${summary.wsClients}, following ${summary.wsTasksChecked} tasks one after another; sockets reopened`,
+    `  for the same task: ${summary.wsReopens}; tasks whose last socket missed or repeated an event: **${summary.wsFaults}**`,
     '',
   ].join('\n');
 }

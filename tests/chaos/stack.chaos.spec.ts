@@ -3,15 +3,26 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
 import { waitFor } from '../harness/wait-for';
-import { duplicateHistory, sawAll, streamFaults, tasksNotFinal, terminalEvents } from './chaos-evidence';
+import {
+  duplicateHistory,
+  sawAll,
+  streamFaults,
+  taskHistories,
+  tasksNotFinal,
+  terminalEvents,
+  wsFaults,
+} from './chaos-evidence';
 import { chaosFaults } from './chaos-faults';
 import { type FaultOutcome, publishChaosReport } from './chaos-report';
 import { type ChaosStack, startChaosStack } from './chaos-stack';
 import { type FinalState, sendMarkers, startTraffic } from './chaos-traffic';
 import { openSseClient, type SseClient } from './sse-clients';
+import { openWsClient, type WsClient } from './ws-clients';
 
 // Sized for a 2-core machine shared with other test runs: the whole file stays within ~8 minutes.
-const CLIENTS = 100;
+// 100 stream clients: 90 on the connection's SSE stream, 10 following one task after another by WebSocket.
+const SSE_CLIENTS = 90;
+const WS_CLIENTS = 10;
 const TASKS_PER_SECOND = 5;
 const MARKERS = 6;
 const RECOVERY_TIMEOUT_MS = 180_000;
@@ -20,6 +31,7 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
   let stack: ChaosStack | undefined;
   const workers: CeleryWorker[] = [];
   const clients: SseClient[] = [];
+  const wsClients: WsClient[] = [];
 
   beforeAll(async () => {
     stack = await startChaosStack();
@@ -27,8 +39,11 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
     for (const name of ['chaos-a', 'chaos-b'])
       workers.push(await startCeleryWorker({ brokerUrl: rabbit.url, name, concurrency: 2 }));
     await waitForEventQueue(rabbit.url, connectionId, 60_000);
-    for (let i = 0; i < CLIENTS; i += 1)
+    for (let i = 0; i < SSE_CLIENTS; i += 1)
       clients.push(openSseClient(i, balancer.url, '/api/events/stream?types=job'));
+    // The newest task the first SSE client saw queued: WebSocket clients follow tasks of the traffic.
+    const newestTask = () => clients[0]?.events.findLast((event) => event.state === 'queued')?.task;
+    for (let i = 0; i < WS_CLIENTS; i += 1) wsClients.push(openWsClient(i, balancer.url, newestTask));
     await waitFor('every stream client connected', () => clients.every((c) => c.connected), {
       timeoutMs: 60_000,
       intervalMs: 200,
@@ -36,7 +51,7 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
   }, 600_000);
 
   afterAll(async () => {
-    for (const client of clients) client.close();
+    for (const client of [...clients, ...wsClients]) client.close();
     await Promise.allSettled(workers.map((worker) => worker.kill()));
     await stack?.stop();
   }, 180_000);
@@ -148,6 +163,12 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
       () => clients.every((client) => sawAll(client, sent)),
       { timeoutMs: 60_000, intervalMs: 250 },
     ).catch(() => undefined);
+    const followed = wsClients.flatMap((client) => [...client.tasks.keys()]);
+    const histories = await taskHistories(postgres.url, connectionId, followed);
+    const socketFaults = wsClients.map((client) => ({
+      ws: client.index,
+      faults: wsFaults(client, histories),
+    }));
     const faults = clients.map((client) => ({
       client: client.index,
       faults: streamFaults(client, terminal),
@@ -156,6 +177,10 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
       outcomes,
       tasksSent: sent.size,
       clients: clients.length,
+      wsClients: wsClients.length,
+      wsTasksChecked: followed.length,
+      wsReopens: wsClients.reduce((sum, c) => sum + c.reopens, 0),
+      wsFaults: socketFaults.reduce((sum, f) => sum + f.faults.length, 0),
       eventsChecked: clients.reduce((sum, c) => sum + c.events.length, 0),
       tasksNotFinal: missing.length,
       duplicateHistoryRows: duplicates.length,
@@ -168,6 +193,8 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
     expect(missing).toEqual([]);
     expect(duplicates).toEqual([]);
     expect(faults.filter((f) => f.faults.length > 0)).toEqual([]);
+    expect(socketFaults.filter((f) => f.faults.length > 0)).toEqual([]);
+    expect(followed.length).toBeGreaterThan(WS_CLIENTS);
     // Every client received the terminal event of every task sent while it was connected: all of them.
     expect(clients.filter((client) => !sawAll(client, sent)).map((client) => client.index)).toEqual([]);
     // The faults were real: the streams were cut and resumed, and every fault took some time to heal.
