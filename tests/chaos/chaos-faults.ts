@@ -32,6 +32,24 @@ async function leaseHolder(stack: ChaosStack): Promise<Replica> {
   }
 }
 
+/**
+ * The projector doing the work: the collector keys records by connection, so the one connection's
+ * events live on one partition and one replica of the group consumes them (the other stands by).
+ */
+async function busyProjector(stack: ChaosStack): Promise<Replica> {
+  const counted = await Promise.all(
+    stack.replicas.projector.map(async (replica) => {
+      const url = replica.current()?.readyUrl.replace('/readyz', '/metrics');
+      const text = url ? await (await fetch(url)).text() : '';
+      const events = [...text.matchAll(/^celeriac_projector_events_total(?:\{[^}]*\})? (\d+)/gm)];
+      return { replica, events: events.reduce((sum, match) => sum + Number(match[1]), 0) };
+    }),
+  );
+  counted.sort((a, b) => b.events - a.events);
+  if (!counted[0]?.events) throw new Error('no projector replica has projected an event yet');
+  return counted[0].replica;
+}
+
 function killOne(name: string, pick: () => Promise<Replica>): Fault {
   let victim: Replica | undefined;
   return {
@@ -48,7 +66,7 @@ export function chaosFaults(stack: ChaosStack): Fault[] {
   const { kafka, postgres, rabbit, replicas } = stack;
   return [
     killOne('kill -9 collector (the lease holder)', () => leaseHolder(stack)),
-    killOne('kill -9 projector', async () => replicas.projector[0] as Replica),
+    killOne('kill -9 projector (the one consuming the partition)', () => busyProjector(stack)),
     killOne('kill -9 gateway', async () => replicas.gateway[0] as Replica),
     {
       name: 'restart RabbitMQ',

@@ -11,6 +11,9 @@ export interface FaultOutcome {
   name: string;
   /** Fault injected -> marker tasks sent after it are final through HAProxy and seen by every client. */
   recoveredMs: number;
+  /** ... of which: the markers final through HAProxy's API, and received by every SSE client. */
+  apiMs?: number;
+  streamsMs?: number;
   /** The killed replica started again and ready (the orchestrator's part), if any. */
   replacementReadyMs?: number;
   /** Stream reconnects the fault caused (all clients together). */
@@ -38,7 +41,8 @@ const seconds = (ms: number | undefined) => (ms === undefined ? '—' : (ms / 10
 export function chaosReport(summary: ChaosSummary): string {
   const cpu = cpus();
   const rows = summary.outcomes.map(
-    (o) => `| ${o.name} | ${seconds(o.recoveredMs)} | ${seconds(o.replacementReadyMs)} | ${o.reconnects} |`,
+    (o) =>
+      `| ${o.name} | ${seconds(o.recoveredMs)} | ${seconds(o.apiMs)} | ${seconds(o.streamsMs)} | ${seconds(o.replacementReadyMs)} | ${o.reconnects} |`,
   );
   return [
     '# Chaos suite report',
@@ -54,8 +58,8 @@ export function chaosReport(summary: ChaosSummary): string {
     '(`/api/task/info`) and every stream client has received their terminal events. Replacement ready: the',
     "orchestrator's part, the killed replica started again until its `/readyz` answers 200, after recovery.",
     '',
-    '| fault | recovered (s) | replacement ready (s) | stream reconnects |',
-    '|---|---|---|---|',
+    '| fault | recovered (s) | API ok (s) | all SSE clients (s) | replacement ready (s) | SSE reconnects |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
     `Afterwards (whole run ${seconds(summary.durationMs)} s):`,

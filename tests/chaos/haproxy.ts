@@ -27,7 +27,7 @@ export interface LoadBalancer {
 /** The configuration: one frontend, one backend with a server per gateway port. */
 export function haproxyConfig(options: { port: number; statsPort: number; gatewayPorts: number[] }): string {
   const servers = options.gatewayPorts.map(
-    (port, index) => `  server g${index} 127.0.0.1:${port} check inter 500 fall 2 rise 2`,
+    (port, index) => `  server g${index} 127.0.0.1:${port} check inter 1s fall 2 rise 2`,
   );
   return [
     'global',
@@ -37,6 +37,9 @@ export function haproxyConfig(options: { port: number; statsPort: number; gatewa
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
+    // A readiness answer may take seconds on a loaded machine; without this the check times out
+    // after `inter` and HAProxy takes healthy replicas out of service.
+    '  timeout check 5s',
     // SSE and WebSocket streams stay open for the whole run; heartbeats keep them busy anyway.
     '  timeout tunnel 1h',
     '  retries 3',

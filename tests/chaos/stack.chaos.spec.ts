@@ -19,6 +19,12 @@ import { type FinalState, sendMarkers, startTraffic } from './chaos-traffic';
 import { openSseClient, type SseClient } from './sse-clients';
 import { openWsClient, type WsClient } from './ws-clients';
 
+/** When each half of the recovery was first seen, ms after the fault. */
+interface RecoveryMarks {
+  apiMs?: number;
+  streamsMs?: number;
+}
+
 // Sized for a 2-core machine shared with other test runs: the whole file stays within ~8 minutes.
 // 100 stream clients: 90 on the connection's SSE stream, 10 following one task after another by WebSocket.
 const SSE_CLIENTS = 90;
@@ -78,9 +84,12 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
       return undefined;
     };
     /** Recovered, or an error saying what is still missing (waitFor reports the last one). */
-    const recovered = async (tasks: Map<string, FinalState>) => {
+    let lastProgress = Date.now();
+    const recovered = async (tasks: Map<string, FinalState>, since: number, marks: RecoveryMarks) => {
       const behind = clients.filter((client) => !sawAll(client, tasks));
       const api = await finalThroughBalancer(tasks);
+      if (api === undefined) marks.apiMs ??= Date.now() - since;
+      if (behind.length === 0) marks.streamsMs ??= Date.now() - since;
       if (behind.length === 0 && api === undefined) return true;
       const replicas = await Promise.all(
         Object.values((stack as ChaosStack).replicas)
@@ -97,10 +106,22 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
           }),
       );
       const stored = await tasksNotFinal(postgres.url, connectionId, tasks).catch((e: Error) => e.message);
-      throw new Error(
-        `${behind.length} clients lack a marker (${clients.filter((c) => c.connected).length} connected); ${api ?? 'API ok'}; ` +
-          `not final in PostgreSQL: ${JSON.stringify(stored).slice(0, 300)}; replicas ${replicas.join(' ')}`,
+      const haproxy = await balancer.serversUp().then(
+        (up) => [...up].map(([name, isUp]) => `${name}=${isUp ? 'UP' : 'DOWN'}`).join(' '),
+        () => 'stats unavailable',
       );
+      const collectorLogs = (stack as ChaosStack).replicas.collector
+        .map((r) => `collector${r.slot}: ${r.current()?.output().slice(-600) ?? 'not running'}`)
+        .join(' | ');
+      const reason =
+        `${behind.length} clients lack a marker (${clients.filter((c) => c.connected).length} connected); ${api ?? 'API ok'}; ` +
+        `not final in PostgreSQL: ${JSON.stringify(stored).slice(0, 200)}; replicas ${replicas.join(' ')}; HAProxy ${haproxy}`;
+      // A slow recovery says why while it lasts, so a run that does recover still shows what took time.
+      if (Date.now() - lastProgress > 15_000) {
+        lastProgress = Date.now();
+        console.info(`chaos: still recovering after ${Date.now() - since} ms: ${reason}`);
+      }
+      throw new Error(`${reason}; ${collectorLogs}`);
     };
 
     let traffic = startTraffic(rabbit.url, TASKS_PER_SECOND);
@@ -132,11 +153,12 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
       const started = Date.now();
       await fault.inject();
       if (fault.quiesce) traffic = startTraffic(rabbit.url, TASKS_PER_SECOND);
+      const marks: RecoveryMarks = {};
       const markers = await sendMarkers(rabbit.url, MARKERS);
       remember(markers);
       await waitFor(
         `recovery from "${fault.name}": marker tasks final through HAProxy and seen by every client`,
-        () => recovered(markers),
+        () => recovered(markers, started, marks),
         { timeoutMs: RECOVERY_TIMEOUT_MS, intervalMs: 250 },
       );
       const recoveredMs = Date.now() - started;
@@ -146,7 +168,14 @@ describe('the whole stack, two replicas of each service behind HAProxy, through 
         await fault.repair();
         replacementReadyMs = Date.now() - repairing;
       }
-      outcomes.push({ name: fault.name, recoveredMs, replacementReadyMs, reconnects: opens() - opensBefore });
+      outcomes.push({
+        name: fault.name,
+        recoveredMs,
+        apiMs: marks.apiMs,
+        streamsMs: marks.streamsMs,
+        replacementReadyMs,
+        reconnects: opens() - opensBefore,
+      });
       console.info(`chaos: ${fault.name}: recovered in ${recoveredMs} ms`, outcomes.at(-1));
     }
     remember(await traffic.stop());
