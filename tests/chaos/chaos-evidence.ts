@@ -154,9 +154,15 @@ export function wsFaults(
 ): string[] {
   const faults: string[] = [];
   for (const [task, sockets] of client.tasks) {
-    const last = sockets.at(-1) ?? [];
-    const terminal = last.find((frame) => frame.type === 'task-succeeded' || frame.type === 'task-failed');
-    if (!terminal) continue; // still open at the end of the run: nothing complete to compare
+    const isTerminal = (frame: { type: string }) =>
+      frame.type === 'task-succeeded' || frame.type === 'task-failed';
+    const lastSocket = sockets.at(-1) ?? [];
+    const end = lastSocket.findIndex(isTerminal);
+    if (end < 0) continue; // still open at the end of the run: nothing complete to compare
+    // Up to the terminal frame, where the client closes; a task-sent that reached Kafka after the
+    // worker's last event may still arrive before the close, and is compared no further.
+    const last = lastSocket.slice(0, end + 1);
+    const terminal = last[end] as { type: string };
     const history = histories.get(task) ?? [];
     const upTo = history.find((event) => event.type === terminal.type)?.offset ?? -1;
     const want = history.filter((event) => event.offset <= upTo).map((event) => event.type);

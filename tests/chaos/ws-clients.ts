@@ -52,6 +52,7 @@ export function openWsClient(index: number, baseUrl: string, nextTask: () => str
     const ws = new WebSocket(`${wsBase}/ws/tasks/${task}`);
     socket = ws;
     ws.on('message', (data) => {
+      if (done) return;
       const frame = JSON.parse(data.toString()) as WsFrame;
       frames.push({ type: frame.type, uuid: frame.uuid, timestamp: frame.timestamp });
       if (TERMINAL.has(frame.type)) {
