@@ -40,7 +40,7 @@ mkdir -p tests/bench
 {
   echo "# Celeriac benchmarks"
   echo
-  echo "Gathered by \`npm run bench\` on $(date -u +%Y-%m-%dT%H:%MZ)."
+  echo "Gathered by \`npm run bench\` on $(date -u +%Y-%m-%dT%H:%MZ). The chaos suite's report, [CHAOS-REPORT.md](CHAOS-REPORT.md), is appended at the end."
   echo
   for report in "${reports[@]}"; do
     [ -f "$report" ] && { echo "---"; echo; cat "$report"; echo; }

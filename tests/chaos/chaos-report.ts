@@ -66,7 +66,7 @@ export function chaosReport(summary: ChaosSummary): string {
     '',
     `- tasks sent: ${summary.tasksSent}; not in PostgreSQL in their final state: **${summary.tasksNotFinal}**`,
     `- duplicate history rows (same event id, or a second terminal event of a task): **${summary.duplicateHistoryRows}**`,
-    `- stream clients: ${summary.clients}; terminal events each had to receive, summed over clients: ${summary.eventsChecked};`,
+    `- stream clients: ${summary.clients}; job events received, summed over clients: ${summary.eventsChecked};`,
     `  gaps, duplicates, out-of-order ids or \`reset\` notices: **${summary.streamFaults}** (events lost: ${summary.streamFaults})`,
     `- WebSocket clients: ${summary.wsClients}, following ${summary.wsTasksChecked} tasks one after another; sockets reopened`,
     `  for the same task: ${summary.wsReopens}; tasks whose last socket missed or repeated an event: **${summary.wsFaults}**`,
