@@ -147,7 +147,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
         started.push(replica);
       }
     }
-    // One at a time: six tsx compilations at once on two cores take longer than in turn.
+    // One at a time, as a rollout brings pods up: a replica that fails to start is named alone.
     for (const replica of started) await replica.start();
     const gatewayPorts = replicas.gateway.map((replica) =>
       Number(new URL(replica.current()?.readyUrl ?? '').port),
