@@ -29,6 +29,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // tests/chaos: two replicas of every service behind HAProxy, faults under load (~8 min).
+        test: {
+          name: 'chaos',
+          include: ['tests/chaos/**/*.chaos.spec.ts'],
+          exclude: ignore,
+          globalSetup: ['tests/harness/global-setup.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

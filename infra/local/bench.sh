@@ -31,11 +31,16 @@ echo "== benchmark: the hostile-input suite at bench size (100,000 requests)"
 node --import tsx tests/bench/hostile-bench.ts
 reports+=("tests/bench/HOSTILE-REPORT.md")
 
+echo "== the chaos suite (faults under load behind HAProxy), its report"
+bash infra/local/haproxy.sh install
+CELERIAC_CHAOS_REPORT=1 npx --no-install vitest run --project chaos
+reports+=("tests/bench/CHAOS-REPORT.md")
+
 mkdir -p tests/bench
 {
   echo "# Celeriac benchmarks"
   echo
-  echo "Gathered by \`npm run bench\` on $(date -u +%Y-%m-%dT%H:%MZ)."
+  echo "Gathered by \`npm run bench\` on $(date -u +%Y-%m-%dT%H:%MZ). The chaos suite's report, [CHAOS-REPORT.md](CHAOS-REPORT.md), is appended at the end."
   echo
   for report in "${reports[@]}"; do
     [ -f "$report" ] && { echo "---"; echo; cat "$report"; echo; }

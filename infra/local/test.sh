@@ -20,6 +20,10 @@ set +a
 # The k8s manifest test reads the YAML with PyYAML (no YAML parser among the npm dependencies).
 python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml
 [[ -x /usr/bin/promtool ]] || apt_install prometheus # promtool: infra/prometheus/rules.int.spec.ts
+# docker-compose validates and resolves infra/compose without a Docker engine (compose.int.spec.ts).
+command -v docker-compose >/dev/null || apt_install docker-compose
+# HAProxy: the chaos suite's load balancer in front of the gateways (tests/chaos).
+"$LOCAL_DIR/haproxy.sh" install
 
 # All run even if an earlier one fails, so one run reports everything; any failing fails the run.
 lint_rc=0

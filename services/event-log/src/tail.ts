@@ -109,6 +109,17 @@ export function createEventTail(options: {
         maxBytesPerPartition: 256 * 1024,
         retry: { retries: 10 },
       });
+      // The next offset to deliver per partition. The group never commits, so when kafkajs restarts
+      // a crashed consumer (a Kafka restart does that) the new member would start at the end of each
+      // partition and skip what was produced meanwhile; every join seeks back to these instead.
+      const next = new Map(plan.map((entry) => [entry.partition, entry.start]));
+      const seekToNext = () => {
+        for (const [partition, offset] of next)
+          made.seek({ topic: options.topic, partition, offset: String(offset) });
+      };
+      made.on(made.events.GROUP_JOIN, () => {
+        if (consumer === made) seekToNext();
+      });
       made.on(made.events.CRASH, (event) => {
         log.error({ err: event.payload.error, restart: event.payload.restart }, 'tail consumer crashed');
         // kafkajs gave up on this consumer for good: say so, so readiness fails and a supervisor restarts.
@@ -128,12 +139,12 @@ export function createEventTail(options: {
             timestampMs: Number(message.timestamp),
           }));
           await options.onBatch({ partition: batch.partition, records });
+          next.set(batch.partition, (records.at(-1)?.offset ?? 0) + 1);
         },
       });
       // kafkajs applies seeks when the partition is assigned; without a committed offset it would
       // otherwise start at the end, which is also what a partition missing from the plan gets.
-      for (const entry of plan)
-        made.seek({ topic: options.topic, partition: entry.partition, offset: String(entry.start) });
+      seekToNext();
       consumer = made;
       running = true;
       log.debug({ groupId, plan }, 'tail started');
