@@ -126,8 +126,9 @@ apt_install() {
   fi
   say "apt-get install -y ${missing[*]} (log: $log)"
   # A locally changed config file makes dpkg ask which to keep; answer for it: the machine's own.
-  if ! bounded 900 apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    "${missing[@]}" >>"$log" 2>&1; then
+  # APT_NO_RECOMMENDS=1 skips recommended packages (docker-compose would pull a whole Docker engine).
+  if ! bounded 900 apt-get install -y -q ${APT_NO_RECOMMENDS:+--no-install-recommends} \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >>"$log" 2>&1; then
     tail -n 20 "$log" >&2
     for pkg in "${missing[@]}"; do
       dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||

@@ -21,7 +21,7 @@ set +a
 python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml
 [[ -x /usr/bin/promtool ]] || apt_install prometheus # promtool: infra/prometheus/rules.int.spec.ts
 # docker-compose validates and resolves infra/compose without a Docker engine (compose.int.spec.ts).
-command -v docker-compose >/dev/null || apt_install docker-compose
+command -v docker-compose >/dev/null || APT_NO_RECOMMENDS=1 apt_install docker-compose
 # HAProxy: the chaos suite's load balancer in front of the gateways (tests/chaos).
 "$LOCAL_DIR/haproxy.sh" install
 
