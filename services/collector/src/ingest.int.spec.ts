@@ -12,10 +12,11 @@ import {
   tapCeleryEvents,
   waitForEventQueue,
 } from '../testing/collector-harness';
+import { TEST_BROKER_KINDS } from '../testing/test-brokers';
 
 // Real Celery worker and client -> RabbitMQ -> collector (child process) -> Kafka. A tap queue of our
 // own on celeryev records what Celery really sent; every element of it must come out of Kafka intact.
-describe('collector ingest from a real Celery 5.5 worker', () => {
+describe.each(TEST_BROKER_KINDS)('collector ingest from a real Celery 5.5 worker (%s)', (broker) => {
   let world: Awaited<ReturnType<typeof createWorld>>;
   let collector: CollectorProcess | undefined;
   let worker: CeleryWorker | undefined;
@@ -24,6 +25,7 @@ describe('collector ingest from a real Celery 5.5 worker', () => {
 
   beforeAll(async () => {
     world = await createWorld({
+      broker,
       connectionOptions: { inspectIntervalMs: 2000, queueSampleIntervalMs: 1000, inspectTimeoutMs: 500 },
     });
     tap = await tapCeleryEvents(world.vhosts[0]!.url);
