@@ -8,13 +8,21 @@ import { type TaskMessage, taskSentEvent } from './task-message';
 /** Most bindings read from one exchange's routing set. */
 const MAX_BINDINGS = 10_000;
 
-/** amqplib's typed integer headers ({'!': 'int', value}) as the plain numbers JSON carries. */
+/**
+ * amqplib's typed header values ({'!': 'int' | 'double', value}, also inside the timelimit array) as
+ * the plain numbers JSON carries. Headers are built by task-message.ts, so nesting is shallow.
+ */
+function plainHeader(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainHeader);
+  const typed = value as { '!'?: unknown; value?: unknown } | null;
+  if (typed && typeof typed === 'object' && (typed['!'] === 'int' || typed['!'] === 'double'))
+    return typed.value;
+  return value;
+}
+
 function plainHeaders(headers: Record<string, unknown>): Record<string, unknown> {
   const plain: Record<string, unknown> = Object.create(null);
-  for (const [key, value] of Object.entries(headers)) {
-    const typed = value as { '!'?: unknown; value?: unknown } | null;
-    plain[key] = typed && typeof typed === 'object' && typed['!'] === 'int' ? typed.value : value;
-  }
+  for (const [key, value] of Object.entries(headers)) plain[key] = plainHeader(value);
   return plain;
 }
 
