@@ -13,6 +13,7 @@ import {
 import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
 import { TEST_CONTROL_TOKEN } from '@celeriac/tests/harness/service-process';
+import { TEST_BROKER_KINDS } from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,6 @@ import {
   tapCeleryEvents,
   waitForEventQueue,
 } from '../testing/collector-harness';
-import { TEST_BROKER_KINDS } from '../testing/test-brokers';
 
 const settle =
   <T>(resolve: (value: T) => void, reject: (error: unknown) => void) =>

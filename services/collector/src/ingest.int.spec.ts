@@ -1,6 +1,7 @@
 import { eventIdOf, restoreCeleryObject } from '@celeriac/event-log/normalize';
 import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { TEST_BROKER_KINDS } from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,7 +13,6 @@ import {
   tapCeleryEvents,
   waitForEventQueue,
 } from '../testing/collector-harness';
-import { TEST_BROKER_KINDS } from '../testing/test-brokers';
 
 // Real Celery worker and client -> RabbitMQ -> collector (child process) -> Kafka. A tap queue of our
 // own on celeryev records what Celery really sent; every element of it must come out of Kafka intact.

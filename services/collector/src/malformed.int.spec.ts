@@ -1,5 +1,11 @@
 import { eventIdOf } from '@celeriac/event-log/normalize';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import {
+  isRedisUrl,
+  publishRedisEvent,
+  redisDbOf,
+  TEST_BROKER_KINDS,
+} from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
@@ -14,7 +20,6 @@ import {
   tapCeleryEvents,
   waitForEventQueue,
 } from '../testing/collector-harness';
-import { isRedisUrl, publishRedisEvent, redisDbOf, TEST_BROKER_KINDS } from '../testing/test-brokers';
 
 const JUNK_HOST = 'junk@test';
 const json = 'application/json';

@@ -14,17 +14,17 @@ import { freePort } from '@celeriac/tests/harness/free-port';
 import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
 import { TEST_CONTROL_TOKEN } from '@celeriac/tests/harness/service-process';
 import { readStackEnv } from '@celeriac/tests/harness/stack-env';
-import { waitFor } from '@celeriac/tests/harness/wait-for';
-import amqp, { type ChannelModel } from 'amqplib';
-import { Kafka, logLevel } from 'kafkajs';
-import { type CollectorStore, createCollectorStore } from '../src/collector-store';
 import {
   createTestBroker,
   isRedisUrl,
   redisSubscribed,
   type TestBrokerKind,
   tapRedisEvents,
-} from './test-brokers';
+} from '@celeriac/tests/harness/test-brokers';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
+import amqp, { type ChannelModel } from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
+import { type CollectorStore, createCollectorStore } from '../src/collector-store';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

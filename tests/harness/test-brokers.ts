@@ -3,9 +3,10 @@
  * proves both adapters: an isolated RabbitMQ vhost, or an isolated Redis database (pub/sub channels
  * are server-wide, but kombu's `/<db>.` channel prefix keeps databases apart, as in production).
  */
-import { createTestVhost } from '@celeriac/tests/harness/isolation';
-import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+
 import { Redis } from 'ioredis';
+import { createTestVhost } from './isolation';
+import { readStackEnv } from './stack-env';
 
 export type TestBrokerKind = 'amqp' | 'redis';
 export const TEST_BROKER_KINDS: TestBrokerKind[] = ['amqp', 'redis'];
