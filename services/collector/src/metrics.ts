@@ -69,7 +69,7 @@ export function createCollectorMetrics() {
     }),
     redisGaps: new Counter({
       name: 'celeriac_collector_redis_event_gaps_total',
-      help: 'Stretches of Redis events not seen: buffer-full drop episodes and lost subscriptions',
+      help: 'Stretches of Redis events not seen: buffer-full drop episodes, lost subscriptions, subscription starts',
       labelNames: ['connection_id', 'cause'],
       registers: [registry],
     }),

@@ -11,8 +11,8 @@ import type { RedisNames } from './redis-names';
  * the same ingest as AMQP deliveries. Pub/sub keeps nothing and has no acks: whatever Kafka has not
  * taken yet sits in the ingest's buffer, and once that reaches its byte budget new messages are
  * dropped and counted, never left in Redis's output buffer, which Redis answers by cutting the
- * subscriber off (and then everything is lost until it is back). Each drop episode and each
- * reconnect counts as one gap.
+ * subscriber off (and then everything is lost until it is back). Each drop episode, each lost
+ * subscription and each (re)subscription start (a takeover after a crash) counts as one gap.
  */
 export async function consumeRedisEvents(deps: {
   subscriber: Redis;
@@ -65,6 +65,9 @@ export async function consumeRedisEvents(deps: {
     const events = deps.names.events;
     if (events.kind === 'pattern') await subscriber.psubscribe(events.name);
     else await subscriber.subscribe(events.name);
+    // Whatever was published before this moment was seen by no one here: on a failover this is the
+    // window between the old owner's death and the takeover.
+    metrics.redisGaps.inc({ ...labels, cause: 'subscribed' });
     consumer.onConsuming();
     log.info({ subscription: deps.names.events }, 'consuming celery events');
     await Promise.race([
