@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startCollector, startGateway, startProjector } from './harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from './harness/celery-worker';
-import { createTestDatabase, createTestTopics, createTestVhost } from './harness/isolation';
+import { createTestDatabase, createTestTopics } from './harness/isolation';
 import type { ServiceProcess } from './harness/service-process';
 import { REPO_ROOT, readStackEnv } from './harness/stack-env';
+import { createTestBroker, TEST_BROKER_KINDS, type TestBroker } from './harness/test-brokers';
 import { waitFor } from './harness/wait-for';
 
 const run = promisify(execFile);
@@ -17,11 +18,12 @@ const run = promisify(execFile);
  * The product as a user meets it: collector, projector and gateway running as deployed, a real Celery
  * worker, a connection and a key made with the admin CLI. A task sent through the Flower API runs on the
  * worker, its state shows in the Flower API, and the SSE and WebSocket streams deliver its events.
+ * Once with the cluster on RabbitMQ, once on Redis.
  */
-describe('a Celery task seen end to end through Celeriac', () => {
+describe.each(TEST_BROKER_KINDS)('a Celery task seen end to end through Celeriac (%s)', (brokerKind) => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let topics: Awaited<ReturnType<typeof createTestTopics>>;
-  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+  let vhost: TestBroker;
   let worker: CeleryWorker;
   const services: ServiceProcess[] = [];
   let gateway = '';
@@ -40,7 +42,7 @@ describe('a Celery task seen end to end through Celeriac', () => {
     [database, topics, vhost] = await Promise.all([
       createTestDatabase(),
       createTestTopics(['events', 'deadletter']),
-      createTestVhost(),
+      createTestBroker(brokerKind),
     ]);
     const env = {
       CELERIAC_DATABASE_URL: database.url,

@@ -17,6 +17,7 @@ for pkg in collector projector gateway; do
     reports+=("services/$pkg/bench/REPORT.md")
   fi
 done
+[ -f services/collector/bench/REDIS-REPORT.md ] && reports+=("services/collector/bench/REDIS-REPORT.md")
 if [ -f services/gateway/src/streams/bench/streams-bench.ts ]; then
   echo "== benchmark: gateway live streams"
   node --import tsx services/gateway/src/streams/bench/streams-bench.ts

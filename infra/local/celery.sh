@@ -18,7 +18,7 @@ STAMP="$VENV/.celeriac-requirements"
 venv_current() {
   [[ -x "$PY" && -f "$STAMP" ]] &&
     [[ "$(cat "$STAMP")" == "$(sha256sum "$REQS" | cut -d' ' -f1)" ]] &&
-    "$PY" -c 'import celery, kombu, amqp' >/dev/null 2>&1
+    "$PY" -c 'import celery, kombu, amqp, redis' >/dev/null 2>&1
 }
 
 install() {

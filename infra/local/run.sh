@@ -65,6 +65,7 @@ fi
 mkdir -p "$RUN_LOGS"
 
 traffic_pid=""
+redis_traffic_pid=""
 tick_pid=""
 workers_started=0
 cleaning=0
@@ -82,6 +83,7 @@ cleanup() {
   say "stopping traffic, demo workers and services (servers stay up)"
   [[ -n "$tick_pid" ]] && kill "$tick_pid" 2>/dev/null
   [[ -n "$traffic_pid" ]] && stop_pid "$traffic_pid" "traffic" 10
+  [[ -n "$redis_traffic_pid" ]] && stop_pid "$redis_traffic_pid" "Redis traffic" 10
   # Workers before services, so Celeriac records their worker-offline events.
   if ((workers_started)); then
     "$CELERY_APP_DIR/stop-workers.sh" || warn "could not stop every demo worker"
@@ -120,12 +122,42 @@ if [[ ! -s "$WORK_DIR/demo-key" ]]; then
 fi
 DEMO_KEY="$(cat "$WORK_DIR/demo-key")"
 
+# A second cluster on the local Redis, `demo-redis`, with a key of its own: two tenants side by side.
+redis_connection=""
+if [[ -n "${CELERIAC_REDIS_URL:-}" ]]; then
+  redis_connection="$(admin connections list | node -e '
+    const rows = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    process.stdout.write(rows.find((row) => row.name === "demo-redis")?.connectionId ?? "")')"
+  if [[ -z "$redis_connection" ]]; then
+    redis_connection="$(admin connections add --name demo-redis --broker-url "$CELERIAC_REDIS_URL" |
+      node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).connectionId)')"
+    rm -f "$WORK_DIR/demo-redis-key"
+  fi
+  if [[ ! -s "$WORK_DIR/demo-redis-key" ]]; then
+    admin keys create --name demo-redis --role admin --connections "$redis_connection" |
+      sed -n 's/^key (shown once, store it now): //p' >"$WORK_DIR/demo-redis-key"
+  fi
+fi
+
 workers_started=1
 mapfile -t worker_nodes < <("$CELERY_APP_DIR/start-workers.sh" "$DEMO_WORKERS")
 ((${#worker_nodes[@]} == DEMO_WORKERS)) || die "the demo workers did not start (messages above say why)"
 "$CELERIAC_PYTHON" "$CELERY_APP_DIR/send_traffic.py" --rate "$DEMO_RATE" --duration 0 --mix "$DEMO_MIX" \
   >"$RUN_LOGS/traffic.out" 2>"$RUN_LOGS/traffic.log" &
 traffic_pid=$!
+redis_nodes=()
+if [[ -n "$redis_connection" ]]; then
+  mapfile -t redis_nodes < <(CELERIAC_WORKER_PREFIX=demoredis CELERY_BROKER_URL="$CELERIAC_REDIS_URL" \
+    "$CELERY_APP_DIR/start-workers.sh" 1)
+  ((${#redis_nodes[@]} == 1)) || die "the Redis demo worker did not start (messages above say why)"
+  CELERY_BROKER_URL="$CELERIAC_REDIS_URL" "$CELERIAC_PYTHON" "$CELERY_APP_DIR/send_traffic.py" \
+    --rate "$DEMO_RATE" --duration 0 --mix "$DEMO_MIX" >"$RUN_LOGS/redis-traffic.out" 2>"$RUN_LOGS/redis-traffic.log" &
+  redis_traffic_pid=$!
+fi
+
+redis_line="not configured (no CELERIAC_REDIS_URL)"
+[[ -n "$redis_connection" ]] &&
+  redis_line="connection demo-redis = $redis_connection, worker ${redis_nodes[*]}, traffic $DEMO_RATE tasks/s, key in $WORK_DIR/demo-redis-key"
 
 started=()
 for name in "${SERVICES[@]}"; do
@@ -154,6 +186,7 @@ Celeriac is running (Ctrl-C to stop):
 
   connection   demo = $demo_connection
   API key      $DEMO_KEY   (admin, bound to the demo connection; kept in $WORK_DIR/demo-key)
+  Redis        $redis_line
   try          curl -H "Authorization: Bearer $DEMO_KEY" http://127.0.0.1:$GATEWAY_PORT/api/workers
                curl -H "Authorization: Bearer $DEMO_KEY" 'http://127.0.0.1:$GATEWAY_PORT/api/tasks?limit=5'
                curl -N 'http://127.0.0.1:$GATEWAY_PORT/api/events/stream?connectionId=$demo_connection&token=$DEMO_KEY'

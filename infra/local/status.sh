@@ -30,6 +30,13 @@ if [[ -n "${CELERIAC_RABBITMQ_URL:-}" ]]; then
 else
   "$LOCAL_DIR/rabbitmq.sh" status || rc=1
 fi
+if [[ -n "${CELERIAC_REDIS_URL:-}" ]]; then
+  out="$(bounded 10 redis-cli -u "$CELERIAC_REDIS_URL" ping 2>&1)"
+  [[ "$out" == PONG ]]
+  line $? "redis: $(mask "$CELERIAC_REDIS_URL") -> $out (from CELERIAC_REDIS_URL)"
+else
+  "$LOCAL_DIR/redis.sh" status || rc=1
+fi
 py="${CELERIAC_PYTHON:-$WORK_DIR/venv/bin/python}"
 if ver="$("$py" -c 'import celery; print(celery.__version__)' 2>/dev/null)"; then
   line 0 "celery: $py (celery $ver)"

@@ -3,6 +3,7 @@
 # whatever already runs, and write infra/local/.work/env for tests and services:
 #   CELERIAC_KAFKA_BROKERS  CELERIAC_DATABASE_URL  CELERIAC_RABBITMQ_URL
 #   CELERIAC_PYTHON         CELERIAC_CELERY_APP_DIR
+#   CELERIAC_REDIS_URL
 # Bring your own server by exporting its variable first: up.sh then only verifies it and passes
 # it through. Idempotent; safe to run again and again. Stop with infra/local/down.sh.
 set -euo pipefail
@@ -12,6 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KAFKA_PORT="${CELERIAC_KAFKA_PORT:-9092}"
 PG_PORT="${CELERIAC_PG_PORT:-5432}"
 RABBITMQ_PORT="${CELERIAC_RABBITMQ_PORT:-5672}"
+REDIS_PORT="${CELERIAC_REDIS_PORT:-6379}"
 ENV_FILE="$WORK_DIR/env"
 
 mask() { sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$1"; }
@@ -40,6 +42,13 @@ verify_rabbitmq() {
   say "using RabbitMQ from CELERIAC_RABBITMQ_URL ($(mask "$CELERIAC_RABBITMQ_URL"))"
 }
 
+verify_redis() {
+  local out
+  out="$(bounded 10 redis-cli -u "$CELERIAC_REDIS_URL" ping 2>&1)"
+  [[ "$out" == PONG ]] || die "CELERIAC_REDIS_URL=$(mask "$CELERIAC_REDIS_URL") does not answer PING: $out"
+  say "using Redis from CELERIAC_REDIS_URL ($(mask "$CELERIAC_REDIS_URL"))"
+}
+
 verify_python() {
   "$CELERIAC_PYTHON" -c 'import celery, kombu' >/dev/null 2>&1 ||
     die "CELERIAC_PYTHON=$CELERIAC_PYTHON cannot import celery and kombu"
@@ -52,6 +61,7 @@ take_lock up 600
 # each bounded by its own timeouts.
 [[ -n "${CELERIAC_DATABASE_URL:-}" ]] || "$LOCAL_DIR/postgres.sh" install
 [[ -n "${CELERIAC_RABBITMQ_URL:-}" ]] || "$LOCAL_DIR/rabbitmq.sh" install
+[[ -n "${CELERIAC_REDIS_URL:-}" ]] || "$LOCAL_DIR/redis.sh" install
 
 declare -A jobs=()
 run_bg() {
@@ -62,11 +72,12 @@ run_bg() {
 }
 if [[ -n "${CELERIAC_DATABASE_URL:-}" ]]; then run_bg postgres verify_postgres; else run_bg postgres "$LOCAL_DIR/postgres.sh" start; fi
 if [[ -n "${CELERIAC_RABBITMQ_URL:-}" ]]; then run_bg rabbitmq verify_rabbitmq; else run_bg rabbitmq "$LOCAL_DIR/rabbitmq.sh" start; fi
+if [[ -n "${CELERIAC_REDIS_URL:-}" ]]; then run_bg redis verify_redis; else run_bg redis "$LOCAL_DIR/redis.sh" start; fi
 if [[ -n "${CELERIAC_KAFKA_BROKERS:-}" ]]; then run_bg kafka verify_kafka; else run_bg kafka "$LOCAL_DIR/kafka.sh" start; fi
 if [[ -n "${CELERIAC_PYTHON:-}" ]]; then run_bg celery verify_python; else run_bg celery "$LOCAL_DIR/celery.sh" install; fi
 
 failed=()
-for name in postgres rabbitmq kafka celery; do
+for name in postgres rabbitmq redis kafka celery; do
   wait "${jobs[$name]}" || failed+=("$name")
 done
 ((${#failed[@]} == 0)) || die "could not bring up: ${failed[*]} (messages above say why)"
@@ -74,6 +85,7 @@ done
 KAFKA_BROKERS="${CELERIAC_KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
 DATABASE_URL="${CELERIAC_DATABASE_URL:-postgres://celeriac:celeriac@127.0.0.1:$PG_PORT/celeriac}"
 RABBITMQ_URL="${CELERIAC_RABBITMQ_URL:-amqp://celeriac:celeriac@127.0.0.1:$RABBITMQ_PORT/}"
+REDIS_URL="${CELERIAC_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
 PYTHON="${CELERIAC_PYTHON:-$WORK_DIR/venv/bin/python}"
 APP_DIR="${CELERIAC_CELERY_APP_DIR:-$CELERY_APP_DIR}"
 [[ -f "$APP_DIR/demo_app.py" ]] || die "CELERIAC_CELERY_APP_DIR=$APP_DIR has no demo_app.py"
@@ -84,6 +96,7 @@ cat >"$tmp" <<ENV
 CELERIAC_KAFKA_BROKERS=$KAFKA_BROKERS
 CELERIAC_DATABASE_URL=$DATABASE_URL
 CELERIAC_RABBITMQ_URL=$RABBITMQ_URL
+CELERIAC_REDIS_URL=$REDIS_URL
 CELERIAC_PYTHON=$PYTHON
 CELERIAC_CELERY_APP_DIR=$APP_DIR
 ENV
@@ -95,6 +108,7 @@ Celeriac local stack is up:
   Kafka        $KAFKA_BROKERS
   PostgreSQL   $(mask "$DATABASE_URL")
   RabbitMQ     $(mask "$RABBITMQ_URL")
+  Redis        $(mask "$REDIS_URL")
   Celery       $PYTHON (app: $APP_DIR)
   env file     $ENV_FILE   (set -a; source $ENV_FILE; set +a)
   status: infra/local/status.sh    stop: infra/local/down.sh

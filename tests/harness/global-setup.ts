@@ -23,10 +23,20 @@ export default async function setup(): Promise<void> {
     CELERIAC_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     CELERIAC_DATABASE_URL: stack.databaseUrl,
     CELERIAC_RABBITMQ_URL: stack.rabbitmqUrl,
+    ...(process.env.CELERIAC_REDIS_URL ? {} : redisFromFile(stack)),
     CELERIAC_PYTHON: stack.python,
     CELERIAC_CELERY_APP_DIR: stack.celeryAppDir,
   });
   await dropStaleTestDatabases(stack.databaseUrl);
+}
+
+/** Passes the env file's Redis on to test workers, when the stack has one. */
+function redisFromFile(stack: ReturnType<typeof readStackEnv>): Record<string, string> {
+  try {
+    return { CELERIAC_REDIS_URL: stack.redisUrl };
+  } catch {
+    return {};
+  }
 }
 
 async function dropStaleTestDatabases(databaseUrl: string): Promise<void> {

@@ -8,6 +8,8 @@ export interface StackEnv {
   kafkaBrokers: string[];
   databaseUrl: string;
   rabbitmqUrl: string;
+  /** The Redis broker of the Redis-parameterized tests (infra/local/redis.sh or the user's own). */
+  redisUrl: string;
   python: string;
   celeryAppDir: string;
 }
@@ -16,6 +18,7 @@ const NAMES = {
   kafkaBrokers: 'CELERIAC_KAFKA_BROKERS',
   databaseUrl: 'CELERIAC_DATABASE_URL',
   rabbitmqUrl: 'CELERIAC_RABBITMQ_URL',
+  redisUrl: 'CELERIAC_REDIS_URL',
   python: 'CELERIAC_PYTHON',
   celeryAppDir: 'CELERIAC_CELERY_APP_DIR',
 } as const;
@@ -42,6 +45,10 @@ export function readStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
     kafkaBrokers: value(NAMES.kafkaBrokers).split(','),
     databaseUrl: value(NAMES.databaseUrl),
     rabbitmqUrl: value(NAMES.rabbitmqUrl),
+    // Read when a Redis test asks for it, so a stack without Redis still runs the AMQP-only tests.
+    get redisUrl() {
+      return value(NAMES.redisUrl);
+    },
     python: value(NAMES.python),
     celeryAppDir: value(NAMES.celeryAppDir),
   };

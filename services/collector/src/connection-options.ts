@@ -20,6 +20,19 @@ export const connectionOptionsSchema = z.object({
   inspectIntervalMs: z.number().int().min(0).default(30_000),
   /** Idle gap that ends reply collection of a snapshot inspect, ms. Default 1000. */
   inspectTimeoutMs: z.number().int().min(50).max(60_000).default(1_000),
+  // Redis brokers: kombu's transport options, with kombu's defaults, so any cluster's naming is reachable.
+  /** Sentinel master name (kombu's master_name); required with sentinel:// URLs. */
+  redisMasterName: z.string().min(1).max(200).optional(),
+  /** kombu fanout_prefix: true = "/{db}.", false = none, a string = that prefix ({db} filled in). Default true. */
+  fanoutPrefix: z.union([z.boolean(), z.string().max(200)]).default(true),
+  /** kombu fanout_patterns: events on "<exchange>/<routing key>" channels. Default true. */
+  fanoutPatterns: z.boolean().default(true),
+  /** kombu global_keyprefix, put before every key and channel. Default none. */
+  globalKeyprefix: z.string().max(200).default(''),
+  /** Celery event_exchange. Default celeryev. */
+  eventExchange: z.string().min(1).max(200).default('celeryev'),
+  /** Celery control_exchange (pidbox namespace). Default celery. */
+  controlExchange: z.string().min(1).max(200).default('celery'),
 });
 
 export type ConnectionOptions = z.infer<typeof connectionOptionsSchema>;

@@ -2,13 +2,15 @@ import { isUtf8 } from 'node:buffer';
 import { normalizeCeleryEvent, type RejectReason } from '@celeriac/celery-domain/normalize';
 import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 
-/** What the collector needs of one AMQP delivery from the `celeryev` exchange. */
+/** What the collector needs of one message from the `celeryev` exchange, whatever the broker. */
 export interface BrokerMessage {
   content: Buffer;
   routingKey: string;
   contentType?: string | undefined;
   contentEncoding?: string | undefined;
   headers?: Record<string, unknown> | undefined;
+  /** Set by a transport that found the message unusable before its body (a bad Redis envelope). */
+  refused?: [DeadLetterReason, string] | undefined;
 }
 
 export type DeadLetterReason =
@@ -20,6 +22,7 @@ export type DeadLetterReason =
   | 'not-utf8'
   | 'not-json'
   | 'internal'
+  | 'bad-envelope'
   | RejectReason;
 
 export interface Rejection {
@@ -86,6 +89,7 @@ export function deadLetterOf(
 
 /** Why a whole message is unusable, or undefined when its body may be parsed as JSON text. */
 function refusal(message: BrokerMessage, context: DecodeContext): [DeadLetterReason, string] | undefined {
+  if (message.refused) return message.refused;
   if (message.content.length > context.maxBodyBytes)
     return ['oversize', `body of ${message.content.length} bytes exceeds ${context.maxBodyBytes}`];
   if (message.contentType !== 'application/json')

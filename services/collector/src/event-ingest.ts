@@ -3,11 +3,12 @@ import type { EventLogProducer, LogRecord } from '@celeriac/event-log/producer';
 import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { type DecodedMessage, deadLetterOf, decodeBrokerMessage } from './decode-message';
+import { type BrokerMessage, type DecodedMessage, deadLetterOf, decodeBrokerMessage } from './decode-message';
 import type { CollectorMetrics } from './metrics';
 
 export interface IngestOptions {
-  channel: Pick<Channel, 'ack'>;
+  /** The AMQP channel deliveries are acked on; absent for brokers without acks (Redis pub/sub). */
+  channel?: Pick<Channel, 'ack'> | undefined;
   producer: EventLogProducer;
   topics: { events: string; deadLetter: string };
   connectionId: string;
@@ -104,7 +105,7 @@ export function createEventIngest(options: IngestOptions) {
       }
       if (!(await produceUntilAcked(batch))) return;
       try {
-        if (batch.last) options.channel.ack(batch.last, true);
+        if (batch.last) options.channel?.ack(batch.last, true);
       } catch (error) {
         // The channel closed under us: RabbitMQ redelivers these messages, their events keep their ids.
         log.warn({ err: error }, 'ack failed after produce; messages will be redelivered');
@@ -149,14 +150,7 @@ export function createEventIngest(options: IngestOptions) {
    * the message yields records and so gets acked once they are produced; a message that stayed
    * unacked would be redelivered to every collector that leases the connection, forever.
    */
-  function recordsOf(message: ConsumeMessage) {
-    const broker = {
-      content: message.content,
-      routingKey: message.fields.routingKey,
-      contentType: message.properties.contentType as string | undefined,
-      contentEncoding: message.properties.contentEncoding as string | undefined,
-      headers: message.properties.headers,
-    };
+  function recordsOf(broker: BrokerMessage) {
     const context = {
       connectionId: options.connectionId,
       receivedAtMs: options.clock(),
@@ -190,41 +184,61 @@ export function createEventIngest(options: IngestOptions) {
     };
   }
 
+  function accept(message: BrokerMessage, rawBytes: number, receipt: ConsumeMessage | undefined): void {
+    const { events, deadLetters, reasons, worker } = recordsOf(message);
+    const bytes = sizeOf(events) + sizeOf(deadLetters);
+    const count = events.length + deadLetters.length;
+    if (
+      open.messages > 0 &&
+      (open.bytes + bytes > options.batchMaxBytes ||
+        open.events.length + open.deadLetters.length + count > options.batchMaxEvents)
+    ) {
+      seal();
+      kick();
+    }
+    open.events.push(...events);
+    open.deadLetters.push(...deadLetters);
+    open.reasons.push(...reasons);
+    open.messages += 1;
+    open.bytes += bytes;
+    open.rawBytes += rawBytes;
+    if (receipt) open.last = receipt;
+    bufferedBytes += rawBytes;
+    if (!pressured && bufferedBytes > options.maxBufferedBytes) {
+      pressured = true;
+      options.onPressure?.(true);
+    }
+    for (const hostname of worker) options.onWorkerOnline?.(hostname);
+    if (
+      open.bytes >= options.batchMaxBytes ||
+      open.events.length + open.deadLetters.length >= options.batchMaxEvents
+    ) {
+      seal();
+      kick();
+    } else {
+      timer ??= setTimeout(onLinger, options.lingerMs);
+    }
+  }
+
   return {
+    /** One AMQP delivery, acked once Kafka has all its records. */
     handle(message: ConsumeMessage): void {
-      const { events, deadLetters, reasons, worker } = recordsOf(message);
-      const bytes = sizeOf(events) + sizeOf(deadLetters);
-      const count = events.length + deadLetters.length;
-      if (
-        open.messages > 0 &&
-        (open.bytes + bytes > options.batchMaxBytes ||
-          open.events.length + open.deadLetters.length + count > options.batchMaxEvents)
-      ) {
-        seal();
-        kick();
-      }
-      open.events.push(...events);
-      open.deadLetters.push(...deadLetters);
-      open.reasons.push(...reasons);
-      open.messages += 1;
-      open.bytes += bytes;
-      open.rawBytes += message.content.length;
-      open.last = message;
-      bufferedBytes += message.content.length;
-      if (!pressured && bufferedBytes > options.maxBufferedBytes) {
-        pressured = true;
-        options.onPressure?.(true);
-      }
-      for (const hostname of worker) options.onWorkerOnline?.(hostname);
-      if (
-        open.bytes >= options.batchMaxBytes ||
-        open.events.length + open.deadLetters.length >= options.batchMaxEvents
-      ) {
-        seal();
-        kick();
-      } else {
-        timer ??= setTimeout(onLinger, options.lingerMs);
-      }
+      accept(
+        {
+          content: message.content,
+          routingKey: message.fields.routingKey,
+          contentType: message.properties.contentType as string | undefined,
+          contentEncoding: message.properties.contentEncoding as string | undefined,
+          headers: message.properties.headers,
+        },
+        message.content.length,
+        message,
+      );
+    },
+
+    /** One message of a broker without acks; rawBytes is what it holds of the buffer budget. */
+    accept(message: BrokerMessage, rawBytes: number): void {
+      accept(message, rawBytes, undefined);
     },
 
     /** Produces and acks whatever was delivered so far; resolves when nothing is in flight. */

@@ -1,6 +1,7 @@
 import { eventIdOf, restoreCeleryObject } from '@celeriac/celery-domain/normalize';
 import { INSPECT_SNAPSHOT_TYPE, QUEUES_SNAPSHOT_TYPE } from '@celeriac/proto/topics';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import { TEST_BROKER_KINDS } from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +16,7 @@ import {
 
 // Real Celery worker and client -> RabbitMQ -> collector (child process) -> Kafka. A tap queue of our
 // own on celeryev records what Celery really sent; every element of it must come out of Kafka intact.
-describe('collector ingest from a real Celery 5.5 worker', () => {
+describe.each(TEST_BROKER_KINDS)('collector ingest from a real Celery 5.5 worker (%s)', (broker) => {
   let world: Awaited<ReturnType<typeof createWorld>>;
   let collector: CollectorProcess | undefined;
   let worker: CeleryWorker | undefined;
@@ -24,6 +25,7 @@ describe('collector ingest from a real Celery 5.5 worker', () => {
 
   beforeAll(async () => {
     world = await createWorld({
+      broker,
       connectionOptions: { inspectIntervalMs: 2000, queueSampleIntervalMs: 1000, inspectTimeoutMs: 500 },
     });
     tap = await tapCeleryEvents(world.vhosts[0]!.url);

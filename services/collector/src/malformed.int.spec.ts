@@ -1,7 +1,14 @@
 import { eventIdOf } from '@celeriac/celery-domain/normalize';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
+import {
+  isRedisUrl,
+  publishRedisEvent,
+  redisDbOf,
+  TEST_BROKER_KINDS,
+} from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import amqp from 'amqplib';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CollectorProcess,
@@ -67,8 +74,48 @@ const MALFORMED: { body: Buffer; contentType?: string; reason: string }[] = [
   { body: Buffer.from('42'), contentType: json, reason: 'not-an-object' },
 ];
 
+/** Pub/sub payloads a kombu receiver could not unwrap; each must give one `bad-envelope` dead letter. */
+const NOT_ENVELOPES = [
+  Buffer.from('plain text'),
+  Buffer.from('{"no": "body"}'),
+  Buffer.from('[1, 2]'),
+  Buffer.from(JSON.stringify({ body: 'e30=', properties: { body_encoding: 'rot13' } })),
+];
+
+/** Junk number i, as a worker would publish an event: on the celeryev exchange or the Redis event channel. */
+async function publishJunk(brokerUrl: string, count: number): Promise<void> {
+  const message = (i: number) => {
+    const junk = MALFORMED[i % MALFORMED.length]!;
+    return {
+      routingKey: i % 2 ? 'task.multi' : 'junk.key',
+      body: junk.body,
+      properties: { contentType: junk.contentType, headers: { hostname: JUNK_HOST, n: i } },
+    };
+  };
+  if (isRedisUrl(brokerUrl)) {
+    const client = new Redis(brokerUrl);
+    for (let i = 0; i < count; i++) {
+      const { routingKey, body, properties } = message(i);
+      await publishRedisEvent(brokerUrl, routingKey, body, properties, client);
+    }
+    // Redis only: payloads that are no kombu envelope at all.
+    for (const payload of NOT_ENVELOPES)
+      await client.publish(`/${redisDbOf(brokerUrl)}.celeryev/task.multi`, payload);
+    client.disconnect();
+    return;
+  }
+  const connection = await amqp.connect(brokerUrl);
+  const channel = await connection.createConfirmChannel();
+  for (let i = 0; i < count; i++) {
+    const { routingKey, body, properties } = message(i);
+    channel.publish('celeryev', routingKey, body, properties);
+    if (i % 100 === 99) await channel.waitForConfirms();
+  }
+  await connection.close();
+}
+
 // 1,000 unusable messages interleaved with a real worker's traffic on the same celeryev exchange.
-describe('collector on malformed broker input', () => {
+describe.each(TEST_BROKER_KINDS)('collector on malformed broker input (%s)', (broker) => {
   let world: Awaited<ReturnType<typeof createWorld>>;
   let collector: CollectorProcess;
   let worker: CeleryWorker | undefined;
@@ -77,7 +124,10 @@ describe('collector on malformed broker input', () => {
   let deadLetters: Awaited<ReturnType<typeof readDeadLetters>>;
 
   beforeAll(async () => {
-    world = await createWorld({ connectionOptions: { inspectIntervalMs: 0, queueSampleIntervalMs: 0 } });
+    world = await createWorld({
+      broker,
+      connectionOptions: { inspectIntervalMs: 0, queueSampleIntervalMs: 0 },
+    });
     tap = await tapCeleryEvents(world.vhosts[0]!.url);
     events = await readEvents(world.eventsTopic);
     deadLetters = await readDeadLetters(world.deadLetterTopic);
@@ -99,17 +149,7 @@ describe('collector on malformed broker input', () => {
     worker = await startCeleryWorker({ brokerUrl, concurrency: 2 });
     const traffic = sendTraffic(brokerUrl, ['--count', '200', '--rate', '100', '--mix', 'add=70,error=30']);
 
-    const connection = await amqp.connect(brokerUrl);
-    const channel = await connection.createConfirmChannel();
-    for (let i = 0; i < 1000; i++) {
-      const junk = MALFORMED[i % MALFORMED.length]!;
-      channel.publish('celeryev', i % 2 ? 'task.multi' : 'junk.key', junk.body, {
-        contentType: junk.contentType,
-        headers: { hostname: JUNK_HOST, n: i },
-      });
-      if (i % 100 === 99) await channel.waitForConfirms();
-    }
-    await connection.close();
+    await publishJunk(brokerUrl, 1000);
     await traffic;
     await waitFor(
       'every task to finish',
@@ -119,19 +159,32 @@ describe('collector on malformed broker input', () => {
     await worker.stop();
     await waitFor('worker-offline on the wire', () => tap.elements.some((e) => e.type === 'worker-offline'));
 
-    await waitFor('1,000 dead letters', () => deadLetters.records.length >= 1000, { timeoutMs: 30_000 });
+    const extra = broker === 'redis' ? NOT_ENVELOPES.length : 0;
+    await waitFor('every dead letter', () => deadLetters.records.length >= 1000 + extra, {
+      timeoutMs: 30_000,
+    });
     const reasons = new Map<string, number>();
+    const unwrapped: Buffer[] = [];
     for (const { key, value } of deadLetters.records) {
       expect(key).toBe(connectionId);
       expect(value.connectionId).toBe(connectionId);
+      if (value.reason.startsWith('bad-envelope:')) {
+        unwrapped.push(Buffer.from(value.raw));
+        reasons.set('bad-envelope', (reasons.get('bad-envelope') ?? 0) + 1);
+        continue;
+      }
       const n = Number(JSON.parse(value.headersJson).n);
       expect(Buffer.from(value.raw).equals(MALFORMED[n % MALFORMED.length]!.body)).toBe(true);
       const reason = value.reason.split(':')[0]!;
       expect(reason).toBe(MALFORMED[n % MALFORMED.length]!.reason);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
-    expect(deadLetters.records).toHaveLength(1000);
-    expect(new Set(deadLetters.records.map((r) => JSON.parse(r.value.headersJson).n)).size).toBe(1000);
+    expect(deadLetters.records).toHaveLength(1000 + extra);
+    expect(unwrapped.map((raw) => raw.toString())).toEqual(
+      broker === 'redis' ? NOT_ENVELOPES.map((raw) => raw.toString()) : [],
+    );
+    const numbered = deadLetters.records.filter((r) => !r.value.reason.startsWith('bad-envelope:'));
+    expect(new Set(numbered.map((r) => JSON.parse(r.value.headersJson).n)).size).toBe(1000);
 
     const real = tap.elements.filter((element) => element.hostname !== JUNK_HOST);
     const expected = new Set(real.map((element) => eventIdOf(connectionId, element)));

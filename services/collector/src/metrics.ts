@@ -55,6 +55,24 @@ export function createCollectorMetrics() {
       labelNames: ['method', 'code'],
       registers: [registry],
     }),
+    redisDroppedMessages: new Counter({
+      name: 'celeriac_collector_redis_dropped_messages_total',
+      help: 'Redis event messages dropped because the Kafka-bound buffer was full, by connection',
+      labelNames: ['connection_id'],
+      registers: [registry],
+    }),
+    redisDroppedBytes: new Counter({
+      name: 'celeriac_collector_redis_dropped_bytes_total',
+      help: 'Bytes of Redis event messages dropped because the Kafka-bound buffer was full, by connection',
+      labelNames: ['connection_id'],
+      registers: [registry],
+    }),
+    redisGaps: new Counter({
+      name: 'celeriac_collector_redis_event_gaps_total',
+      help: 'Stretches of Redis events not seen: buffer-full drop episodes, lost subscriptions, subscription starts',
+      labelNames: ['connection_id', 'cause'],
+      registers: [registry],
+    }),
     snapshotFailures: new Counter({
       name: 'celeriac_collector_snapshot_failures_total',
       help: 'Queue-depth or inspect sampling rounds that failed',

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { BROKER_JSON_BOUNDS, exceedsJsonBounds } from '@celeriac/celery-domain/json-bounds';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError } from './errors';
+import { createReplyCollector, MAX_WAITERS } from './pidbox-replies';
 
 export interface NodeReplyValue {
   node: string;
@@ -24,30 +24,24 @@ export interface PidboxRequest {
 
 const REQUEST_EXCHANGE = 'celery.pidbox';
 const REPLY_EXCHANGE = 'reply.celery.pidbox';
-/** Hard ceiling on one collection whatever the replies' pace, and on replies kept per request. */
-const MAX_COLLECT_MS = 60_000;
-const MAX_REPLIES = 10_000;
-const MAX_WAITERS = 256;
-/**
- * Reply bytes one call keeps: under gRPC's default 4 MiB message limit, so a Control reply always
- * reaches the gateway. Workers (or anyone who can publish to `reply.celery.pidbox`) choose the size
- * and count of replies; counting their bytes bounds what one call holds at any pace.
- */
-export const MAX_CALL_REPLY_BYTES = 2 * 1024 * 1024;
-/** One reply message above this is dropped unread: a whole cluster's stats fit in far less. */
-const MAX_REPLY_MESSAGE_BYTES = 1024 * 1024;
-const MAX_NODE_NAME_LENGTH = 255;
-/** Reply bytes held by all calls of one connection at once (up to MAX_WAITERS calls run together). */
-const MAX_HELD_REPLY_BYTES = 8 * 1024 * 1024;
 
-interface Waiter {
-  replies: NodeReplyValue[];
-  bytes: number;
-  maxBytes: number;
-  limit: number;
-  idle: NodeJS.Timeout | undefined;
-  timeoutMs: number;
-  finish: () => void;
+export { MAX_CALL_REPLY_BYTES } from './pidbox-replies';
+
+/** The body kombu's Mailbox sends: a cast has no ticket and no reply_to. */
+export function pidboxRequestBody(
+  request: PidboxRequest,
+  ticket: string,
+  replyTo: { exchange: string; routing_key: string },
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    method: request.method,
+    arguments: request.arguments,
+    destination: request.destination.length > 0 ? request.destination : null,
+    pattern: null,
+    matcher: null,
+  };
+  if (request.reply) Object.assign(body, { ticket, reply_to: replyTo });
+  return body;
 }
 
 /**
@@ -60,8 +54,7 @@ interface Waiter {
 export function createPidboxClient(options: { connection: ChannelModel; logger: Logger }) {
   const log = options.logger.child({ component: 'pidbox' });
   const replyKey = randomUUID();
-  const waiters = new Map<string, Waiter>();
-  let heldBytes = 0;
+  const replies = createReplyCollector({ logger: log });
   let channel: Promise<Channel> | undefined;
 
   async function open(): Promise<Channel> {
@@ -69,7 +62,7 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
     created.on('error', (error) => log.warn({ err: error }, 'pidbox channel error'));
     created.on('close', () => {
       channel = undefined;
-      for (const waiter of waiters.values()) waiter.finish();
+      replies.finishAll();
     });
     // Flags must match what workers declare (non-durable), or RabbitMQ closes the channel with 406.
     await created.assertExchange(REQUEST_EXCHANGE, 'fanout', { durable: false, autoDelete: false });
@@ -81,41 +74,7 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
   }
 
   function onReply(message: ConsumeMessage | null): void {
-    if (!message) return;
-    const ticket = message.properties.headers?.ticket;
-    const waiter = typeof ticket === 'string' ? waiters.get(ticket) : undefined;
-    if (!waiter) return;
-    const size = message.content.length;
-    // An oversize message is dropped without touching the idle timer, so a stream of them cannot
-    // keep a collection open; replies past the call's budget end it with what it holds.
-    if (size > MAX_REPLY_MESSAGE_BYTES) {
-      log.warn({ ticket, bytes: size }, 'oversize pidbox reply dropped');
-      return;
-    }
-    if (waiter.bytes + size > waiter.maxBytes || heldBytes + size > MAX_HELD_REPLY_BYTES) {
-      log.warn(
-        { ticket, bytes: waiter.bytes + size },
-        'pidbox replies over the byte budget; collection ends',
-      );
-      waiter.finish();
-      return;
-    }
-    waiter.bytes += size;
-    heldBytes += size;
-    const body = parseReply(message.content);
-    if (body === undefined) log.warn({ ticket }, 'unusable pidbox reply ignored');
-    else {
-      for (const node of Object.keys(body)) {
-        if (node.length > MAX_NODE_NAME_LENGTH || waiter.replies.length >= MAX_REPLIES) continue;
-        waiter.replies.push({ node, value: body[node] });
-      }
-    }
-    if (waiter.replies.length >= waiter.limit) {
-      waiter.finish();
-      return;
-    }
-    if (waiter.idle) clearTimeout(waiter.idle);
-    waiter.idle = setTimeout(waiter.finish, waiter.timeoutMs);
+    if (message) replies.offer(message.properties.headers?.ticket, message.content);
   }
 
   async function ensureChannel(): Promise<Channel> {
@@ -129,19 +88,11 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
   return {
     async call(request: PidboxRequest): Promise<NodeReplyValue[]> {
       const current = await ensureChannel();
-      if (request.reply && waiters.size >= MAX_WAITERS)
+      if (request.reply && replies.size >= MAX_WAITERS)
         throw new BrokerUnavailableError('too many control requests in flight');
       const ticket = randomUUID();
-      const body: Record<string, unknown> = {
-        method: request.method,
-        arguments: request.arguments,
-        destination: request.destination.length > 0 ? request.destination : null,
-        pattern: null,
-        matcher: null,
-      };
-      if (request.reply)
-        Object.assign(body, { ticket, reply_to: { exchange: REPLY_EXCHANGE, routing_key: replyKey } });
-      const collected = request.reply ? collect(ticket, request) : Promise.resolve([]);
+      const body = pidboxRequestBody(request, ticket, { exchange: REPLY_EXCHANGE, routing_key: replyKey });
+      const collected = request.reply ? replies.collect(ticket, request) : Promise.resolve([]);
       try {
         current.publish(REQUEST_EXCHANGE, '', Buffer.from(JSON.stringify(body)), {
           contentType: 'application/json',
@@ -150,7 +101,7 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
           priority: 0,
         });
       } catch (error) {
-        waiters.get(ticket)?.finish();
+        replies.finish(ticket);
         throw new BrokerUnavailableError('cannot publish to celery.pidbox', { cause: error });
       }
       return collected;
@@ -159,50 +110,10 @@ export function createPidboxClient(options: { connection: ChannelModel; logger: 
     async close(): Promise<void> {
       const current = channel;
       channel = undefined;
-      for (const waiter of waiters.values()) waiter.finish();
+      replies.finishAll();
       if (current) await (await current.catch(() => undefined))?.close().catch(() => undefined);
     },
   };
-
-  function collect(ticket: string, request: PidboxRequest): Promise<NodeReplyValue[]> {
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        replies: [],
-        bytes: 0,
-        maxBytes: Math.min(request.maxReplyBytes ?? MAX_CALL_REPLY_BYTES, MAX_CALL_REPLY_BYTES),
-        limit: request.destination.length > 0 ? request.destination.length : Number.POSITIVE_INFINITY,
-        idle: undefined,
-        timeoutMs: request.timeoutMs,
-        finish: () => {
-          if (waiter.idle) clearTimeout(waiter.idle);
-          clearTimeout(ceiling);
-          if (!waiters.delete(ticket)) return;
-          heldBytes -= waiter.bytes;
-          resolve(waiter.replies);
-        },
-      };
-      const ceiling = setTimeout(waiter.finish, Math.min(MAX_COLLECT_MS, request.timeoutMs * 20));
-      waiter.idle = setTimeout(waiter.finish, request.timeoutMs);
-      waiters.set(ticket, waiter);
-    });
-  }
-}
-
-/**
- * A reply body `{nodename: value}` as an object with a null prototype (node names are chosen by
- * workers: `__proto__` must stay a name), or undefined when it is not JSON, not an object, or
- * nested deeper than any later walk may go.
- */
-function parseReply(content: Buffer): Record<string, unknown> | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(content.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  if (exceedsJsonBounds(body, BROKER_JSON_BOUNDS)) return undefined;
-  return Object.assign(Object.create(null) as Record<string, unknown>, body);
 }
 
 export type PidboxClient = ReturnType<typeof createPidboxClient>;

@@ -10,7 +10,7 @@ const COALESCE_MS = 250;
  * worker restart, hence on every worker-online. Casts are coalesced per short window into one
  * destination list; the pending set is capped.
  */
-export function createWorkerWaker(options: { pidbox: PidboxClient; logger: Logger }) {
+export function createWorkerWaker(options: { pidbox: Pick<PidboxClient, 'call'>; logger: Logger }) {
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
 

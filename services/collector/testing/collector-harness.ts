@@ -11,9 +11,16 @@ import { decodeDeadLetter, decodeEvent } from '@celeriac/event-log/codec';
 import type { CeleryEvent, DeadLetter } from '@celeriac/proto/events';
 import { silentLogger } from '@celeriac/service-runtime/logger';
 import { freePort } from '@celeriac/tests/harness/free-port';
-import { createTestDatabase, createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
 import { TEST_CONTROL_TOKEN } from '@celeriac/tests/harness/service-process';
 import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import {
+  createTestBroker,
+  isRedisUrl,
+  redisSubscribed,
+  type TestBrokerKind,
+  tapRedisEvents,
+} from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import amqp, { type ChannelModel } from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
@@ -122,6 +129,11 @@ export const readDeadLetters = (topic: string) => readTopic<DeadLetter>(topic, d
 
 /** A queue of our own bound to `celeryev` `#`: the ground truth of what Celery put on the wire. */
 export async function tapCeleryEvents(brokerUrl: string) {
+  if (isRedisUrl(brokerUrl)) {
+    const elements: Record<string, unknown>[] = [];
+    const tap = await tapRedisEvents(brokerUrl, elements);
+    return { elements, close: tap.close };
+  }
   const connection: ChannelModel = await amqp.connect(brokerUrl);
   const channel = await connection.createChannel();
   await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
@@ -144,21 +156,27 @@ export async function tapCeleryEvents(brokerUrl: string) {
     },
     { noAck: true },
   );
-  return { elements, channel, close: () => connection.close() };
+  return { elements, close: () => connection.close() };
 }
 
 /**
  * One isolated world: database, topics (on the shared Kafka unless `kafkaBrokers` names another), and
- * `vhostCount` RabbitMQ vhosts each registered as a connection.
+ * `vhostCount` brokers (RabbitMQ vhosts, or Redis databases with `broker: 'redis'`) each registered
+ * as a connection.
  */
 export async function createWorld(
-  options: { vhostCount?: number; connectionOptions?: Record<string, unknown>; kafkaBrokers?: string[] } = {},
+  options: {
+    vhostCount?: number;
+    connectionOptions?: Record<string, unknown>;
+    kafkaBrokers?: string[];
+    broker?: TestBrokerKind;
+  } = {},
 ) {
   const kafkaBrokers = options.kafkaBrokers ?? readStackEnv().kafkaBrokers;
   const [database, topics, ...vhosts] = await Promise.all([
     createTestDatabase(),
     createTestTopics(['events', 'deadletter'], 3, kafkaBrokers),
-    ...Array.from({ length: options.vhostCount ?? 1 }, () => createTestVhost()),
+    ...Array.from({ length: options.vhostCount ?? 1 }, () => createTestBroker(options.broker ?? 'amqp')),
   ]);
   const store: CollectorStore = createCollectorStore({
     databaseUrl: database.url,
@@ -216,12 +234,22 @@ export function sendTraffic(brokerUrl: string, args: string[]): Promise<string> 
   });
 }
 
-/** Resolves once the collector declared and bound its durable event queue on the broker. */
+/**
+ * Resolves once the collector consumes the broker's events: its durable event queue declared, bound
+ * and consumed (RabbitMQ), or its subscriber subscribed in the connection's database (Redis).
+ */
 export async function waitForEventQueue(
   brokerUrl: string,
   connectionId: string,
   timeoutMs = 30_000,
 ): Promise<void> {
+  if (isRedisUrl(brokerUrl)) {
+    await waitFor(`collector subscribed on ${brokerUrl}`, () => redisSubscribed(brokerUrl), {
+      timeoutMs,
+      intervalMs: 200,
+    });
+    return;
+  }
   const connection = await amqp.connect(brokerUrl);
   try {
     await waitFor(

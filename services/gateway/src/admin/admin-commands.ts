@@ -1,3 +1,4 @@
+import { brokerUrlProblem, MAX_BROKER_URL_LENGTH } from '@celeriac/connection-secrets/broker-url';
 import { z } from 'zod';
 import { generateApiKey } from '../auth/api-keys';
 import type { AdminStore, ApiKeyRow, ConnectionRow } from '../data/admin-store';
@@ -8,8 +9,11 @@ export const newConnectionSchema = z.object({
   name: z.string().min(1).max(200),
   brokerUrl: z
     .string()
-    .max(2048)
-    .refine((url) => /^amqps?:\/\//.test(url), 'brokerUrl must be an amqp:// or amqps:// URL'),
+    .max(MAX_BROKER_URL_LENGTH)
+    .superRefine((url, context) => {
+      const problem = brokerUrlProblem(url);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
   options: z.record(z.string(), z.unknown()).default({}),
 });
 

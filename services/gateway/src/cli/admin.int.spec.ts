@@ -120,6 +120,38 @@ describe('admin API', () => {
     ).toBe(400);
   });
 
+  it('accepts Redis, TLS Redis and Sentinel broker URLs and refuses unusable ones with a 400 saying why', async () => {
+    const admin = await insertKey(gw.pool, 'admin', 'all');
+    const post = (name: string, brokerUrl: string) =>
+      gw.request('POST', '/api/v1/connections', {
+        key: admin,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name, brokerUrl, options: { redisMasterName: 'mymaster' } }),
+      });
+    for (const [index, url] of [
+      'redis://:pw@127.0.0.1:6379/2',
+      'rediss://u:pw@redis.example:6380/0',
+      'sentinel://s1:26379;sentinel://s2:26379',
+    ].entries()) {
+      const created = await post(`redis-${index}`, url);
+      expect(created.status, url).toBe(201);
+      const stored = await gw.pool.query<{ broker_url_encrypted: Buffer }>(
+        'SELECT broker_url_encrypted FROM celeriac.connections WHERE connection_id = $1',
+        [created.json.connectionId],
+      );
+      expect(createSecretBox(TEST_SECRET_KEY).open(stored.rows[0]?.broker_url_encrypted as Buffer)).toBe(url);
+    }
+    for (const [url, problem] of [
+      ['redis://h/not-a-db', /database number/],
+      ['redis://a:1;redis://b:2', /only sentinel/],
+      ['mongodb://h', /amqp:\/\/, amqps:\/\/, redis:\/\/, rediss:\/\/ or sentinel:\/\//],
+    ] as const) {
+      const refused = await post('bad', url);
+      expect(refused.status, url).toBe(400);
+      expect(JSON.stringify(refused.json), url).toMatch(problem);
+    }
+  });
+
   it('keeps an admin bound to some connections out of keys and other connections', async () => {
     const { rows } = await gw.pool.query<{ connection_id: string }>(
       'SELECT connection_id FROM celeriac.connections LIMIT 1',

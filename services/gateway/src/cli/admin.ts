@@ -7,7 +7,7 @@ import { addConnection, connectionView, createKey, keyView } from '../admin/admi
 import { createAdminStore } from '../data/admin-store';
 
 const USAGE = `usage: npm run admin -w @celeriac/gateway -- <command>
-  connections add --name <name> --broker-url amqp://... [--options '<json>']
+  connections add --name <name> --broker-url amqp://...|redis://...|sentinel://... [--options '<json>']
   connections list
   connections delete <connection-id>
   keys create --name <name> --role viewer|operator|support|admin (--connections <id,...> | --all)
