@@ -1,11 +1,13 @@
 import { type FormEvent, useState } from 'react';
 import { useSession } from '../session';
+import { useTheme } from '../theme';
 
 export function SignInPage() {
   const { signIn } = useSession();
   const [key, setKey] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [theme, toggleTheme] = useTheme();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -52,6 +54,9 @@ export function SignInPage() {
           <code>npm start</code> prints an admin key; create others with{' '}
           <code>npm run admin -w @celeriac/gateway -- keys create</code>.
         </p>
+        <button type="button" className="link small" onClick={toggleTheme}>
+          {theme === 'dark' ? 'Light theme' : 'Dark theme'}
+        </button>
       </form>
     </main>
   );
