@@ -76,6 +76,28 @@ export const gatewayConfigSchema = z.object({
     .int()
     .min(1_024)
     .default(16 * 1024 * 1024),
+  /** Seconds a dashboard sign-in lasts (the session cookie and its row). Default 43200 (12 h). */
+  CELERIAC_GATEWAY_SESSION_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(43_200),
+  /** Failed dashboard sign-ins one client address may make per window before 429. Default 10. */
+  CELERIAC_GATEWAY_SIGNIN_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /** Length of that window in seconds. Default 300. */
+  CELERIAC_GATEWAY_SIGNIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** Client addresses whose failed sign-ins are counted, ~200 bytes each; oldest dropped first. Default 10000. */
+  CELERIAC_GATEWAY_SIGNIN_ADDRESSES: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  /**
+   * Express's `trust proxy`: which proxies' X-Forwarded-For/-Proto to believe, for the client address
+   * of the sign-in limit and for marking the session cookie Secure behind a TLS-terminating proxy.
+   * "false" (default: the socket is the client), "true", a hop count, or comma-separated addresses/subnets.
+   */
+  CELERIAC_GATEWAY_TRUST_PROXY: z
+    .string()
+    .max(1_000)
+    .default('false')
+    .transform((value): boolean | number | string => {
+      if (value === 'false' || value === '') return false;
+      if (value === 'true') return true;
+      return /^\d{1,3}$/.test(value) ? Number(value) : value;
+    }),
   /** pino level. Default info. */
   CELERIAC_LOG_LEVEL: z.string().default('info'),
   /** Token sent on every Control gRPC call; the collectors' CELERIAC_CONTROL_TOKEN. */

@@ -2,10 +2,12 @@ import type { Logger } from '@celeriac/service-runtime/logger';
 import type pg from 'pg';
 import { createApiKeyAuthenticator, openAuthenticator } from './auth/api-keys';
 import type { Authenticator } from './auth/principal';
+import { withSessions } from './auth/sessions';
 import { createTenancy } from './auth/tenancy';
 import { type ControlGateway, createControlGateway } from './control/control-gateway';
 import { createInspector } from './control/inspector';
 import { createAdminStore } from './data/admin-store';
+import { createSessionsStore, type SessionsStore } from './data/sessions-store';
 import { createTasksStore } from './data/tasks-store';
 import { createWorkersStore } from './data/workers-store';
 import { createResultWaiter } from './flower/result-waiter';
@@ -33,7 +35,13 @@ export function createGatewayApi(options: {
   now?: () => number;
   /** Key and connection lookups are cached this long (default 5 s); tests of revocation set 0. */
   keyCacheTtlMs?: number;
-}): { deps: ApiDeps; authenticator: Authenticator; control: ControlGateway } {
+}): {
+  deps: ApiDeps;
+  authenticator: Authenticator;
+  control: ControlGateway;
+  /** The dashboard's sign-in: API keys alone (no cookie) and the session rows. */
+  sessions: { keys: Authenticator; store: SessionsStore };
+} {
   const now = options.now ?? Date.now;
   const admin = createAdminStore(options.pool);
   const tasks = createTasksStore(options.pool, { responseBytes: options.tasksResponseBytes });
@@ -48,9 +56,11 @@ export function createGatewayApi(options: {
     now,
     existsTtlMs: options.keyCacheTtlMs,
   });
-  const authenticator = options.authDisabled
+  const keys = options.authDisabled
     ? openAuthenticator
     : createApiKeyAuthenticator({ store: admin, now, cacheTtlMs: options.keyCacheTtlMs });
+  const sessionsStore = createSessionsStore(options.pool);
+  const authenticator = options.authDisabled ? keys : withSessions(keys, sessionsStore);
   const deps: ApiDeps = {
     logger: options.logger,
     tasks,
@@ -65,5 +75,5 @@ export function createGatewayApi(options: {
     maxOffset: options.maxOffset ?? 100_000,
     now,
   };
-  return { deps, authenticator, control };
+  return { deps, authenticator, control, sessions: { keys, store: sessionsStore } };
 }

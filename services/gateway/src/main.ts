@@ -12,6 +12,7 @@ import { supervised } from '@celeriac/service-runtime/supervised';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { createConcurrencyQuotas } from './auth/concurrency-quotas';
 import { createRateLimiter } from './auth/rate-limit';
+import { createSignInLimiter } from './auth/sign-in-limiter';
 import { gatewayConfigSchema } from './config';
 import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
@@ -36,7 +37,7 @@ const secretBox = config.CELERIAC_SECRET_KEY ? createSecretBox(config.CELERIAC_S
 if (config.CELERIAC_AUTH_DISABLED)
   logger.warn('CELERIAC_AUTH_DISABLED is set: the API answers without API keys');
 
-const { deps, authenticator, control } = createGatewayApi({
+const { deps, authenticator, control, sessions } = createGatewayApi({
   pool,
   logger,
   controlToken: resolveControlToken({
@@ -154,6 +155,17 @@ const app = createApp({
   applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
   liveStreamsRouter: liveStreams.router,
   quotas,
+  sessions: {
+    ...sessions,
+    ttlSeconds: config.CELERIAC_GATEWAY_SESSION_SECONDS,
+    limiter: createSignInLimiter({
+      maxFailures: config.CELERIAC_GATEWAY_SIGNIN_FAILURES,
+      windowMs: config.CELERIAC_GATEWAY_SIGNIN_WINDOW_SECONDS * 1000,
+      maxAddresses: config.CELERIAC_GATEWAY_SIGNIN_ADDRESSES,
+      now: Date.now,
+    }),
+  },
+  trustProxy: config.CELERIAC_GATEWAY_TRUST_PROXY,
 });
 const http = createHttpServer({
   app,

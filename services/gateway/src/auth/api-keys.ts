@@ -54,6 +54,7 @@ export function createApiKeyAuthenticator(options: {
             role: row.role,
             allConnections: row.all_connections,
             connectionIds: new Set(row.connection_ids),
+            name: row.name,
           }
         : null;
       known.delete(cacheKey);

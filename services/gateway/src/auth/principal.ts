@@ -10,12 +10,21 @@ export interface Principal {
   /** True for admin keys made for every connection and for the no-auth mode. */
   readonly allConnections: boolean;
   readonly connectionIds: ReadonlySet<string>;
+  /** The key's name, for the dashboard and the record of task commands. */
+  readonly name?: string;
+  /** Set when the caller came with a dashboard session cookie rather than the key itself. */
+  readonly session?: { readonly csrfToken: string };
 }
 
-/** What a request presents: `Authorization: Bearer <key>`, Waldur's `Token <key>`, or `?token=`. */
+/**
+ * What a request presents: `Authorization: Bearer <key>`, Waldur's `Token <key>`, `?token=`, or the
+ * dashboard's session cookie (used only when no key is presented).
+ */
 export interface Credentials {
   readonly authorization?: string;
   readonly token?: string;
+  /** The raw Cookie header. */
+  readonly cookie?: string;
 }
 
 export interface Authenticator {
@@ -25,7 +34,7 @@ export interface Authenticator {
 
 export function credentialsFrom(headers: IncomingHttpHeaders, query: URLSearchParams): Credentials {
   const token = query.get('token') ?? undefined;
-  return { authorization: headers.authorization, token };
+  return { authorization: headers.authorization, token, cookie: headers.cookie };
 }
 
 /** Extracts the key itself from the credentials, or null when none was presented. */
@@ -47,6 +56,11 @@ const GRANTS: Record<Role, ReadonlySet<string>> = {
 };
 
 export type Permission = 'read' | 'command' | 'celery-stats' | 'admin';
+
+/** The permissions of a role, in a fixed order (the dashboard shows only what these allow). */
+export function permissionsOf(role: Role): Permission[] {
+  return (['read', 'command', 'celery-stats', 'admin'] as const).filter((p) => GRANTS[role].has(p));
+}
 
 export function allows(principal: Principal, permission: Permission): boolean {
   return GRANTS[principal.role].has(permission);

@@ -5,6 +5,7 @@ import type { ConcurrencyQuotas } from '../auth/concurrency-quotas';
 import type { Authenticator } from '../auth/principal';
 import type { RateLimiter } from '../auth/rate-limit';
 import { holdSlot, rateLimit } from '../auth/request-quotas';
+import { type SessionDeps, sessionRoutes, signInRoute } from '../dashboard/session-routes';
 import { taskControlRoutes } from '../flower/task-control-routes';
 import { taskRunRoutes } from '../flower/task-run-routes';
 import { tasksRoutes } from '../flower/tasks-routes';
@@ -32,6 +33,10 @@ export interface AppOptions {
   liveStreamsRouter?: Router;
   /** Per-key request rate and per-key/per-connection caps on waits and refreshes (the streams get the same). */
   quotas?: { concurrency: ConcurrencyQuotas; rate: RateLimiter };
+  /** The web dashboard's sign-in (session cookie); without it only API keys are accepted. */
+  sessions?: SessionDeps;
+  /** Express's `trust proxy` (CELERIAC_GATEWAY_TRUST_PROXY). Default false. */
+  trustProxy?: boolean | number | string;
 }
 
 const hasTimeout = (req: Request) => paramsFrom(req.query, undefined).string('timeout') !== undefined;
@@ -43,6 +48,7 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(requestMetrics(options.registry));
   app.use(opsRoutes({ registry: options.registry, readiness: options.readiness }));
   app.get('/api/openapi.json', (_req, res) => {
@@ -51,6 +57,7 @@ export function createApp(options: AppOptions): Express {
   // ---- live streams (SSE); WebSocket upgrades are wired on the HTTP server in server.ts ----
   if (options.liveStreamsRouter) app.use(options.liveStreamsRouter);
 
+  if (options.sessions) app.use(signInRoute(options.sessions));
   app.use('/api', authenticate(options.authenticator));
   const quotas = options.quotas;
   if (quotas) {
@@ -66,6 +73,7 @@ export function createApp(options: AppOptions): Express {
     );
   }
   // apply/async-apply/send-task read their raw body as JSON, so they go before the form parser.
+  if (options.sessions) app.use(sessionRoutes(options.sessions));
   app.use(taskRunRoutes(deps, options.applyTimeoutSeconds));
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
   app.use(multipartFields);

@@ -1,18 +1,33 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { type Authenticator, allows, type Permission, type Principal } from '../auth/principal';
+import { sameToken } from '../auth/sessions';
 import type { ResolveConnection } from '../auth/tenancy';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
 import { type Params, paramsFrom } from './params';
 
-/** Resolves the caller's API key into `res.locals.principal`; 401 when there is none. */
+/** Methods a cross-site page could make a browser send with the session cookie attached. */
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Resolves the caller's API key (or dashboard session cookie) into `res.locals.principal`; 401 when
+ * there is none. A command authenticated by the cookie must also carry the session's X-CSRF-Token.
+ */
 export function authenticate(authenticator: Authenticator): RequestHandler {
   return async (req, res, next) => {
     const token = typeof req.query.token === 'string' ? req.query.token : undefined;
-    const principal = await authenticator.authenticate({ authorization: req.headers.authorization, token });
+    const principal = await authenticator.authenticate({
+      authorization: req.headers.authorization,
+      token,
+      cookie: req.headers.cookie,
+    });
     if (!principal) {
       throw new UnauthenticatedError(
         'An API key is required: send Authorization: Bearer <key> (or Token <key>, or ?token=)',
       );
+    }
+    if (principal.session && UNSAFE_METHODS.has(req.method)) {
+      if (!sameToken(principal.session.csrfToken, req.get('x-csrf-token')))
+        throw new ForbiddenError('CSRF token missing or wrong');
     }
     res.locals.principal = principal;
     next();
