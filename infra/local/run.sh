@@ -104,6 +104,11 @@ say "creating the Kafka topics (log: $RUN_LOGS/topics.log)"
 node --import tsx services/event-log/src/topics-cli.ts >"$RUN_LOGS/topics.log" 2>&1 ||
   { tail -n 20 "$RUN_LOGS/topics.log" >&2; die "could not create the Kafka topics; see $RUN_LOGS/topics.log"; }
 
+# The web dashboard the gateway serves at /; without it the gateway answers / with how to build it.
+say "building the web dashboard (log: $RUN_LOGS/dashboard-build.log)"
+npm run build -w @celeriac/dashboard >"$RUN_LOGS/dashboard-build.log" 2>&1 ||
+  say "dashboard build failed (see $RUN_LOGS/dashboard-build.log); the API runs without it"
+
 # The demo connection (the local RabbitMQ) and an operator key for it, made once with the admin CLI.
 admin() { node --import tsx services/gateway/src/cli/admin.ts "$@"; }
 demo_connection="$(admin connections list | node -e '
@@ -151,6 +156,7 @@ Celeriac is running (Ctrl-C to stop):
   workers      ${worker_nodes[*]}   (logs: $WORK_DIR/workers/<id>/worker.log)
   traffic      $DEMO_RATE tasks/s, mix $DEMO_MIX   (log: $RUN_LOGS/traffic.log)
 
+  dashboard    http://127.0.0.1:$GATEWAY_PORT/   (open it and sign in with the API key below)
   connection   demo = $demo_connection
   API key      $DEMO_KEY   (admin, bound to the demo connection; kept in $WORK_DIR/demo-key)
   try          curl -H "Authorization: Bearer $DEMO_KEY" http://127.0.0.1:$GATEWAY_PORT/api/workers

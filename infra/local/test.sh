@@ -21,6 +21,10 @@ set +a
 python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml
 [[ -x /usr/bin/promtool ]] || apt_install prometheus # promtool: infra/prometheus/rules.int.spec.ts
 
+# The browser tests (tests/browser) drive the built dashboard the gateway serves.
+say "npm run build -w @celeriac/dashboard"
+npm run build -w @celeriac/dashboard
+
 # All run even if an earlier one fails, so one run reports everything; any failing fails the run.
 lint_rc=0
 say "npx biome ci . (lint and format check)"
