@@ -15,8 +15,8 @@ COPY . .
 RUN --mount=type=cache,target=/root/.npm npm install --ignore-scripts --no-audit --no-fund
 RUN bash infra/image/build.sh compile
 # The runtime tree: package manifests, dist/, SQL migrations, bin/celeriac and production
-# dependencies only (no TypeScript sources, no compiler, no test tools). The dashboard's static
-# assets join it here once that workspace exists (see `assemble` in build.sh).
+# dependencies only (no TypeScript sources, no compiler, no test tools), and the dashboard's built
+# static assets (services/dashboard/dist, which `compile` builds) for the gateway to serve at `/`.
 RUN --mount=type=cache,target=/root/.npm bash infra/image/build.sh assemble /app
 
 # A runtime layer of its own: node:24 slim plus the tree above. A distroless Node 24 base also

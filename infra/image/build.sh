@@ -11,10 +11,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 # The workspaces the services run from (tsconfig.build.json compiles the same ones; tests/ is not shipped).
-RUNTIME_WORKSPACES=(proto services/*)
+# The dashboard is static assets for the gateway, not a Node process: it is built and copied apart.
+RUNTIME_WORKSPACES=(proto)
+for workspace in services/*; do [[ "$workspace" == services/dashboard ]] || RUNTIME_WORKSPACES+=("$workspace"); done
+DASHBOARD=services/dashboard
 
 compile() {
   node --import tsx infra/image/compile.ts
+  if [[ -f "$DASHBOARD/package.json" ]]; then npm run build -w @celeriac/dashboard; fi
 }
 
 assemble() {
@@ -31,8 +35,12 @@ assemble() {
     # Files the compiled code reads at run time (the schema's SQL migrations).
     if [[ -d "$workspace/migrations" ]]; then cp -R "$workspace/migrations" "$out/$workspace/migrations"; fi
   done
-  # The dashboard (a future workspace) ships static assets, not a Node process: its build output
-  # (e.g. services/dashboard/dist) is copied here beside the others for the gateway to serve.
+  # Only the dashboard's build output (no manifest: npm installs none of its browser dependencies),
+  # where the gateway's default CELERIAC_GATEWAY_DASHBOARD_DIR finds it.
+  if [[ -f "$DASHBOARD/dist/index.html" ]]; then
+    mkdir -p "$out/$DASHBOARD"
+    cp -R "$DASHBOARD/dist" "$out/$DASHBOARD/dist"
+  fi
   install -m 0755 infra/image/celeriac.sh "$out/bin/celeriac"
   # `npm install`, not `npm ci`: see ensure_node_modules in infra/local/lib.sh. The root manifest
   # lists tests/ as a workspace too; npm skips it since the folder is absent, so only what the

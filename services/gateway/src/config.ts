@@ -76,6 +76,8 @@ export const gatewayConfigSchema = z.object({
     .int()
     .min(1_024)
     .default(16 * 1024 * 1024),
+  /** Folder of the built web dashboard served at `/`. Default: services/dashboard/dist beside the gateway. */
+  CELERIAC_GATEWAY_DASHBOARD_DIR: z.string().min(1).optional(),
   /** Seconds a dashboard sign-in lasts (the session cookie and its row). Default 43200 (12 h). */
   CELERIAC_GATEWAY_SESSION_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(43_200),
   /** Failed dashboard sign-ins one client address may make per window before 429. Default 10. */

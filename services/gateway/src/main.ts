@@ -14,6 +14,7 @@ import { createConcurrencyQuotas } from './auth/concurrency-quotas';
 import { createRateLimiter } from './auth/rate-limit';
 import { createSignInLimiter } from './auth/sign-in-limiter';
 import { gatewayConfigSchema } from './config';
+import { defaultDashboardDir } from './dashboard/static-assets';
 import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
@@ -166,6 +167,7 @@ const app = createApp({
     }),
   },
   trustProxy: config.CELERIAC_GATEWAY_TRUST_PROXY,
+  dashboardDir: config.CELERIAC_GATEWAY_DASHBOARD_DIR ?? defaultDashboardDir(),
 });
 const http = createHttpServer({
   app,

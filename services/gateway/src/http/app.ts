@@ -6,6 +6,7 @@ import type { Authenticator } from '../auth/principal';
 import type { RateLimiter } from '../auth/rate-limit';
 import { holdSlot, rateLimit } from '../auth/request-quotas';
 import { type SessionDeps, sessionRoutes, signInRoute } from '../dashboard/session-routes';
+import { dashboardAssets } from '../dashboard/static-assets';
 import { taskControlRoutes } from '../flower/task-control-routes';
 import { taskRunRoutes } from '../flower/task-run-routes';
 import { tasksRoutes } from '../flower/tasks-routes';
@@ -35,6 +36,8 @@ export interface AppOptions {
   quotas?: { concurrency: ConcurrencyQuotas; rate: RateLimiter };
   /** The web dashboard's sign-in (session cookie); without it only API keys are accepted. */
   sessions?: SessionDeps;
+  /** The built web dashboard served at `/` (index.html + assets/); without it `/` is a 404. */
+  dashboardDir?: string;
   /** Express's `trust proxy` (CELERIAC_GATEWAY_TRUST_PROXY). Default false. */
   trustProxy?: boolean | number | string;
 }
@@ -57,6 +60,7 @@ export function createApp(options: AppOptions): Express {
   // ---- live streams (SSE); WebSocket upgrades are wired on the HTTP server in server.ts ----
   if (options.liveStreamsRouter) app.use(options.liveStreamsRouter);
 
+  if (options.dashboardDir) app.use(dashboardAssets(options.dashboardDir));
   if (options.sessions) app.use(signInRoute(options.sessions));
   app.use('/api', authenticate(options.authenticator));
   const quotas = options.quotas;
