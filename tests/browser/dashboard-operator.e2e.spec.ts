@@ -67,6 +67,7 @@ describe('the dashboard for an operator', () => {
 
     await page.goto(tasksUrl());
     await row(added).waitFor();
+    await screenshotBothThemes(page, 'tasks');
     await page.getByLabel('State').selectOption('FAILURE');
     await row(failed).waitFor();
     expect(await row(added).count()).toBe(0);
@@ -87,7 +88,6 @@ describe('the dashboard for an operator', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForFunction("document.querySelectorAll('tbody tr').length === 1");
     await row(failed).waitFor();
-    await screenshotBothThemes(page, 'tasks');
   });
 
   it('shows the traceback of a failed task and re-runs it on the worker', async () => {
@@ -149,6 +149,7 @@ describe('the dashboard for an operator', () => {
     await page.getByRole('heading', { name: stack.a.worker.nodeName }).waitFor();
     await page.getByRole('button', { name: 'Refresh from worker' }).click();
     await page.getByText('tasks.add').first().waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Refresh from worker' }).waitFor();
     await page.getByRole('button', { name: 'Grow pool' }).waitFor();
     await screenshotBothThemes(page, 'worker');
 

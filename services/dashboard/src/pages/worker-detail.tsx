@@ -7,6 +7,7 @@ import { useSession } from '../session';
 import type { PageProps } from './page-props';
 import { WorkerControls } from './worker-controls';
 import { WorkerLimits } from './worker-limits';
+import { WorkerSummary } from './worker-summary';
 
 type Info = Record<string, unknown>;
 interface TaskRequest {
@@ -74,7 +75,11 @@ export function WorkerDetailPage({ connectionId, params }: PageProps) {
       <div className="grid-2">
         <section className="card" aria-label="Stats">
           <h2>Stats</h2>
-          <pre className="code">{JSON.stringify(stats, null, 2)}</pre>
+          <WorkerSummary stats={stats} />
+          <details>
+            <summary>Everything the worker reported</summary>
+            <pre className="code">{JSON.stringify(stats, null, 2)}</pre>
+          </details>
         </section>
         <div className="stack">
           <section className="card" aria-label="Active queues">
