@@ -31,6 +31,10 @@ echo "== benchmark: the hostile-input suite at bench size (100,000 requests)"
 node --import tsx tests/bench/hostile-bench.ts
 reports+=("tests/bench/HOSTILE-REPORT.md")
 
+echo "== benchmark: the web dashboard (bundle, first rows over 1,000,000 tasks, live table at 1,000 events/s)"
+node --import tsx tests/bench/dashboard-bench.ts
+reports+=("tests/bench/DASHBOARD-REPORT.md")
+
 mkdir -p tests/bench
 {
   echo "# Celeriac benchmarks"
