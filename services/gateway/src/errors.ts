@@ -18,6 +18,7 @@ export type GatewayErrorKind =
   | 'unauthenticated'
   | 'forbidden'
   | 'not-found'
+  | 'conflict'
   | 'worker-refused'
   | 'unavailable'
   | 'upstream'
@@ -32,6 +33,7 @@ export const HTTP_STATUS: Readonly<Record<GatewayErrorKind, number>> = {
   unauthenticated: 401,
   forbidden: 403,
   'not-found': 404,
+  conflict: 409,
   // Flower answers a failure the worker reports (or no reply in time) with 403.
   'worker-refused': 403,
   unavailable: 503,
@@ -57,6 +59,11 @@ export class ForbiddenError extends GatewayError {
 /** Unknown worker/task/connection — also a connection the key may not see (no existence leak). */
 export class NotFoundError extends GatewayError {
   readonly kind = 'not-found';
+}
+
+/** The target exists but is not in a state that allows the request (re-run of an unfinished task). */
+export class ConflictError extends GatewayError {
+  readonly kind = 'conflict';
 }
 
 /** A worker answered a control command with an error, or did not answer (Flower answers 403). */

@@ -7,7 +7,9 @@ import { createTenancy } from './auth/tenancy';
 import { type ControlGateway, createControlGateway } from './control/control-gateway';
 import { createInspector } from './control/inspector';
 import { createAdminStore } from './data/admin-store';
+import { createOverviewStore } from './data/overview-store';
 import { createSessionsStore, type SessionsStore } from './data/sessions-store';
+import { createTaskActionsStore } from './data/task-actions-store';
 import { createTasksStore } from './data/tasks-store';
 import { createWorkersStore } from './data/workers-store';
 import { createResultWaiter } from './flower/result-waiter';
@@ -66,6 +68,8 @@ export function createGatewayApi(options: {
     tasks,
     workers: createWorkersStore(options.pool),
     admin,
+    overview: createOverviewStore(options.pool),
+    actions: createTaskActionsStore(options.pool),
     control,
     inspector: createInspector({ control, logger: options.logger.child({ component: 'inspector' }), now }),
     results: createResultWaiter({ load: tasks.get, now, maxPerConnection: options.resultWaitsPerConnection }),

@@ -28,3 +28,6 @@ CREATE INDEX task_actions_by_new_task ON celeriac.task_actions (connection_id, n
 
 -- The workflow view lists every task of one root; without this index it scans the connection's tasks.
 CREATE INDEX tasks_by_root ON celeriac.tasks (connection_id, root_id) WHERE root_id IS NOT NULL;
+
+-- Retries per time bucket on the overview page (the other counts use tasks_by_state_timestamp).
+CREATE INDEX tasks_by_retried ON celeriac.tasks (connection_id, retried) WHERE retried IS NOT NULL;

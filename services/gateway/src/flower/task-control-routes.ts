@@ -1,7 +1,7 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { BadRequestError, NotFoundError, UnavailableError } from '../errors';
 import type { ApiDeps } from '../http/api-deps';
-import { connectionOf, requestConnection, requirePermission } from '../http/auth-middleware';
+import { connectionOf, principalOf, requestConnection, requirePermission } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { paramsFrom, pathParam } from '../http/params';
 import { isKnownTaskName } from './task-names';
@@ -77,6 +77,9 @@ export function taskControlRoutes(deps: ApiDeps): Router {
     // Like Flower: broadcast to every worker, no reply, no existence check (it may not have run yet).
     const args = { task_id: taskId, terminate, signal };
     await deps.control.broadcast(connectionId, 'revoke', args, { reply: false });
+    const { keyId, name } = principalOf(res);
+    const action = terminate ? 'terminate' : 'revoke';
+    await deps.actions.record({ connectionId, taskId, action, keyId, keyName: name ?? null });
     res.json({ message: `Revoked '${taskId}'` });
   });
 

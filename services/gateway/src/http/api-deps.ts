@@ -3,6 +3,8 @@ import type { ResolveConnection } from '../auth/tenancy';
 import type { ControlGateway } from '../control/control-gateway';
 import type { Inspector } from '../control/inspector';
 import type { AdminStore } from '../data/admin-store';
+import type { OverviewStore } from '../data/overview-store';
+import type { TaskActionsStore } from '../data/task-actions-store';
 import type { TasksStore } from '../data/tasks-store';
 import type { WorkersStore } from '../data/workers-store';
 import type { ResultWaiter } from '../flower/result-waiter';
@@ -13,6 +15,9 @@ export interface ApiDeps {
   tasks: TasksStore;
   workers: WorkersStore;
   admin: AdminStore;
+  /** The dashboard's aggregates, and the record of task commands (who revoked or re-ran what). */
+  overview: OverviewStore;
+  actions: TaskActionsStore;
   control: ControlGateway;
   inspector: Inspector;
   results: ResultWaiter;

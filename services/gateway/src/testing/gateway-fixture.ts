@@ -7,6 +7,7 @@ import pg from 'pg';
 import { Registry } from 'prom-client';
 import { generateApiKey } from '../auth/api-keys';
 import type { Role } from '../auth/principal';
+import { createSignInLimiter } from '../auth/sign-in-limiter';
 import { createGatewayApi } from '../gateway-api';
 import { createApp } from '../http/app';
 import { createHttpServer } from '../http/server';
@@ -48,6 +49,11 @@ export async function startTestGateway(
     registry,
     readiness: { notReadyReason: () => null },
     applyTimeoutSeconds: options.applyTimeoutSeconds ?? 30,
+    sessions: {
+      ...api.sessions,
+      ttlSeconds: 3_600,
+      limiter: createSignInLimiter({ maxFailures: 10, windowMs: 60_000, maxAddresses: 100, now: Date.now }),
+    },
   });
   const server = createHttpServer({ app, port: 0, host: '127.0.0.1', logger: silentLogger });
   await server.start();

@@ -1,5 +1,7 @@
 import { schemas } from './openapi-schemas';
 
+const RANGE: Param = ['range', 'string', '15m, 1h (default), 6h, 24h, 7d or 30d'];
+
 type Param = [name: string, type: 'string' | 'integer' | 'number' | 'boolean', description: string];
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: string) => ({ content: { 'application/json': { schema: ref(schema) } } });
@@ -8,6 +10,7 @@ const errors = {
   '401': { description: 'No or unknown API key', ...json('Error') },
   '403': { description: "The key's role does not allow it, or the worker refused", ...json('Error') },
   '404': { description: 'Unknown worker, task or connection', ...json('Error') },
+  '429': { description: 'A quota is used up; see Retry-After', ...json('Error') },
   '503': { description: 'Broker or collector unavailable', ...json('Error') },
 };
 const connectionParams = [
@@ -41,6 +44,60 @@ const TASK_FILTERS: Param[] = [
 ];
 const body = (schema: string) => ({ required: true, ...json(schema) });
 
+const dashboardPaths = {
+  '/api/v1/session': {
+    post: {
+      summary: 'Sign in with an API key: sets the HttpOnly session cookie celeriac_session',
+      security: [],
+      requestBody: body('SignIn'),
+      responses: {
+        '200': { description: 'Signed in', ...json('Session') },
+        '400': errors['400'],
+        '401': errors['401'],
+        '429': { description: 'Too many failed sign-ins from this address', ...json('Error') },
+      },
+    },
+    get: op('Who is signed in (key or session), with the CSRF token', 'Session'),
+    delete: {
+      summary: 'Sign out: deletes the session and clears the cookie (needs X-CSRF-Token)',
+      responses: { '204': { description: 'Signed out' }, ...errors },
+    },
+  },
+  '/api/v1/overview': {
+    get: op('Workers, throughput, failures and queues over a range', 'Overview', [RANGE]),
+  },
+  '/api/v1/queues/history': { get: op('Queue depth and consumers per bucket', 'QueueHistory', [RANGE]) },
+  '/api/v1/tasks/{taskId}/workflow': {
+    get: op('Every task of the same root (chains, groups, chords), at most 1000', 'Workflow', [], ['taskId']),
+  },
+  '/api/v1/tasks/{taskId}/actions': {
+    get: op(
+      'Revokes, terminations and re-runs sent for the task, newest first',
+      'TaskActions',
+      [],
+      ['taskId'],
+    ),
+  },
+  '/api/v1/tasks/{taskId}/rerun': {
+    post: {
+      ...op(
+        'Send the finished task again (same name, args, kwargs, routing)',
+        'Rerun',
+        [],
+        ['taskId'],
+        '202',
+      ),
+      responses: {
+        ...op('', 'Rerun', [], ['taskId'], '202').responses,
+        '409': {
+          description: 'The task is not finished, or its arguments cannot be read back',
+          ...json('Error'),
+        },
+      },
+    },
+  },
+};
+
 /** The OpenAPI 3.1 document served at /api/openapi.json; a test validates real responses against it. */
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -49,14 +106,18 @@ export const openApiDocument = {
     version: '1.0.0',
     description:
       'Flower-compatible REST API, Waldur celery-stats and Celeriac /api/v1. Authenticate with ' +
-      '`Authorization: Bearer <key>` (or `Token <key>`, or `?token=`). A key bound to one connection needs no ' +
+      '`Authorization: Bearer <key>` (or `Token <key>`, or `?token=`), or with the dashboard session cookie ' +
+      'from POST /api/v1/session (then commands need `X-CSRF-Token`). A key bound to one connection needs no ' +
       'connection selector. Errors are always `{"error": "..."}`.',
   },
   components: {
     schemas,
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer' },
+      session: { type: 'apiKey', in: 'cookie', name: 'celeriac_session' },
+    },
   },
-  security: [{ bearer: [] }],
+  security: [{ bearer: [] }, { session: [] }],
   paths: {
     '/api/workers': {
       get: op('Workers and their latest inspect replies', 'FlowerWorkers', [
@@ -174,7 +235,8 @@ export const openApiDocument = {
         ...TASK_FILTERS,
       ]),
     },
-    '/api/v1/tasks/{taskId}': { get: op('One task', 'Task', [], ['taskId']) },
+    '/api/v1/tasks/{taskId}': { get: op('One task', 'TaskDetail', [], ['taskId']) },
+    ...dashboardPaths,
     '/api/v1/tasks/{taskId}/events': {
       get: op(
         'Event history of a task in log order',

@@ -1,3 +1,5 @@
+import { dashboardSchemas } from './openapi-dashboard';
+
 /** JSON Schema 2020-12 components of the OpenAPI document (3.1 uses JSON Schema as is). */
 const nullable = (type: string) => ({ type: [type, 'null'] });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -57,12 +59,17 @@ const API_KEY_FIELDS = {
 const perWorker = { type: ['object', 'null'], additionalProperties: true };
 
 export const schemas = {
+  ...dashboardSchemas,
   Error: object({ error: { type: 'string' } }),
   Message: object({ message: { type: 'string' } }),
   Task: {
     ...object(TASK_FIELDS, TASK_REQUIRED),
     description:
       "Celery's task as Flower shows it; `worker` is left out by /api/tasks when no worker saw the task.",
+  },
+  TaskDetail: {
+    ...object({ ...TASK_FIELDS, rerunOf: nullable('string') }, [...TASK_REQUIRED, 'rerunOf']),
+    description: 'A task, and the task it was sent to re-run (`rerunOf`) when it is a re-run.',
   },
   TaskMap: {
     type: 'object',

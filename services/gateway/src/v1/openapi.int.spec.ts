@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnection, insertKey, startTestGateway, type TestGateway } from '../testing/gateway-fixture';
 import { createOpenApiValidator } from '../testing/openapi-validator';
-import { seedConnection } from '../testing/read-model-rows';
+import { insertQueue, insertTask, seedConnection } from '../testing/read-model-rows';
 
 // The OpenAPI document the gateway serves is checked against the gateway's real responses.
 let gw: TestGateway;
@@ -15,6 +15,31 @@ beforeAll(async () => {
   connectionId = await insertConnection(gw.pool, 'alpha');
   await seedConnection(gw.pool, connectionId, 'alpha');
   admin = await insertKey(gw.pool, 'admin', 'all');
+  // Recent finished tasks and a queue sample, so every table of the overview has rows to check.
+  const now = Date.now() / 1000;
+  const recent = { name: 'alpha.add', worker: 'alpha@w1', args: '(1,)', kwargs: '{}' };
+  await insertTask(gw.pool, connectionId, {
+    ...recent,
+    uuid: 'recent-ok',
+    state: 'SUCCESS',
+    timestamp: now - 60,
+    runtime: 0.5,
+    retried: now - 90,
+    root_id: 'alpha-t1',
+  });
+  await insertTask(gw.pool, connectionId, {
+    ...recent,
+    uuid: 'recent-failed',
+    state: 'FAILURE',
+    timestamp: now - 30,
+    exception: "KeyError('x')",
+  });
+  await insertQueue(gw.pool, connectionId, 'celery', 3, 1);
+  await gw.pool.query(
+    `INSERT INTO celeriac.queue_samples (connection_id, name, sampled_at, messages, consumers)
+     VALUES ($1, 'celery', now() - interval '2 minutes', 5, 1)`,
+    [connectionId],
+  );
   const served = await gw.request('GET', '/api/openapi.json');
   expect(served.status).toBe(200);
   document = served.json;
@@ -53,6 +78,15 @@ const CALLS: Array<[template: string, method: string, path: string, status: numb
   ['/api/v1/queues', 'get', '/api/v1/queues', 200],
   ['/api/v1/connections', 'get', '/api/v1/connections', 200],
   ['/api/v1/keys', 'get', '/api/v1/keys', 200],
+  ['/api/v1/session', 'get', '/api/v1/session', 200],
+  ['/api/v1/overview', 'get', '/api/v1/overview?range=15m', 200],
+  ['/api/v1/overview', 'get', '/api/v1/overview?range=2h', 400],
+  ['/api/v1/queues/history', 'get', '/api/v1/queues/history?range=15m', 200],
+  ['/api/v1/tasks/{taskId}/workflow', 'get', '/api/v1/tasks/alpha-t1/workflow', 200],
+  ['/api/v1/tasks/{taskId}/workflow', 'get', '/api/v1/tasks/ghost/workflow', 404],
+  ['/api/v1/tasks/{taskId}/actions', 'get', '/api/v1/tasks/alpha-t3/actions', 200],
+  ['/api/v1/tasks/{taskId}/rerun', 'post', '/api/v1/tasks/alpha-t3/rerun', 409],
+  ['/api/v1/tasks/{taskId}/rerun', 'post', '/api/v1/tasks/alpha-t1/rerun', 503],
 ];
 
 describe('OpenAPI 3.1 document', () => {
@@ -101,6 +135,15 @@ describe('OpenAPI 3.1 document', () => {
     });
     expect(connection.status).toBe(201);
     expectConforms('/api/v1/connections', 'post', 201, connection.json);
+    const signIn = (key: string) =>
+      gw.request('POST', '/api/v1/session', {
+        body: JSON.stringify({ key }),
+        headers: { 'content-type': 'application/json' },
+      });
+    const signedIn = await signIn(admin);
+    expect(signedIn.status).toBe(200);
+    expectConforms('/api/v1/session', 'post', 200, signedIn.json);
+    expectConforms('/api/v1/session', 'post', 401, (await signIn('clk_unknown')).json);
     const unauthenticated = await gw.request('GET', '/api/tasks');
     expectConforms('/api/tasks', 'get', 401, unauthenticated.json);
   });

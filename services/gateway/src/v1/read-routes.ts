@@ -46,7 +46,7 @@ export function v1ReadRoutes(deps: ApiDeps): Router {
       const id = pathParam(req.params.taskId, 'task id', 255);
       const row = await deps.tasks.get(connectionId, id);
       if (!row) throw new NotFoundError(`Unknown task '${id}'`);
-      res.json(flowerTask(row, true));
+      res.json({ ...flowerTask(row, true), rerunOf: await deps.actions.rerunOf(connectionId, id) });
     })
     .all(methodNotAllowed);
 
