@@ -1,14 +1,23 @@
-/** Display formats shared by the pages (times are Celery epoch seconds). */
+/**
+ * Display formats shared by the pages (times are Celery epoch seconds). One formatter for the whole app:
+ * Date.toLocaleString builds a new one per call, which dominated the live table's render time.
+ */
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'short',
+  timeStyle: 'medium',
+  hour12: false,
+});
+
 export function formatTime(epochSeconds: number | null | undefined): string {
   if (epochSeconds === null || epochSeconds === undefined) return '—';
   const date = new Date(epochSeconds * 1000);
-  return Number.isNaN(date.getTime()) ? '—' : date.toLocaleString(undefined, { hour12: false });
+  return Number.isNaN(date.getTime()) ? '—' : dateTime.format(date);
 }
 
 export function formatIso(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { hour12: false });
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }
 
 export function formatSeconds(seconds: number | null | undefined): string {

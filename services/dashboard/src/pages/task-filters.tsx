@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, memo, useEffect, useState } from 'react';
 import { apiUrl } from '../api/client';
 import type { Worker } from '../api/types';
 import { useApi } from '../api/use-api';
@@ -21,8 +21,8 @@ export function fromFlowerUtc(value: string | null): string {
   return local.toISOString().slice(0, 16);
 }
 
-/** The filter bar; every value lives in the URL (shared links open the same view). */
-export function TaskFilters({ connectionId }: { connectionId: string }) {
+/** The filter bar; every value lives in the URL (shared links open the same view). Live batches skip it. */
+export const TaskFilters = memo(function TaskFilters({ connectionId }: { connectionId: string }) {
   const { location } = useRouter();
   const update = useQueryUpdate();
   const query = location.query;
@@ -110,4 +110,4 @@ export function TaskFilters({ connectionId }: { connectionId: string }) {
       </button>
     </form>
   );
-}
+});

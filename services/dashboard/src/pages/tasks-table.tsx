@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { Task } from '../api/types';
 import { StateBadge } from '../components/state-badge';
 import { formatSeconds, formatTime } from '../format';
@@ -44,6 +45,31 @@ function SortHeader({
   );
 }
 
+/**
+ * One row, re-rendered only when its task object changes: a live batch replaces the few tasks it touched
+ * and keeps the others' identity, so a frame renders the changed rows instead of all 500.
+ */
+const TaskRow = memo(function TaskRow({ task, base }: { task: Task; base: string }) {
+  return (
+    <tr data-task-id={task.uuid} data-state={task.state}>
+      <td>{task.name ?? '—'}</td>
+      <td>
+        <Link to={base + encodeURIComponent(task.uuid)} className="mono">
+          {task.uuid}
+        </Link>
+      </td>
+      <td>
+        <StateBadge state={task.state} />
+      </td>
+      <td className="mono clip">{task.args ?? ''}</td>
+      <td>{formatTime(task.received)}</td>
+      <td>{formatTime(task.started)}</td>
+      <td>{formatSeconds(task.runtime)}</td>
+      <td className="clip">{task.worker ?? '—'}</td>
+    </tr>
+  );
+});
+
 export function TasksTable(props: {
   connectionId: string;
   rows: Task[];
@@ -68,22 +94,7 @@ export function TasksTable(props: {
       </thead>
       <tbody>
         {rows.map((task) => (
-          <tr key={task.uuid} data-task-id={task.uuid} data-state={task.state}>
-            <td>{task.name ?? '—'}</td>
-            <td>
-              <Link to={base + encodeURIComponent(task.uuid)} className="mono">
-                {task.uuid}
-              </Link>
-            </td>
-            <td>
-              <StateBadge state={task.state} />
-            </td>
-            <td className="mono clip">{task.args ?? ''}</td>
-            <td>{formatTime(task.received)}</td>
-            <td>{formatTime(task.started)}</td>
-            <td>{formatSeconds(task.runtime)}</td>
-            <td className="clip">{task.worker ?? '—'}</td>
-          </tr>
+          <TaskRow key={task.uuid} task={task} base={base} />
         ))}
       </tbody>
     </table>
