@@ -7,11 +7,13 @@ interface Props {
   body: ReactNode;
   action: () => Promise<string>;
   danger?: boolean;
+  /** Why the command does not apply now; the button stays (and keeps its dialog) but is disabled. */
+  unavailable?: string;
   onDone?: () => void;
 }
 
 /** A command button: a modal <dialog> (focus trapped, Esc closes) confirms, then shows the result. */
-export function ConfirmButton({ label, title, body, action, danger, onDone }: Props) {
+export function ConfirmButton({ label, title, body, action, danger, unavailable, onDone }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const [phase, setPhase] = useState<'ask' | 'busy' | 'done'>('ask');
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string }>();
@@ -43,6 +45,8 @@ export function ConfirmButton({ label, title, body, action, danger, onDone }: Pr
       <button
         type="button"
         className={danger ? 'danger' : undefined}
+        disabled={unavailable !== undefined}
+        title={unavailable}
         onClick={() => ref.current?.showModal()}
       >
         {label}

@@ -45,38 +45,34 @@ export function TaskCommands({
       <h2>Actions</h2>
       {can('command') ? (
         <div className="actions">
-          {!final && (
-            <>
-              <ConfirmButton
-                label="Revoke"
-                title="Revoke this task?"
-                body={<p>Workers will discard it if it has not started. A running task keeps running.</p>}
-                action={revoke(false)}
-                onDone={done}
-              />
-              <ConfirmButton
-                label="Terminate"
-                danger
-                title="Terminate this task?"
-                body={<p>Revokes the task and kills the worker process running it (SIGTERM).</p>}
-                action={revoke(true)}
-                onDone={done}
-              />
-            </>
-          )}
-          {final && (
-            <ConfirmButton
-              label="Re-run"
-              title="Run this task again?"
-              body={
-                <p>
-                  Sends a new task with the same name, args, kwargs and routing. It links back to this one.
-                </p>
-              }
-              action={rerun}
-              onDone={done}
-            />
-          )}
+          {/* All three stay mounted: a revoke that finishes the task must not take its dialog away. */}
+          <ConfirmButton
+            label="Revoke"
+            title="Revoke this task?"
+            body={<p>Workers will discard it if it has not started. A running task keeps running.</p>}
+            action={revoke(false)}
+            unavailable={final ? 'The task has finished' : undefined}
+            onDone={done}
+          />
+          <ConfirmButton
+            label="Terminate"
+            danger
+            title="Terminate this task?"
+            body={<p>Revokes the task and kills the worker process running it (SIGTERM).</p>}
+            action={revoke(true)}
+            unavailable={final ? 'The task has finished' : undefined}
+            onDone={done}
+          />
+          <ConfirmButton
+            label="Re-run"
+            title="Run this task again?"
+            body={
+              <p>Sends a new task with the same name, args, kwargs and routing. It links back to this one.</p>
+            }
+            action={rerun}
+            unavailable={final ? undefined : 'Only a finished task can be run again'}
+            onDone={done}
+          />
         </div>
       ) : (
         <p className="muted">Your role can only read; commands need an operator key.</p>
