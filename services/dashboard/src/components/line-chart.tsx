@@ -12,7 +12,8 @@ interface Props {
   height?: number;
 }
 
-const WIDTH = 640;
+// Drawn in a wide box so the text keeps about its CSS size when the chart fills a laptop screen.
+const WIDTH = 1200;
 const PAD = { left: 44, right: 8, top: 8, bottom: 22 };
 
 function niceMax(value: number): number {
@@ -30,7 +31,7 @@ function shortTime(iso: string, spanMs: number): string {
 }
 
 /** A multi-series line chart in plain SVG: a chart library would weigh more than the whole app. */
-export function LineChart({ title, times, series, height = 180 }: Props) {
+export function LineChart({ title, times, series, height = 220 }: Props) {
   const max = niceMax(Math.max(0, ...series.flatMap((one) => one.values)));
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom;

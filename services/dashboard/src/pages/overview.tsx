@@ -8,6 +8,12 @@ import { formatIso, formatPercent, formatSeconds, number } from '../format';
 import { Link, useQueryUpdate, useRouter } from '../router';
 import type { PageProps } from './page-props';
 
+function bucketLabel(seconds: number): string {
+  if (seconds >= 86_400) return `${seconds / 86_400} d`;
+  if (seconds >= 3600) return `${seconds / 3600} h`;
+  return seconds >= 60 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
 export function OverviewPage({ connectionId }: PageProps) {
   const { location } = useRouter();
   const update = useQueryUpdate();
@@ -47,7 +53,7 @@ export function OverviewPage({ connectionId }: PageProps) {
             <Stat label="failure rate" value={formatPercent(data.failureRate)} />
           </div>
           <LineChart
-            title={`Tasks per ${data.bucketSeconds >= 3600 ? `${data.bucketSeconds / 3600} h` : `${data.bucketSeconds / 60} min`}`}
+            title={`Tasks per ${bucketLabel(data.bucketSeconds)}`}
             times={data.throughput.map((point) => point.t)}
             series={[
               {
