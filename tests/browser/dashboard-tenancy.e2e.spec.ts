@@ -125,7 +125,7 @@ describe('the dashboard shows only what a key allows', () => {
     expect(socket.code).not.toBe(1000);
   });
 
-  it('lets a key with two connections switch between them', async () => {
+  it('lets a key with two connections switch between them, and signs out', async () => {
     const page = await freshPage(adminKey);
     await page.goto(`${base(stack.a.connectionId)}/tasks`);
     await page.locator(`tr[data-task-id="${failedA}"]`).waitFor();
@@ -134,5 +134,11 @@ describe('the dashboard shows only what a key allows', () => {
     expect(page.url()).toBe(`${base(stack.b.connectionId)}/tasks`);
     expect(await page.locator(`tr[data-task-id="${failedA}"]`).count()).toBe(0);
     await screenshotBothThemes(page, 'connection-switcher');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    expect((await getFromPage(page, `/api/v1/tasks?connectionId=${stack.b.connectionId}`)).status).toBe(401);
+    await page.goto(`${base(stack.b.connectionId)}/tasks`);
+    await page.getByLabel('API key').waitFor();
   });
 });
