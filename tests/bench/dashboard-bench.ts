@@ -117,6 +117,8 @@ Everything on this one machine at once: Kafka, PostgreSQL, the gateway process, 
 playwright-core, viewport 1366×860) and this process. Load average at the end: ${loadavg()
       .map((v) => v.toFixed(2))
       .join(' ')}.
+The machine is shared: with a load average far above the core count every browser figure below (times,
+frame gaps) grows with the wait for a core, so compare runs only at a similar load.
 
 ## Bundle (budget: first-load JavaScript < 250 KB gzipped)
 
