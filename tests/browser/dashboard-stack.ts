@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startCollector, startGateway, startProjector } from '../harness/celeriac-services';
@@ -35,9 +35,20 @@ export interface DashboardStack {
   stop(): Promise<void>;
 }
 
-/** `npm test` builds the dashboard first; a single file run builds it here when it is missing. */
+function newestSource(dir: string): number {
+  return Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+      entry.isDirectory() ? newestSource(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
+    ),
+  );
+}
+
+/** `npm test` builds the dashboard first; a single file run builds it here when missing or older than its sources. */
 async function ensureDashboardBuilt(): Promise<void> {
-  if (existsSync(join(DASHBOARD_DIST, 'index.html'))) return;
+  const index = join(DASHBOARD_DIST, 'index.html');
+  const sources = join(REPO_ROOT, 'services/dashboard/src');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestSource(sources)) return;
   await run('npm', ['run', 'build', '-w', '@celeriac/dashboard'], { cwd: REPO_ROOT, timeout: 300_000 });
 }
 
