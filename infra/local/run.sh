@@ -150,6 +150,7 @@ done
 cat >&2 <<INFO
 
 Celeriac is running (Ctrl-C to stop):
+  dashboard    http://127.0.0.1:$GATEWAY_PORT/   (sign in with the API key below; if it answers 503: npm run build -w @celeriac/dashboard)
   gateway      http://127.0.0.1:$GATEWAY_PORT$([[ -n "${service_pid[gateway]:-}" ]] || printf ' (not started: no services/gateway/src/main.ts)')   (API, streams, /readyz, /metrics)
   collector    gRPC 127.0.0.1:$CELERIAC_COLLECTOR_GRPC_PORT, metrics http://127.0.0.1:$CELERIAC_COLLECTOR_OPS_PORT/metrics
   projector    metrics http://127.0.0.1:$CELERIAC_PROJECTOR_OPS_PORT/metrics

@@ -4,10 +4,12 @@ import { connectionOf } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { paramsFrom } from '../http/params';
 import { bucketStarts, isoOf, timeWindow } from './ranges';
+import { cachedThroughput } from './throughput-cache';
 
 /** GET /api/v1/overview and /api/v1/queues/history: the dashboard's charts, read-only (viewers too). */
 export function overviewRoutes(deps: ApiDeps): Router {
   const router = Router();
+  const countThroughput = cachedThroughput(deps.overview.throughput, deps.now);
   const context = async (req: Request, res: Response) => {
     const params = paramsFrom(req.query, undefined);
     const window = timeWindow(params.string('range'), deps.now());
@@ -19,7 +21,7 @@ export function overviewRoutes(deps: ApiDeps): Router {
     .get(async (req, res) => {
       const { window, connectionId } = await context(req, res);
       const [counts, slowest, mostFailing, exceptions, workers, queues] = await Promise.all([
-        deps.overview.throughput(connectionId, window),
+        countThroughput(connectionId, window),
         deps.overview.slowest(connectionId, window),
         deps.overview.mostFailing(connectionId, window),
         deps.overview.topExceptions(connectionId, window),

@@ -66,6 +66,8 @@ describe('dashboard static assets', () => {
     expect(api.status).toBe(401);
     expect(api.headers.get('content-type')).toContain('application/json');
     expect(await (await get('/api/nothing-here')).text()).not.toContain('<title>');
+    // Express matches routes without regard to case: so does the page's exclusion.
+    expect((await get('/API/v1/tasks')).status).toBe(401);
     expect(await (await get('/healthcheck')).text()).toBe('OK');
     expect(await (await get('/metrics')).text()).toContain('# HELP');
     const post = await get('/tasks', { method: 'POST' });

@@ -10,8 +10,11 @@ export function defaultDashboardDir(): string {
   return resolve(import.meta.dirname, '../../../dashboard/dist');
 }
 
-/** Paths that are never the page: the APIs, the ops endpoints and the streams. */
-const NOT_THE_PAGE = /^\/(?:api|metrics|healthz|readyz|healthcheck|ws)(?:\/|$)/;
+/**
+ * Paths that are never the page: the APIs, the ops endpoints and the streams. Case-insensitive, as
+ * express routes are: /API/tasks reaches the API (and its 401), never index.html.
+ */
+const NOT_THE_PAGE = /^\/(?:api|metrics|healthz|readyz|healthcheck|ws)(?:\/|$)/i;
 
 /**
  * The page may load only its own scripts, styles, images and fonts and talk only to its own origin

@@ -26,7 +26,7 @@ export function createOverviewStore(pool: pg.Pool) {
   // One index range per state, newest first: never a sort of the whole window.
   const newest = (state: string) => `(SELECT name, state, runtime, exception, "timestamp" FROM celeriac.tasks
     WHERE connection_id = $1 AND state = '${state}' AND "timestamp" >= $2 AND "timestamp" < $3
-    ORDER BY "timestamp" DESC LIMIT ${SAMPLE})`;
+    ORDER BY "timestamp" DESC NULLS LAST LIMIT ${SAMPLE})`;
   const finished = (...states: Array<'SUCCESS' | 'FAILURE'>) => states.map(newest).join(' UNION ALL ');
   return {
     async throughput(connectionId: string, w: Window): Promise<ThroughputRow[]> {
