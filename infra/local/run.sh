@@ -161,7 +161,6 @@ Celeriac is running (Ctrl-C to stop):
   workers      ${worker_nodes[*]}   (logs: $WORK_DIR/workers/<id>/worker.log)
   traffic      $DEMO_RATE tasks/s, mix $DEMO_MIX   (log: $RUN_LOGS/traffic.log)
 
-  dashboard    http://127.0.0.1:$GATEWAY_PORT/   (open it and sign in with the API key below)
   connection   demo = $demo_connection
   API key      $DEMO_KEY   (admin, bound to the demo connection; kept in $WORK_DIR/demo-key)
   try          curl -H "Authorization: Bearer $DEMO_KEY" http://127.0.0.1:$GATEWAY_PORT/api/workers
