@@ -32,6 +32,9 @@ echo "== benchmark: the hostile-input suite at bench size (100,000 requests)"
 node --import tsx tests/bench/hostile-bench.ts
 reports+=("tests/bench/HOSTILE-REPORT.md")
 
+echo "== benchmark: the web dashboard (bundle, first rows over 1,000,000 tasks, live table at 1,000 events/s)"
+node --import tsx tests/bench/dashboard-bench.ts
+reports+=("tests/bench/DASHBOARD-REPORT.md")
 echo "== the chaos suite (faults under load behind HAProxy), its report"
 bash infra/local/haproxy.sh install
 CELERIAC_CHAOS_REPORT=1 npx --no-install vitest run --project chaos

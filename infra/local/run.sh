@@ -106,6 +106,15 @@ say "creating the Kafka topics (log: $RUN_LOGS/topics.log)"
 node --import tsx services/event-log/src/topics-cli.ts >"$RUN_LOGS/topics.log" 2>&1 ||
   { tail -n 20 "$RUN_LOGS/topics.log" >&2; die "could not create the Kafka topics; see $RUN_LOGS/topics.log"; }
 
+# The web dashboard the gateway serves at /; without it the gateway answers / with how to build it.
+# Built only when older than its sources: a rebuild empties dist/ under pages other runs are serving.
+dashboard_index=services/dashboard/dist/index.html
+if [[ ! -f $dashboard_index || -n "$(find services/dashboard/src services/dashboard/index.html -newer "$dashboard_index" -print -quit)" ]]; then
+  say "building the web dashboard (log: $RUN_LOGS/dashboard-build.log)"
+  npm run build -w @celeriac/dashboard >"$RUN_LOGS/dashboard-build.log" 2>&1 ||
+    say "dashboard build failed (see $RUN_LOGS/dashboard-build.log); the API runs without it"
+fi
+
 # The demo connection (the local RabbitMQ) and an operator key for it, made once with the admin CLI.
 admin() { node --import tsx services/gateway/src/cli/admin.ts "$@"; }
 demo_connection="$(admin connections list | node -e '

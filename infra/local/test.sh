@@ -25,6 +25,10 @@ command -v docker-compose >/dev/null || APT_NO_RECOMMENDS=1 apt_install docker-c
 # HAProxy: the chaos suite's load balancer in front of the gateways (tests/chaos).
 "$LOCAL_DIR/haproxy.sh" install
 
+# The browser tests (tests/browser) drive the built dashboard the gateway serves.
+say "npm run build -w @celeriac/dashboard"
+npm run build -w @celeriac/dashboard
+
 # All run even if an earlier one fails, so one run reports everything; any failing fails the run.
 lint_rc=0
 say "npx biome ci . (lint and format check)"

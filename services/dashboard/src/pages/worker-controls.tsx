@@ -1,0 +1,127 @@
+import { useState } from 'react';
+import { apiUrl, postJson } from '../api/client';
+import { ConfirmButton } from '../components/confirm-dialog';
+
+/** Flower's worker control routes; each is confirmed in a dialog that then shows the worker's reply. */
+export function WorkerControls({
+  connectionId,
+  worker,
+  onDone,
+}: {
+  connectionId: string;
+  worker: string;
+  onDone: () => void;
+}) {
+  const [n, setN] = useState('1');
+  const [min, setMin] = useState('1');
+  const [max, setMax] = useState('4');
+  const [queue, setQueue] = useState('');
+  const name = encodeURIComponent(worker);
+  const send =
+    (path: string, params: Record<string, string> = {}) =>
+    async () =>
+      (
+        await postJson<{ message: string }>(
+          apiUrl(`/api/worker/${path}/${name}`, { connectionId, ...params }),
+        )
+      ).message;
+
+  return (
+    <section className="card" aria-label="Control">
+      <h2>Control</h2>
+      <div className="actions">
+        <ConfirmButton
+          label="Restart pool"
+          title={`Restart the pool of ${worker}?`}
+          body={<p>Running tasks finish first.</p>}
+          action={send('pool/restart')}
+          onDone={onDone}
+        />
+        <ConfirmButton
+          label="Shut down"
+          danger
+          title={`Shut down ${worker}?`}
+          body={<p>The worker exits; something must start it again.</p>}
+          action={send('shutdown')}
+          onDone={onDone}
+        />
+      </div>
+      <div className="actions">
+        <label className="inline">
+          Processes{' '}
+          <input
+            type="number"
+            min={1}
+            max={64}
+            value={n}
+            onChange={(e) => setN(e.target.value)}
+            className="narrow"
+          />
+        </label>
+        <ConfirmButton
+          label="Grow pool"
+          title={`Grow the pool of ${worker} by ${n}?`}
+          body={null}
+          action={send('pool/grow', { n })}
+          onDone={onDone}
+        />
+        <ConfirmButton
+          label="Shrink pool"
+          title={`Shrink the pool of ${worker} by ${n}?`}
+          body={null}
+          action={send('pool/shrink', { n })}
+          onDone={onDone}
+        />
+      </div>
+      <div className="actions">
+        <label className="inline">
+          Min{' '}
+          <input
+            type="number"
+            min={0}
+            value={min}
+            onChange={(e) => setMin(e.target.value)}
+            className="narrow"
+          />
+        </label>
+        <label className="inline">
+          Max{' '}
+          <input
+            type="number"
+            min={1}
+            value={max}
+            onChange={(e) => setMax(e.target.value)}
+            className="narrow"
+          />
+        </label>
+        <ConfirmButton
+          label="Autoscale"
+          title={`Autoscale ${worker} between ${min} and ${max}?`}
+          body={null}
+          action={send('pool/autoscale', { min, max })}
+          onDone={onDone}
+        />
+      </div>
+      <div className="actions">
+        <label className="inline">
+          Queue <input value={queue} onChange={(e) => setQueue(e.target.value)} placeholder="queue name" />
+        </label>
+        <ConfirmButton
+          label="Add consumer"
+          title={`Make ${worker} consume from '${queue}'?`}
+          body={null}
+          action={send('queue/add-consumer', { queue })}
+          onDone={onDone}
+        />
+        <ConfirmButton
+          label="Cancel consumer"
+          danger
+          title={`Stop ${worker} consuming from '${queue}'?`}
+          body={null}
+          action={send('queue/cancel-consumer', { queue })}
+          onDone={onDone}
+        />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,141 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startCollector, startGateway, startProjector } from '../harness/celeriac-services';
+import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
+import { createTestDatabase, createTestTopics, createTestVhost } from '../harness/isolation';
+import type { ServiceProcess } from '../harness/service-process';
+import { REPO_ROOT, readStackEnv } from '../harness/stack-env';
+
+const run = promisify(execFile);
+export const DASHBOARD_DIST = join(REPO_ROOT, 'services/dashboard/dist');
+
+export interface Tenant {
+  name: string;
+  connectionId: string;
+  brokerUrl: string;
+  worker: CeleryWorker;
+}
+
+/**
+ * The product as deployed for the browser tests: collector, projector and gateway processes on a
+ * database, topics and two RabbitMQ vhosts of their own; connection A and connection B, each with a real
+ * Celery worker, and keys made with the admin CLI.
+ */
+export interface DashboardStack {
+  gateway: string;
+  a: Tenant;
+  b: Tenant;
+  /** Creates a key with the admin CLI; returns the secret. */
+  createKey(name: string, role: 'viewer' | 'operator' | 'admin', connections: string[]): Promise<string>;
+  /** Sends a task like any Celery client does (app.send_task); returns its id. */
+  sendTask(tenant: Tenant, name: string, args: unknown[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function newestSource(dir: string): number {
+  return Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+      entry.isDirectory() ? newestSource(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
+    ),
+  );
+}
+
+/** `npm test` builds the dashboard first; a single file run builds it here when missing or older than its sources. */
+async function ensureDashboardBuilt(): Promise<void> {
+  const index = join(DASHBOARD_DIST, 'index.html');
+  const sources = join(REPO_ROOT, 'services/dashboard/src');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestSource(sources)) return;
+  await run('npm', ['run', 'build', '-w', '@celeriac/dashboard'], { cwd: REPO_ROOT, timeout: 300_000 });
+}
+
+export async function startDashboardStack(): Promise<DashboardStack> {
+  await ensureDashboardBuilt();
+  const stack = readStackEnv();
+  const [database, topics, vhostA, vhostB] = await Promise.all([
+    createTestDatabase(),
+    createTestTopics(['events', 'deadletter']),
+    createTestVhost(),
+    createTestVhost(),
+  ]);
+  const env = {
+    CELERIAC_DATABASE_URL: database.url,
+    CELERIAC_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
+    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
+    CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
+    CELERIAC_GATEWAY_DASHBOARD_DIR: DASHBOARD_DIST,
+  };
+  const admin = async (...args: string[]) =>
+    (
+      await run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+      })
+    ).stdout;
+  const addConnection = async (name: string, url: string) =>
+    (
+      JSON.parse(await admin('connections', 'add', '--name', name, '--broker-url', url)) as {
+        connectionId: string;
+      }
+    ).connectionId;
+  const [idA, idB] = [await addConnection('alpha', vhostA.url), await addConnection('bravo', vhostB.url)];
+
+  const services: ServiceProcess[] = [];
+  const workers: CeleryWorker[] = [];
+  const stop = async () => {
+    await Promise.allSettled(workers.map((worker) => worker.stop()));
+    await Promise.allSettled(services.map((service) => service.stop()));
+    await Promise.allSettled([database.drop(), topics.remove(), vhostA.remove(), vhostB.remove()]);
+  };
+  try {
+    const [collector, projector, gateway] = await Promise.all([
+      startCollector(env),
+      startProjector(env),
+      startGateway(env),
+    ]);
+    services.push(collector, projector, gateway);
+    const [workerA, workerB] = await Promise.all([
+      startCeleryWorker({ brokerUrl: vhostA.url, name: 'alpha' }),
+      startCeleryWorker({ brokerUrl: vhostB.url, name: 'bravo' }),
+    ]);
+    workers.push(workerA, workerB);
+    return {
+      gateway: gateway.url,
+      a: { name: 'alpha', connectionId: idA, brokerUrl: vhostA.url, worker: workerA },
+      b: { name: 'bravo', connectionId: idB, brokerUrl: vhostB.url, worker: workerB },
+      async createKey(name, role, connections) {
+        const out = await admin(
+          'keys',
+          'create',
+          '--name',
+          name,
+          '--role',
+          role,
+          '--connections',
+          connections.join(','),
+        );
+        const key = /key \(shown once, store it now\): (\S+)/.exec(out)?.[1];
+        if (!key) throw new Error(`admin keys create printed no key: ${out}`);
+        return key;
+      },
+      async sendTask(tenant, name, args) {
+        const script =
+          'import json,sys\nfrom demo_app import app\nprint(app.send_task(sys.argv[1], args=json.loads(sys.argv[2])).id)';
+        const { stdout } = await run(stack.python, ['-c', script, name, JSON.stringify(args)], {
+          cwd: stack.celeryAppDir,
+          env: { ...process.env, CELERY_BROKER_URL: tenant.brokerUrl, CELERY_RESULT_BACKEND: '' },
+          timeout: 60_000,
+        });
+        return stdout.trim();
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
