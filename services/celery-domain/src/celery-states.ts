@@ -39,3 +39,14 @@ export function precedenceIndex(state: string): number {
   const index = PRECEDENCE.indexOf(state);
   return index === -1 ? CUSTOM_INDEX : index;
 }
+
+/**
+ * Celery's ready states: the task will not run again by itself, so its result is final and it may
+ * be re-run. The gateway's re-run command and the dashboard both judge by this set.
+ */
+export const READY_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+
+/** A task in one of these states gets no more events for this run (ready, or rejected by the worker). */
+export function hasEnded(state: string): boolean {
+  return READY_STATES.has(state) || state === 'REJECTED';
+}

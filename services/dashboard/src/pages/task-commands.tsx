@@ -1,3 +1,4 @@
+import { READY_STATES } from '@celeriac/celery-domain/celery-states';
 import { apiUrl, postJson } from '../api/client';
 import type { Task, TaskAction } from '../api/types';
 import { useApi } from '../api/use-api';
@@ -5,8 +6,6 @@ import { ConfirmButton } from '../components/confirm-dialog';
 import { formatIso } from '../format';
 import { Link } from '../router';
 import { useSession } from '../session';
-
-const FINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 /** Revoke / terminate / re-run for operators, and the record of who did what to this task. */
 export function TaskCommands({
@@ -23,7 +22,7 @@ export function TaskCommands({
     apiUrl(`/api/v1/tasks/${encodeURIComponent(task.uuid)}/actions`, { connectionId, s: task.state }),
   );
   const id = encodeURIComponent(task.uuid);
-  const final = FINAL.has(task.state);
+  const final = READY_STATES.has(task.state);
   const done = () => {
     actions.reload();
     onChange();

@@ -1,3 +1,5 @@
+import { hasEnded } from '@celeriac/celery-domain/celery-states';
+import { KNOWN_SUBJECTS } from '@celeriac/celery-domain/task-resolver';
 import { useCallback, useState } from 'react';
 import { apiUrl } from '../api/client';
 import type { Task, TaskEvent } from '../api/types';
@@ -13,18 +15,6 @@ import { TaskCommands } from './task-commands';
 import { TaskTimeline } from './task-timeline';
 import { WorkflowTree } from './workflow-tree';
 
-const FINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED']);
-const TIMES = [
-  'sent',
-  'received',
-  'started',
-  'succeeded',
-  'failed',
-  'retried',
-  'revoked',
-  'rejected',
-] as const;
-
 export function TaskDetailPage({ connectionId, params }: PageProps) {
   const taskId = params.taskId as string;
   const [version, setVersion] = useState(0);
@@ -33,7 +23,7 @@ export function TaskDetailPage({ connectionId, params }: PageProps) {
   const events = useApi<{ items: TaskEvent[] }>(
     apiUrl(`/api/v1/tasks/${id}/events`, { connectionId, limit: 1000, v: version }),
   );
-  const running = task.data ? !FINAL.has(task.data.state) : false;
+  const running = task.data ? !hasEnded(task.data.state) : false;
   const refresh = useCallback(() => setVersion((value) => value + 1), []);
   const socket = useTaskSocket(connectionId, taskId, running, (frame) => {
     // A final event changes fields the frame does not carry (result, traceback, runtime): reload them.
@@ -69,7 +59,7 @@ export function TaskDetailPage({ connectionId, params }: PageProps) {
               <dd>{formatSeconds(data.runtime)}</dd>
               <dt>Retries</dt>
               <dd>{data.retries ?? '—'}</dd>
-              {TIMES.map((field) =>
+              {KNOWN_SUBJECTS.map((field) =>
                 data[field] === null ? null : (
                   <div key={field} className="pair">
                     <dt>{field}</dt>

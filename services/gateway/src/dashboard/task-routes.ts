@@ -1,3 +1,4 @@
+import { READY_STATES } from '@celeriac/celery-domain/celery-states';
 import { type Request, type Response, Router } from 'express';
 import { WORKFLOW_LIMIT } from '../data/task-actions-store';
 import { ConflictError, NotFoundError } from '../errors';
@@ -9,7 +10,6 @@ import { paramsFrom, pathParam } from '../http/params';
 import { rerunMessage } from './rerun-message';
 
 /** Celery's final states: a task in one of them will not run again by itself. */
-const FINAL_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 /** A task's workflow tree, its command record, and re-run (operators). */
 export function dashboardTaskRoutes(deps: ApiDeps): Router {
@@ -60,7 +60,7 @@ export function dashboardTaskRoutes(deps: ApiDeps): Router {
       const { connectionId, taskId } = await target(req, res);
       const source = await deps.actions.rerunSource(connectionId, taskId);
       if (!source) throw new NotFoundError(`Unknown task '${taskId}'`);
-      if (!FINAL_STATES.has(source.state))
+      if (!READY_STATES.has(source.state))
         throw new ConflictError(`Task '${taskId}' is ${source.state}: only a finished task can be re-run`);
       // Trusted fields last, as on the Flower send routes: the task's own text never names the connection.
       const newTaskId = await deps.control.sendTask({ ...rerunMessage(taskId, source), connectionId });
