@@ -72,7 +72,10 @@ export function createEventTail(options: {
   onPlan?: (plan: readonly PartitionStart[]) => void;
   /** Prefix of the throwaway group id; the group never commits offsets. */
   groupPrefix?: string;
+  /** Only these partitions (the others are paused, never fetched); default all. */
+  partitions?: readonly number[];
 }): EventTail {
+  const only = options.partitions ? new Set(options.partitions) : undefined;
   const log = options.logger.child({ component: 'event-tail', topic: options.topic });
   let consumer: Consumer | undefined;
   let running = false;
@@ -96,7 +99,11 @@ export function createEventTail(options: {
     },
     async start() {
       if (running) throw new Error('event tail already started');
-      const plan = planStart(await fetchWatermarks(), options.start);
+      const marks = await fetchWatermarks();
+      const plan = planStart(
+        marks.filter((mark) => !only || only.has(mark.partition)),
+        options.start,
+      );
       options.onPlan?.(plan);
       const groupId = `${options.groupPrefix ?? 'celeriac-tail'}-${randomUUID()}`;
       const made = options.kafka.consumer({
@@ -119,7 +126,7 @@ export function createEventTail(options: {
       await made.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
-          if (batch.messages.length === 0) return;
+          if (batch.messages.length === 0 || (only && !only.has(batch.partition))) return;
           const records = batch.messages.map((message) => ({
             partition: batch.partition,
             offset: Number(message.offset),
@@ -134,6 +141,11 @@ export function createEventTail(options: {
       // otherwise start at the end, which is also what a partition missing from the plan gets.
       for (const entry of plan)
         made.seek({ topic: options.topic, partition: entry.partition, offset: String(entry.start) });
+      if (only) {
+        // Paused before the first fetch completes; a batch that slips through is dropped above.
+        const others = marks.map((mark) => mark.partition).filter((partition) => !only.has(partition));
+        if (others.length > 0) made.pause([{ topic: options.topic, partitions: others }]);
+      }
       consumer = made;
       running = true;
       log.debug({ groupId, plan }, 'tail started');
