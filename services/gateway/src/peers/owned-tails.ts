@@ -28,6 +28,8 @@ export function createOwnedTails(options: {
 }): OwnedTails {
   const log = options.logger.child({ component: 'owned-tails' });
   const tails = new Map<number, EventTail>();
+  /** Tails whose start() resolved: one still starting is not a stopped one (the supervisor asks). */
+  const started = new Set<EventTail>();
   let running = false;
   let chain: Promise<void> = Promise.resolve();
 
@@ -73,7 +75,10 @@ export function createOwnedTails(options: {
         tails.set(partition, tail);
         starting.push(
           tail.start().then(
-            () => log.info({ partition }, 'partition taken over'),
+            () => {
+              started.add(tail);
+              log.info({ partition }, 'partition taken over');
+            },
             (error: unknown) => {
               // Retried by the next reconcile (membership tick).
               tails.delete(partition);
@@ -96,7 +101,7 @@ export function createOwnedTails(options: {
       return new Set(tails.keys());
     },
     get isRunning() {
-      return running && [...tails.values()].every((tail) => tail.isRunning);
+      return running && [...tails.values()].every((tail) => !started.has(tail) || tail.isRunning);
     },
     async start() {
       running = true;
@@ -108,6 +113,7 @@ export function createOwnedTails(options: {
       await chain;
       const stopping = [...tails.values()].map((tail) => tail.stop());
       tails.clear();
+      started.clear();
       await Promise.allSettled(stopping);
     },
   };

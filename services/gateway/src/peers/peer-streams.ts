@@ -12,6 +12,9 @@ import { serveRelay } from './relay-source';
 import { createRelayTaps } from './relay-taps';
 import { ownerOf } from './rendezvous';
 
+/** How long a new feed may take beyond the relay's connect time: a Kafka reader joining its group. */
+const SOURCE_START_MS = 15_000;
+
 /** The peers' settings (config.ts, peerOptionsOf). */
 export interface PeerOptions {
   /** Peer gRPC listen address and the address other replicas dial. */
@@ -179,7 +182,8 @@ export function createPeerStreams(deps: {
       feed.idleSince = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), 2 * options.connectMs);
+        // Room for a rebalance (the owner starting the partition) and then for a Kafka reader to start.
+        timer = setTimeout(() => resolve('late'), options.connectMs + SOURCE_START_MS);
       });
       const outcome = await Promise.race([feed.ready, late]);
       clearTimeout(timer);

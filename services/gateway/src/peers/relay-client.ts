@@ -1,7 +1,7 @@
 import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
 import { PeersClient, type RelayBatch } from '@celeriac/proto/peers';
 import * as grpc from '@grpc/grpc-js';
-import type { RelaySink } from './relay-source';
+import { NotOwnerError, type RelaySink } from './relay-source';
 
 /**
  * Relay calls to other replicas, one channel per peer address. A relay is a server stream with no
@@ -63,7 +63,15 @@ export function createRelayClients(options: {
           .then(() => sink({ records: batch.records, nextOffset: batch.nextOffset }))
           .finally(() => call.resume());
       });
-      call.on('error', (error) => settle(signal.aborted ? undefined : error));
+      call.on('error', (error: grpc.ServiceError) =>
+        settle(
+          signal.aborted
+            ? undefined
+            : error.code === grpc.status.FAILED_PRECONDITION
+              ? new NotOwnerError(error.details)
+              : error,
+        ),
+      );
       call.on('end', () => settle(signal.aborted ? undefined : new Error('relay ended by its owner')));
     });
   }

@@ -2,7 +2,10 @@ import { createEventTail, type TailRecord } from '@celeriac/event-log/tail';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Kafka } from 'kafkajs';
 import type { StreamHub } from '../streams/stream-hub';
-import type { RelayBatchOut, RelaySink } from './relay-source';
+import { NotOwnerError, type RelayBatchOut, type RelaySink } from './relay-source';
+
+const NOT_OWNER_RETRIES = 20;
+const NOT_OWNER_RETRY_MS = 250;
 
 /** Where a feed gets its records now: the owner (remote or this replica), or Kafka when no owner answers. */
 export interface FeedSources {
@@ -63,14 +66,23 @@ export class RelayFeed {
   /** Runs until stop(): relay from the owner, else Kafka for `fallbackMs`, then the owner again. */
   async run(): Promise<void> {
     const log = this.sources.logger;
+    let refusals = 0;
     while (!this.stopped) {
       const abort = new AbortController();
       this.current = abort;
       const request = { connectionId: this.connectionId, partition: this.partition, from: this.from() };
       try {
         await this.sources.relay(request, this.sink, abort.signal);
+        refusals = 0;
       } catch (error) {
         if (this.stopped || abort.signal.aborted) continue;
+        // The new owner has not started the partition yet (a rebalance in progress): ask it again soon.
+        if (error instanceof NotOwnerError && refusals < NOT_OWNER_RETRIES) {
+          refusals += 1;
+          await new Promise((resolve) => setTimeout(resolve, NOT_OWNER_RETRY_MS));
+          continue;
+        }
+        refusals = 0;
         log.info({ err: error, connectionId: this.connectionId }, 'relay unavailable; reading Kafka');
         await this.readKafka(abort.signal).catch((failure: unknown) =>
           log.warn({ err: failure, connectionId: this.connectionId }, 'fallback reader failed'),

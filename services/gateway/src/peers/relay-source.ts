@@ -62,23 +62,24 @@ export async function serveRelay(
     await sink({ records: [], nextOffset: from });
     if (from < live) await sendOlder(deps, { connectionId, partition, from, until: live }, sink, signal);
     let sent = live;
+    let idle = false;
     while (!signal.aborted) {
       if (overflow) throw new RelayOverflowError('relay peer too slow: reopen from its position');
       const position = hub.position(partition);
       if (position === undefined) throw new NotOwnerError(`partition ${partition} moved`);
-      if (held.length > 0 || position > sent) {
+      if (held.length > 0 || position > sent || idle) {
         const records = held.filter((record) => record.offset >= from);
         held = [];
         heldBytes = 0;
         sent = Math.max(sent, position, (records.at(-1)?.offset ?? -1) + 1);
+        // Sent even when nothing changed: the peer's watchdog takes silence for a dead owner.
         await sink({ records, nextOffset: sent });
-        continue;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, deps.progressMs);
+      idle = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), deps.progressMs);
         wake = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(false);
         };
         signal.addEventListener('abort', wake, { once: true });
       });
