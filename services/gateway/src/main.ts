@@ -20,6 +20,7 @@ import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
 import { createPeerLink } from './peers/peer-link';
+import { createPeerMetrics } from './peers/peer-metrics';
 import { createLiveStreams } from './streams/live-streams';
 
 // Composition root: configuration, clients, components; no logic of its own.
@@ -128,6 +129,7 @@ const liveStreams = createLiveStreams({
       token: controlToken,
       logger,
       options: peerOptions,
+      metrics: createPeerMetrics(registry),
       stream: streamOptions,
     }),
 });

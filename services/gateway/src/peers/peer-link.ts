@@ -6,6 +6,7 @@ import type { StreamHub } from '../streams/stream-hub';
 import type { StreamMetrics } from '../streams/stream-metrics';
 import { createMembersStore } from './members-store';
 import { createPgMembership } from './membership';
+import type { PeerMetrics } from './peer-metrics';
 import { createPeerStreams, type PeerOptions, type PeerStreams } from './peer-streams';
 import { createRelayServer } from './relay-server';
 
@@ -20,6 +21,7 @@ export function createPeerLink(deps: {
   token: string | undefined;
   logger: Logger;
   options: PeerOptions;
+  metrics: PeerMetrics;
   stream: { backfill: number; taskMemory: number; workerMemory: number };
 }): (hub: StreamHub, metrics: StreamMetrics) => PeerLink {
   return (hub, metrics) => {
@@ -36,6 +38,7 @@ export function createPeerLink(deps: {
       host: deps.options.host,
       port: deps.options.port,
       token: deps.token,
+      metrics: deps.metrics,
       source: {
         get hub() {
           return hub;
@@ -79,6 +82,7 @@ export function createPeerLink(deps: {
           partitionCount,
           logger: deps.logger,
           metrics,
+          peerMetrics: deps.metrics,
           ...deps.stream,
           options: deps.options,
         });

@@ -6,6 +6,7 @@ import type { StreamMetrics } from '../streams/stream-metrics';
 import { connectionPartitioner } from './connection-partition';
 import type { Membership } from './membership';
 import { createOwnedTails, type OwnedTails } from './owned-tails';
+import type { PeerMetrics } from './peer-metrics';
 import { createRelayClients } from './relay-client';
 import { RelayFeed } from './relay-feed';
 import { serveRelay } from './relay-source';
@@ -50,6 +51,7 @@ export function createPeerStreams(deps: {
   partitionCount: number;
   logger: Logger;
   metrics: StreamMetrics;
+  peerMetrics: PeerMetrics;
   backfill: number;
   taskMemory: number;
   workerMemory: number;
@@ -140,6 +142,7 @@ export function createPeerStreams(deps: {
       topic: deps.topic,
       logger: log,
       fallbackMs: options.fallbackMs,
+      metrics: deps.peerMetrics,
     });
     feeds.set(connectionId, made);
     void made.run();
@@ -156,7 +159,7 @@ export function createPeerStreams(deps: {
         feeds.delete(connectionId);
       }
     }
-    void tails.reconcile();
+    void tails.reconcile().then(() => deps.peerMetrics.ownedPartitions.set(tails.partitions.size));
   }
 
   membership.onChange(() => {

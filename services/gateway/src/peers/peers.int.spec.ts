@@ -62,9 +62,18 @@ describe('three gateway replicas coordinating over gRPC (real Kafka, PostgreSQL,
       CELERIAC_GATEWAY_PEER_PROGRESS_MS: '200',
       CELERIAC_GATEWAY_PEER_CONNECT_MS: '1000',
       CELERIAC_GATEWAY_PEER_FALLBACK_MS: '2000',
+      CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS: '1000',
     });
     gateways.push(gateway);
     return gateway;
+  };
+  /** A gauge or counter of a replica's /metrics, summed over the label sets containing `labels`. */
+  const metric = async (gateway: Gateway, name: string, labels = '') => {
+    let sum = 0;
+    for (const line of (await (await fetch(`${gateway.url}/metrics`)).text()).split('\n'))
+      if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return sum;
   };
   const liveMembers = async () =>
     (await pool.query('SELECT member_id FROM celeriac.gateway_members WHERE expires_at > now()')).rowCount;
@@ -160,5 +169,44 @@ describe('three gateway replicas coordinating over gRPC (real Kafka, PostgreSQL,
       );
       expect(client.received).toEqual(expected);
     }
-  });
+    // The relays carried it: B and C read from Kafka only some partitions, and got the rest from owners.
+    for (const gateway of [b, c]) {
+      expect(await metric(gateway, 'celeriac_gateway_peer_partitions')).toBeLessThan(PARTITIONS);
+      expect(await metric(gateway, 'celeriac_gateway_peer_relays', 'side="received"')).toBeGreaterThan(0);
+    }
+    let served = 0;
+    for (const gateway of [b, c, restarted, added])
+      served += await metric(gateway, 'celeriac_gateway_peer_relays', 'side="served"');
+    expect(served).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('a revoked key ends its streams on every replica, relayed or not, within one heartbeat interval', async () => {
+    const live = gateways.filter(
+      (gateway) => gateway.process.exitCode === null && gateway.process.signalCode === null,
+    );
+    expect(live.length).toBe(4);
+    const { doomed } = await grantKeys(db.url, { doomed: CONNECTIONS });
+    const streams = await Promise.all(
+      live.flatMap((gateway) =>
+        CONNECTIONS.slice(0, 3).map(async (connectionId) => {
+          const abort = new AbortController();
+          const response = await fetch(`${gateway.url}/api/events/stream?connectionId=${connectionId}`, {
+            headers: { Authorization: `Bearer ${doomed}` },
+            signal: abort.signal,
+          });
+          expect(response.status).toBe(200);
+          const text = response.text().catch(() => 'aborted');
+          return { text, abort };
+        }),
+      ),
+    );
+    await pool.query('UPDATE celeriac.api_keys SET revoked_at = now() WHERE key_hash = sha256($1::bytea)', [
+      Buffer.from(doomed as string),
+    ]);
+    const revokedAt = Date.now();
+    const bodies = await Promise.all(streams.map((stream) => stream.text));
+    // Two intervals at most: the sweep's tick, plus a query that started just before the revocation.
+    expect(Date.now() - revokedAt).toBeLessThan(2_500);
+    for (const body of bodies) expect(body).toContain('event: disconnect\ndata: {"reason":"revoked"}');
+  }, 60_000);
 });

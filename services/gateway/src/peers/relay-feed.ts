@@ -2,6 +2,7 @@ import { createEventTail, type TailRecord } from '@celeriac/event-log/tail';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Kafka } from 'kafkajs';
 import type { StreamHub } from '../streams/stream-hub';
+import type { PeerMetrics } from './peer-metrics';
 import { NotOwnerError, type RelayBatchOut, type RelaySink } from './relay-source';
 
 const NOT_OWNER_RETRIES = 20;
@@ -20,6 +21,7 @@ export interface FeedSources {
   logger: Logger;
   /** How long the feed reads Kafka itself before it tries the owner again, ms. */
   fallbackMs: number;
+  metrics: PeerMetrics;
 }
 
 /**
@@ -72,7 +74,10 @@ export class RelayFeed {
       this.current = abort;
       const request = { connectionId: this.connectionId, partition: this.partition, from: this.from() };
       try {
-        await this.sources.relay(request, this.sink, abort.signal);
+        this.sources.metrics.relays.inc({ side: 'received' });
+        await this.sources
+          .relay(request, this.sink, abort.signal)
+          .finally(() => this.sources.metrics.relays.dec({ side: 'received' }));
         refusals = 0;
       } catch (error) {
         if (this.stopped || abort.signal.aborted) continue;
@@ -84,6 +89,7 @@ export class RelayFeed {
         }
         refusals = 0;
         log.info({ err: error, connectionId: this.connectionId }, 'relay unavailable; reading Kafka');
+        this.sources.metrics.fallbacks.inc();
         await this.readKafka(abort.signal).catch((failure: unknown) =>
           log.warn({ err: failure, connectionId: this.connectionId }, 'fallback reader failed'),
         );

@@ -2,6 +2,7 @@ import { controlCallAuthorized } from '@celeriac/proto/control-auth';
 import { type PeersServer, PeersService, type RelayBatch, type RelayRequest } from '@celeriac/proto/peers';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import * as grpc from '@grpc/grpc-js';
+import type { PeerMetrics } from './peer-metrics';
 import {
   NotOwnerError,
   RelayOverflowError,
@@ -20,6 +21,7 @@ export function createRelayServer(options: {
   token: string | undefined;
   source: RelaySourceDeps;
   partitionCount: () => number;
+  metrics: PeerMetrics;
   logger: Logger;
 }) {
   const log = options.logger.child({ component: 'relay-server' });
@@ -50,6 +52,7 @@ export function createRelayServer(options: {
     if (problem) return fail(grpc.status.INVALID_ARGUMENT, problem);
     const abort = new AbortController();
     open.add(abort);
+    options.metrics.relays.inc({ side: 'served' });
     call.on('cancelled', () => abort.abort());
     const sink: RelaySink = (batch) =>
       new Promise<void>((resolve) => {
