@@ -60,7 +60,24 @@ export async function serveRelay(
   try {
     const from = request.from < 0 ? live : request.from;
     await sink({ records: [], nextOffset: from });
-    if (from < live) await sendOlder(deps, { connectionId, partition, from, until: live }, sink, signal);
+    if (from < live) {
+      // Starting a Kafka reader takes seconds (a group join): keep the peer's watchdog fed meanwhile.
+      let reached = from;
+      const keepAlive = setInterval(() => void sink({ records: [], nextOffset: reached }), deps.progressMs);
+      try {
+        await sendOlder(
+          deps,
+          { connectionId, partition, from, until: live },
+          async (batch) => {
+            reached = batch.nextOffset;
+            await sink(batch);
+          },
+          signal,
+        );
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
     let sent = live;
     let idle = false;
     while (!signal.aborted) {
