@@ -15,6 +15,7 @@ import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { createConcurrencyQuotas } from './auth/concurrency-quotas';
 import { createRateLimiter } from './auth/rate-limit';
 import { gatewayConfigSchema, liveStreamOptionsOf, peerOptionsOf } from './config';
+import { databaseCheck } from './data/database-check';
 import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
@@ -145,7 +146,7 @@ const kafkaCheck = kafkaTopicCheck(kafka, config.CELERIAC_EVENTS_TOPIC);
 const probes = [
   createDependencyProbe({
     dependency: 'postgresql',
-    check: async () => void (await pool.query('SELECT 1')),
+    check: databaseCheck(pool),
     logger,
     ...probeTiming,
   }),

@@ -11,6 +11,7 @@ import { supervised } from '@celeriac/service-runtime/supervised';
 import { projectorConfigSchema } from './config';
 import { createProjectorMetrics, DEFAULT_LABEL_CAPS } from './metrics';
 import { createPartitionManager } from './partitions';
+import { createProjectionStore } from './projection-store';
 import { createProjector } from './projector';
 import { createRetention } from './retention';
 import { createSweeper } from './sweeper';
@@ -66,7 +67,7 @@ const retention = createRetention({
 });
 const projector = createProjector({
   kafka,
-  pool,
+  store: createProjectionStore(pool),
   partitions,
   metrics,
   logger,

@@ -2,12 +2,11 @@ import { createGroupConsumer, type PartitionBatch } from '@celeriac/event-log/co
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Kafka } from 'kafkajs';
-import type { Pool } from 'pg';
 import { applyBatch, type RawMessage } from './apply-batch';
 import { applyIsolating } from './isolate-poison';
 import { type ProjectorMetrics, recordOutcome } from './metrics';
 import type { PartitionManager } from './partitions';
-import { readPositions } from './snapshot-store';
+import type { ProjectionStore } from './projection-store';
 
 /** A batch could not be applied; kafkajs redelivers it and the stored position keeps it exactly-once. */
 export class ProjectionError extends Error {
@@ -25,7 +24,7 @@ export class ProjectionError extends Error {
 /** The consumer-group member that folds the event log into the read models. */
 export function createProjector(options: {
   kafka: Kafka;
-  pool: Pool;
+  store: ProjectionStore;
   partitions: PartitionManager;
   metrics: ProjectorMetrics;
   logger: Logger;
@@ -39,7 +38,7 @@ export function createProjector(options: {
 
   const apply = (batch: PartitionBatch, messages: RawMessage[], rejected: ReadonlySet<number>) =>
     applyBatch(
-      { pool: options.pool, partitions: options.partitions, nowMs: options.now },
+      { store: options.store, partitions: options.partitions, nowMs: options.now },
       { group: options.groupId, topic: batch.topic, partition: batch.partition, messages, rejected },
     );
 
@@ -89,7 +88,7 @@ export function createProjector(options: {
     maxMessages: options.batchSize,
     concurrency: options.concurrency,
     handle,
-    positions: () => readPositions(options.pool, options.groupId, options.topic),
+    positions: () => options.store.readPositions(options.groupId, options.topic),
   });
 
   return {

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { LabelCaps } from '../src/label-budget';
 import { createProjectorMetrics } from '../src/metrics';
 import { createPartitionManager } from '../src/partitions';
+import { createProjectionStore } from '../src/projection-store';
 import { createProjector } from '../src/projector';
 import { createSweeper } from '../src/sweeper';
 
@@ -37,7 +38,7 @@ export async function startProjector(options: {
   });
   const projector = createProjector({
     kafka: createKafka({ clientId: 'projector-test', brokers: options.brokers, logger: silentLogger }),
-    pool,
+    store: createProjectionStore(pool),
     partitions,
     metrics,
     logger: silentLogger,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { filterToSql, type TaskFilter } from '../flower/task-filters';
+import type { TaskFilter } from '../flower/task-filters';
 import { FLOWER_TASK_JSON_SQL } from '../flower/task-json-sql';
 import { TASK_COLUMNS, type TaskRow } from '../flower/task-object';
-import { sortToSql, type TaskSort } from '../flower/task-sort';
+import type { TaskSort } from '../flower/task-sort';
 import { budgetedEvents, budgetedPage } from './task-budget-sql';
+import { filterToSql, sortToSql } from './task-listing-sql';
 
 export interface TaskEventRow {
   event_id: string;
@@ -38,7 +39,7 @@ function statement(text: string, values: unknown[], prepared: boolean): pg.Query
 const DEFAULT_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
- * Every task read model query of the gateway (celeriac.tasks, task_types, task_events). Listings
+ * Every task read model query of the gateway (celeriac.tasks, task_types, the task_history view). Listings
  * carry at most `responseBytes` of free-form text whole; past it those fields are cut in SQL.
  */
 export function createTasksStore(pool: pg.Pool, options: { responseBytes?: number } = {}) {
@@ -118,7 +119,7 @@ export function createTasksStore(pool: pg.Pool, options: { responseBytes?: numbe
       const columns =
         'event_id, type, hostname, "timestamp", clock, received_at, kafka_partition, kafka_offset';
       const pageSql = `SELECT ${columns}, fields
-         FROM celeriac.task_events WHERE connection_id = $1 AND task_uuid = $2 AND kafka_offset > $3
+         FROM celeriac.task_history WHERE connection_id = $1 AND task_uuid = $2 AND kafka_offset > $3
          ORDER BY kafka_offset LIMIT $4`;
       const { rows } = await pool.query<TaskEventRow>(
         `SELECT * FROM ${budgetedEvents(pageSql, columns, 'kafka_offset', '$5')} ORDER BY kafka_offset`,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../errors';
 import { parseSearch } from './search-parser';
-import { searchToSql } from './search-sql';
 
 describe('Flower 2.1 search language', () => {
   it('rejects a short substring term with Flower’s message and position', () => {
@@ -74,13 +73,5 @@ describe('Flower 2.1 search language', () => {
     }
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as Error).message).toContain(message);
-  });
-
-  it('compiles to bind parameters only, with LIKE wildcards escaped', () => {
-    const values: unknown[] = [];
-    const sql = searchToSql(parseSearch("100% state:failure OR worker:'_x;") as never, values);
-    const any = ['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'].map((c) => `${c} ILIKE $1`);
-    expect(sql).toBe(`(((${any.join(' OR ')}) AND state = $2) OR worker ILIKE $3)`);
-    expect(values).toEqual(['%100\\%%', 'FAILURE', "%'\\_x;%"]);
   });
 });

@@ -1,7 +1,6 @@
 import { BadRequestError } from '../errors';
 import type { Params } from '../http/params';
 import { parseSearch, type SearchNode } from './search-parser';
-import { searchToSql } from './search-sql';
 
 /** The /api/tasks filters, shared by the Flower listing and /api/v1/tasks. */
 export interface TaskFilter {
@@ -54,22 +53,4 @@ export function readTaskFilter(params: Params): TaskFilter {
     receivedEnd: parseReceivedBound('received_end', params.string('received_end')),
     search: search ? (parseSearch(search) ?? undefined) : undefined,
   };
-}
-
-/** SQL conditions for a filter; `values` receives the bind parameters. */
-export function filterToSql(connectionId: string, filter: TaskFilter, values: unknown[]): string[] {
-  const bind = (value: unknown) => {
-    values.push(value);
-    return `$${values.length}`;
-  };
-  const where = [`connection_id = ${bind(connectionId)}`];
-  if (filter.workername !== undefined) where.push(`worker = ${bind(filter.workername)}`);
-  if (filter.taskname !== undefined) where.push(`name = ${bind(filter.taskname)}`);
-  if (filter.state !== undefined) where.push(`state = ${bind(filter.state)}`);
-  // Flower keeps tasks without a `received` time in any range (every queued task matches every range);
-  // Celeriac leaves them out, which is what a range means and lets the received index serve it.
-  if (filter.receivedStart !== undefined) where.push(`received >= ${bind(filter.receivedStart)}`);
-  if (filter.receivedEnd !== undefined) where.push(`received <= ${bind(filter.receivedEnd)}`);
-  if (filter.search) where.push(searchToSql(filter.search, values));
-  return where;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../errors';
 import { paramsFrom } from '../http/params';
 import { parseReceivedBound, readTaskFilter } from './task-filters';
-import { parseSortBy, sortToSql } from './task-sort';
+import { parseSortBy } from './task-sort';
 
 describe('task filters and sort', () => {
   it('reads received bounds as UTC minutes', () => {
@@ -27,16 +27,6 @@ describe('task filters and sort', () => {
       paramsFrom({ workername: 'All', taskname: '', state: 'failure' }, undefined),
     );
     expect(filter).toMatchObject({ workername: undefined, taskname: undefined, state: 'FAILURE' });
-  });
-
-  it('sorts times like Flower 2.1 (nulls first ascending, last descending, ties by uuid), names along their index', () => {
-    expect(sortToSql(parseSortBy('name'))).toBe('name ASC NULLS LAST, received DESC NULLS LAST, uuid DESC');
-    expect(sortToSql(parseSortBy('-state'))).toBe(
-      'state DESC NULLS FIRST, received ASC NULLS FIRST, uuid ASC',
-    );
-    expect(sortToSql(parseSortBy('received'))).toBe('received ASC NULLS FIRST, uuid ASC');
-    expect(sortToSql(parseSortBy('-started'))).toBe('started DESC NULLS LAST, uuid DESC');
-    expect(sortToSql(parseSortBy(undefined))).toBe('"timestamp" DESC NULLS LAST, uuid DESC');
   });
 
   it.each(['runtime', '--name', 'name;drop', '-'])('refuses sort_by %j', (value) => {

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/principal';
 import type { ResolveConnection } from '../auth/tenancy';
+import { createTaskHistoryStore } from '../data/task-history-store';
 import type { Position } from './cursor';
 import { HEARTBEAT_SLOTS, LiveClientSet } from './live-clients';
 import type { ReplayRing } from './replay-ring';
@@ -168,10 +169,12 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     ...shared,
     // Half the client's allowance: a whole history must fit its socket buffer without a cut-off.
     history: createTaskHistory(
-      deps.pool,
-      deps.eventsTopic,
-      options.maxHistoryEvents,
-      options.maxBufferedBytes / 2,
+      createTaskHistoryStore(
+        deps.pool,
+        deps.eventsTopic,
+        options.maxHistoryEvents,
+        options.maxBufferedBytes / 2,
+      ),
     ),
     maxBufferedBytes: options.maxBufferedBytes,
     maxPendingFrames: options.maxPendingFrames,

@@ -37,15 +37,19 @@ async function roomOrCutOff(client: SseClient, bytes: number, idleMs: number): P
 }
 
 /**
- * Serves a resume point older than the replica's ring: a private reader starts at the client's
- * partition and offset, feeds the client at the client's pace, and hands over to the ring as soon
- * as the ring holds the next record. Ids are positions, so nothing is sent twice; the reader's task
- * and worker memory starts empty, so previousState of tasks begun before the resume point may be
- * null and a heartbeat expiry that straddles the resume point may be missed.
+ * One pass of a private reader from `from` in `partition`, feeding the client until the ring holds
+ * the next record. Resolves with that record's offset (`next`), or with `next: null` when Kafka has
+ * nothing more for this partition (the ring then serves whatever comes).
  */
-export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, after: Position): Promise<void> {
-  const trackers = { tasks: new TaskTracker(50_000), workers: new WorkerTracker(1_000) };
-  const { partition } = after;
+async function readUntilRing(
+  deps: CatchUpDeps,
+  client: SseClient,
+  partition: number,
+  from: number,
+  expectedStart: number,
+  trackers: { tasks: TaskTracker; workers: WorkerTracker },
+): Promise<{ next: number | null }> {
+  let next: number | null = from;
   let finish!: () => void;
   const done = new Promise<void>((resolve) => {
     finish = resolve;
@@ -62,21 +66,27 @@ export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, aft
     topic: deps.topic,
     logger: deps.logger,
     groupPrefix: 'celeriac-gateway-catch-up',
-    start: { from: 'positions', offsets: new Map([[partition, after.offset]]) },
+    start: { from: 'positions', offsets: new Map([[partition, from]]) },
     onPlan: (plan) => {
       // Nothing older is left in Kafka, or the ring already starts there.
       const mine = plan.find((entry) => entry.partition === partition);
       // Retention already removed records after the resume point: say so rather than skip silently.
-      if (mine && mine.start > after.offset + 1)
+      if (mine && mine.start > expectedStart)
         client.notice('reset', { reason: 'cursor-expired', resumedAt: `${partition}-${mine.start}` });
+      if (mine) next = Math.max(from, mine.start);
+      else next = null;
       if (!mine || deps.ring.covers(partition, mine.start)) complete();
     },
     onBatch: async (batch) => {
       if (finished || batch.partition !== partition) return;
       for (const record of batch.records) {
         if (!client.isOpen) return complete();
-        if (deps.ring.covers(partition, record.offset)) return complete();
-        if (record.offset < after.offset || !record.value) continue;
+        if (deps.ring.covers(partition, record.offset)) {
+          next = record.offset;
+          return complete();
+        }
+        next = record.offset + 1;
+        if (record.offset < from || !record.value) continue;
         let entry: ReturnType<typeof entryOf>;
         try {
           entry = entryOf(decodeEvent(record.value), partition, record.offset, trackers);
@@ -98,6 +108,29 @@ export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, aft
       .stop()
       .catch((error: unknown) => deps.logger.warn({ err: error }, 'catch-up reader did not stop cleanly'));
   }
-  // Everything before the ring went out; the ring replay skips what the cursor already passed.
-  if (await roomOrCutOff(client, 0, deps.idleMs)) client.finishCatchUp();
+  return { next };
+}
+
+/**
+ * Serves a resume point older than the replica's ring: a private reader starts at the client's
+ * partition and offset, feeds the client at the client's pace, and hands over to the ring as soon
+ * as the ring holds the next record. Ids are positions, so nothing is sent twice; the reader's task
+ * and worker memory starts empty, so previousState of tasks begun before the resume point may be
+ * null and a heartbeat expiry that straddles the resume point may be missed.
+ */
+export async function catchUpFromKafka(deps: CatchUpDeps, client: SseClient, after: Position): Promise<void> {
+  const trackers = { tasks: new TaskTracker(50_000), workers: new WorkerTracker(1_000) };
+  const { partition } = after;
+  let from = after.offset;
+  let expectedStart = after.offset + 1;
+  for (;;) {
+    const { next } = await readUntilRing(deps, client, partition, from, expectedStart, trackers);
+    // Everything before the ring went out; the ring replay skips what the cursor already passed.
+    if (!(await roomOrCutOff(client, 0, deps.idleMs))) return;
+    // The ring moves on while the reader stops and the client drains: hand over only while it still
+    // holds the next record, otherwise read on from there (a small ring under load would leave a gap).
+    if (next === null || deps.ring.covers(partition, next)) return client.finishCatchUp();
+    from = next;
+    expectedStart = next;
+  }
 }
