@@ -93,12 +93,18 @@ export async function serveRelay(
         await sink({ records, nextOffset: sent });
       }
       idle = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(true), deps.progressMs);
-        wake = () => {
+        const woken = () => {
           clearTimeout(timer);
+          signal.removeEventListener('abort', woken);
           resolve(false);
         };
-        signal.addEventListener('abort', wake, { once: true });
+        // Removed on every path: one listener per tick would pile up on a long-lived relay.
+        const timer = setTimeout(() => {
+          signal.removeEventListener('abort', woken);
+          resolve(true);
+        }, deps.progressMs);
+        wake = woken;
+        signal.addEventListener('abort', woken, { once: true });
       });
       wake = undefined;
     }
