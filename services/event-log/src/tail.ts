@@ -72,7 +72,10 @@ export function createEventTail(options: {
   onPlan?: (plan: readonly PartitionStart[]) => void;
   /** Prefix of the throwaway group id; the group never commits offsets. */
   groupPrefix?: string;
+  /** Only these partitions (the others are paused, never fetched); default all. */
+  partitions?: readonly number[];
 }): EventTail {
+  const only = options.partitions ? new Set(options.partitions) : undefined;
   const log = options.logger.child({ component: 'event-tail', topic: options.topic });
   let consumer: Consumer | undefined;
   let running = false;
@@ -96,7 +99,11 @@ export function createEventTail(options: {
     },
     async start() {
       if (running) throw new Error('event tail already started');
-      const plan = planStart(await fetchWatermarks(), options.start);
+      const marks = await fetchWatermarks();
+      const plan = planStart(
+        marks.filter((mark) => !only || only.has(mark.partition)),
+        options.start,
+      );
       options.onPlan?.(plan);
       const groupId = `${options.groupPrefix ?? 'celeriac-tail'}-${randomUUID()}`;
       const made = options.kafka.consumer({
@@ -117,8 +124,18 @@ export function createEventTail(options: {
         for (const [partition, offset] of next)
           made.seek({ topic: options.topic, partition, offset: String(offset) });
       };
+      // With `partitions`, the others are paused before the first fetch completes (a batch that
+      // slips through is dropped in eachBatch), again after every rejoin.
+      const others = only
+        ? marks.map((mark) => mark.partition).filter((partition) => !only.has(partition))
+        : [];
+      const pauseOthers = () => {
+        if (others.length > 0) made.pause([{ topic: options.topic, partitions: others }]);
+      };
       made.on(made.events.GROUP_JOIN, () => {
-        if (consumer === made) seekToNext();
+        if (consumer !== made) return;
+        seekToNext();
+        pauseOthers();
       });
       made.on(made.events.CRASH, (event) => {
         log.error({ err: event.payload.error, restart: event.payload.restart }, 'tail consumer crashed');
@@ -130,7 +147,7 @@ export function createEventTail(options: {
       await made.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
-          if (batch.messages.length === 0) return;
+          if (batch.messages.length === 0 || (only && !only.has(batch.partition))) return;
           const records = batch.messages.map((message) => ({
             partition: batch.partition,
             offset: Number(message.offset),
@@ -145,6 +162,7 @@ export function createEventTail(options: {
       // kafkajs applies seeks when the partition is assigned; without a committed offset it would
       // otherwise start at the end, which is also what a partition missing from the plan gets.
       seekToNext();
+      pauseOthers();
       consumer = made;
       running = true;
       log.debug({ groupId, plan }, 'tail started');

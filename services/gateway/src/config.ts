@@ -3,6 +3,7 @@ import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
 import { dependencyProbeKnobs } from '@celeriac/service-runtime/dependency-probe';
 import { pgTimeoutKnobs } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
+import type { PeerOptions } from './peers/peer-streams';
 import type { LiveStreamOptions } from './streams/live-streams';
 
 /** The gateway's environment. Parsed once, in main.ts, with parseConfig. */
@@ -138,6 +139,43 @@ export const gatewayConfigSchema = z.object({
   CELERIAC_CONTROL_TOKEN_FILE: z.string().min(1).optional(),
   /** Explicit opt-out (collectors run without Control auth); without a token or this, the gateway refuses to start. Default false. */
   CELERIAC_CONTROL_AUTH_DISABLED: booleanFlag.default(false),
+  /**
+   * Gateway replicas coordinate (src/peers): each reads only the event partitions it owns and relays
+   * them to the others over gRPC. Off: every replica reads every partition (a single gateway). Default false.
+   */
+  CELERIAC_GATEWAY_PEERS_ENABLED: booleanFlag.default(false),
+  /** Peer gRPC port (relays between gateway replicas). Default 7080. */
+  CELERIAC_GATEWAY_PEER_PORT: z.coerce.number().int().min(1).max(65535).default(7080),
+  /** Peer gRPC bind address. Default 0.0.0.0. */
+  CELERIAC_GATEWAY_PEER_HOST: z.string().min(1).default('0.0.0.0'),
+  /** host:port the other replicas dial (a pod IP or a headless Service name). Default <hostname>:<peer port>. */
+  CELERIAC_GATEWAY_PEER_ADDRESS: z.string().min(3).max(255).optional(),
+  /** Milliseconds between membership heartbeats in gateway_members. Default 2000. */
+  CELERIAC_GATEWAY_PEER_RENEW_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** Milliseconds without a heartbeat after which a replica counts as gone (its partitions move). Default 10000. */
+  CELERIAC_GATEWAY_PEER_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(10_000),
+  /** Bytes of live records an owner holds for one relay before cutting it off (it reopens). Default 8388608 (8 MiB). */
+  CELERIAC_GATEWAY_PEER_RELAY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .default(8 * 1024 * 1024),
+  /** Entries the ring of one relayed connection keeps on a receiving replica. Default 5000. */
+  CELERIAC_GATEWAY_PEER_RING_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+  /** Bytes of that ring. Default 8388608 (8 MiB). */
+  CELERIAC_GATEWAY_PEER_RING_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .default(8 * 1024 * 1024),
+  /** Milliseconds a relay's first batch may take before the replica reads Kafka itself. Default 3000. */
+  CELERIAC_GATEWAY_PEER_CONNECT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  /** Milliseconds between an owner's position updates on an idle relay (its keep-alive). Default 1000. */
+  CELERIAC_GATEWAY_PEER_PROGRESS_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Milliseconds a replica reads a partition itself after its owner failed, before trying the owner again. Default 15000. */
+  CELERIAC_GATEWAY_PEER_FALLBACK_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** Milliseconds a relayed connection is kept after its last local client left. Default 30000. */
+  CELERIAC_GATEWAY_PEER_IDLE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   ...kafkaSecurityFields,
   /** PostgreSQL connect/statement/query/idle timeouts (see service-runtime pg-pool.ts). */
   ...pgTimeoutKnobs,
@@ -165,5 +203,30 @@ export function liveStreamOptionsOf(config: GatewayConfig): LiveStreamOptions {
     catchUpIdleMs: config.CELERIAC_GATEWAY_CATCH_UP_IDLE_MS,
     taskMemory: config.CELERIAC_GATEWAY_STREAM_TASK_MEMORY,
     workerMemory: config.CELERIAC_GATEWAY_STREAM_WORKER_MEMORY,
+  };
+}
+
+/** The peers' settings, or undefined when peers are off. `memberId` is new at every start. */
+export function peerOptionsOf(
+  config: GatewayConfig,
+  hostname: string,
+  memberId: string,
+): PeerOptions | undefined {
+  if (!config.CELERIAC_GATEWAY_PEERS_ENABLED) return undefined;
+  return {
+    host: config.CELERIAC_GATEWAY_PEER_HOST,
+    port: config.CELERIAC_GATEWAY_PEER_PORT,
+    advertisedAddress:
+      config.CELERIAC_GATEWAY_PEER_ADDRESS ?? `${hostname}:${config.CELERIAC_GATEWAY_PEER_PORT}`,
+    memberId,
+    renewMs: config.CELERIAC_GATEWAY_PEER_RENEW_MS,
+    ttlMs: config.CELERIAC_GATEWAY_PEER_TTL_MS,
+    relayBufferBytes: config.CELERIAC_GATEWAY_PEER_RELAY_BYTES,
+    relayRingEntries: config.CELERIAC_GATEWAY_PEER_RING_ENTRIES,
+    relayRingBytes: config.CELERIAC_GATEWAY_PEER_RING_BYTES,
+    connectMs: config.CELERIAC_GATEWAY_PEER_CONNECT_MS,
+    progressMs: config.CELERIAC_GATEWAY_PEER_PROGRESS_MS,
+    fallbackMs: config.CELERIAC_GATEWAY_PEER_FALLBACK_MS,
+    idleMs: config.CELERIAC_GATEWAY_PEER_IDLE_MS,
   };
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { createKafka } from '@celeriac/event-log/kafka';
 import { kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
@@ -13,13 +15,15 @@ import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { createConcurrencyQuotas } from './auth/concurrency-quotas';
 import { createRateLimiter } from './auth/rate-limit';
 import { createSignInLimiter } from './auth/sign-in-limiter';
-import { gatewayConfigSchema, liveStreamOptionsOf } from './config';
+import { gatewayConfigSchema, liveStreamOptionsOf, peerOptionsOf } from './config';
 import { defaultDashboardDir } from './dashboard/static-assets';
 import { databaseCheck } from './data/database-check';
 import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
+import { createPeerLink } from './peers/peer-link';
+import { createPeerMetrics } from './peers/peer-metrics';
 import { createLiveStreams } from './streams/live-streams';
 
 // Composition root: configuration, clients, components; no logic of its own.
@@ -39,14 +43,16 @@ const secretBox = config.CELERIAC_SECRET_KEY ? createSecretBox(config.CELERIAC_S
 if (config.CELERIAC_AUTH_DISABLED)
   logger.warn('CELERIAC_AUTH_DISABLED is set: the API answers without API keys');
 
+// One shared token authenticates the gateway to the collectors' Control and gateway replicas to each other.
+const controlToken = resolveControlToken({
+  token: config.CELERIAC_CONTROL_TOKEN,
+  tokenFile: config.CELERIAC_CONTROL_TOKEN_FILE,
+  disabled: config.CELERIAC_CONTROL_AUTH_DISABLED,
+});
 const { deps, authenticator, control, sessions } = createGatewayApi({
   pool,
   logger,
-  controlToken: resolveControlToken({
-    token: config.CELERIAC_CONTROL_TOKEN,
-    tokenFile: config.CELERIAC_CONTROL_TOKEN_FILE,
-    disabled: config.CELERIAC_CONTROL_AUTH_DISABLED,
-  }),
+  controlToken,
   authDisabled: config.CELERIAC_AUTH_DISABLED,
   defaultConnection: config.CELERIAC_DEFAULT_CONNECTION,
   sealBrokerUrl: secretBox?.seal,
@@ -103,7 +109,9 @@ const kafka = createKafka({
   logger,
 });
 
-// Live streams (SSE + WebSocket): see src/streams/README.md.
+// Live streams (SSE + WebSocket): see src/streams/README.md; peers (replicas sharing the partitions): src/peers/README.md.
+const streamOptions = liveStreamOptionsOf(config);
+const peerOptions = peerOptionsOf(config, hostname(), randomUUID());
 const liveStreams = createLiveStreams({
   logger,
   pool,
@@ -114,7 +122,19 @@ const liveStreams = createLiveStreams({
   registry,
   quotas,
   checkGrants: createGrantsStore(pool).liveGrants,
-  options: liveStreamOptionsOf(config),
+  options: streamOptions,
+  peers:
+    peerOptions &&
+    createPeerLink({
+      pool,
+      kafka,
+      topic: config.CELERIAC_EVENTS_TOPIC,
+      token: controlToken,
+      logger,
+      options: peerOptions,
+      metrics: createPeerMetrics(registry),
+      stream: streamOptions,
+    }),
 });
 
 // Kafka may be down at start, and kafkajs may give up on the tail later: the streams are retried

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { EventTail, TailRecord } from '@celeriac/event-log/tail';
 import type { Component } from '@celeriac/service-runtime/lifecycle';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { Router } from 'express';
@@ -11,13 +12,15 @@ import type { ResolveConnection } from '../auth/tenancy';
 import { createTaskHistoryStore } from '../data/task-history-store';
 import type { Position } from './cursor';
 import { HEARTBEAT_SLOTS, LiveClientSet } from './live-clients';
+import type { ReplayRing } from './replay-ring';
 import { type CheckGrants, createRevocationSweep } from './revocation-sweep';
 import { catchUpFromKafka } from './sse-catch-up';
 import type { SseClient } from './sse-client';
 import { createSseHandler } from './sse-handler';
 import type { StreamQuotas } from './stream-admission';
+import type { StreamEntry } from './stream-entries';
 import { StreamHub } from './stream-hub';
-import { createStreamMetrics } from './stream-metrics';
+import { createStreamMetrics, type StreamMetrics } from './stream-metrics';
 import { createTaskHistory } from './task-history';
 import { createWsUpgrade } from './ws-upgrade';
 
@@ -54,6 +57,14 @@ export interface LiveStreamOptions {
   workerMemory: number;
 }
 
+/** Gateway peers (src/peers): the hub reads only this replica's partitions, other connections are relayed. */
+export interface PeerLink extends Component {
+  tail(): EventTail;
+  onEntry(entry: StreamEntry, record: TailRecord): void;
+  /** The hub a new client of the connection joins (this replica's, or the connection's relay). */
+  hubFor(connectionId: string): Promise<StreamHub>;
+}
+
 export interface LiveStreamsDeps {
   logger: Logger;
   pool: pg.Pool;
@@ -68,6 +79,8 @@ export interface LiveStreamsDeps {
   quotas?: StreamQuotas;
   /** Rechecks the keys and connections of open streams once per heartbeat interval (revocation). */
   checkGrants?: CheckGrants;
+  /** Absent: this replica reads every partition itself, as a single gateway does. */
+  peers?: (hub: StreamHub, metrics: StreamMetrics) => PeerLink;
 }
 
 export interface LiveStreams extends Component {
@@ -86,7 +99,20 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
   const { options, kafka } = deps;
   const logger = deps.logger.child({ component: 'live-streams' });
   const metrics = createStreamMetrics(deps.registry);
-  const hub = new StreamHub({ kafka, topic: deps.eventsTopic, logger, metrics, ...options });
+  let peers: PeerLink | undefined;
+  const hub = new StreamHub({
+    kafka,
+    topic: deps.eventsTopic,
+    logger,
+    metrics,
+    ...options,
+    ...(deps.peers && {
+      tail: () => (peers as PeerLink).tail(),
+      onEntry: (entry: StreamEntry, record: TailRecord) => peers?.onEntry(entry, record),
+    }),
+  });
+  peers = deps.peers?.(hub, metrics);
+  const link = peers;
   const clients = new LiveClientSet(options.maxClients);
   let accepting = false;
   let running = false;
@@ -101,6 +127,7 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     resolveConnection: deps.resolveConnection,
     isAccepting: () => accepting,
     quotas: deps.quotas,
+    hubFor: link && ((connectionId: string) => link.hubFor(connectionId)),
   };
   const check = deps.checkGrants;
   const sweep = check
@@ -122,10 +149,10 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     highWaterBytes: options.maxBufferedBytes / 2,
     idleMs: options.catchUpIdleMs,
   };
-  const startCatchUp = (client: SseClient, after: Position): Promise<void> | null => {
+  const startCatchUp = (client: SseClient, after: Position, ring: ReplayRing): Promise<void> | null => {
     if (catchUps >= options.maxCatchUps) return null;
     catchUps += 1;
-    return catchUpFromKafka(catchUpDeps, client, after).finally(() => {
+    return catchUpFromKafka({ ...catchUpDeps, ring }, client, after).finally(() => {
       catchUps -= 1;
     });
   };
@@ -167,6 +194,7 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     },
     async start() {
       if (running) return;
+      await link?.start();
       await hub.start();
       keepAlive = setInterval(() => clients.heartbeatSlot(new Date()), options.heartbeatMs / HEARTBEAT_SLOTS);
       keepAlive.unref();
@@ -185,6 +213,7 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
       clearInterval(recheck);
       await clients.shutdownAll(options.shutdownDeadlineMs);
       await hub.stop();
+      await link?.stop();
     },
   };
 }

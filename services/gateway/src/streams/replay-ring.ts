@@ -32,6 +32,11 @@ export class ReplayRing {
     this.coveredFrom.set(partition, offset);
   }
 
+  /** The partition is no longer read here: the ring holds none of its future records. */
+  forgetPartition(partition: number): void {
+    this.coveredFrom.delete(partition);
+  }
+
   push(entry: StreamEntry): void {
     while (
       this.length > 0 &&
@@ -49,7 +54,8 @@ export class ReplayRing {
     const evicted = this.slots[this.head];
     this.slots[this.head] = undefined;
     if (evicted) {
-      this.coveredFrom.set(evicted.partition, evicted.offset + 1);
+      if (this.coveredFrom.has(evicted.partition))
+        this.coveredFrom.set(evicted.partition, evicted.offset + 1);
       this.countTask(evicted, -1);
       this.heldBytes -= evicted.bytes;
     }

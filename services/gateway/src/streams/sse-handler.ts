@@ -7,6 +7,7 @@ import { answerOf, BadRequestError } from '../errors';
 import { registerClient } from './client-registration';
 import { type Position, parseEventId } from './cursor';
 import type { LiveClientSet } from './live-clients';
+import type { ReplayRing } from './replay-ring';
 import { SseClient } from './sse-client';
 import { authorizeStream } from './stream-access';
 import { admitStream, type StreamQuotas } from './stream-admission';
@@ -26,7 +27,9 @@ export interface SseHandlerDeps {
   retryMs: number;
   quotas?: StreamQuotas;
   /** Starts a Kafka catch-up for a resume point older than the ring; null when none may start now. */
-  startCatchUp: (client: SseClient, after: Position) => Promise<void> | null;
+  startCatchUp: (client: SseClient, after: Position, ring: ReplayRing) => Promise<void> | null;
+  /** Peers: the hub serving the connection on this replica (default `hub`). */
+  hubFor?: (connectionId: string) => Promise<StreamHub>;
 }
 
 const ALL_KINDS: readonly StreamKind[] = ['job', 'worker', 'queue'];
@@ -76,8 +79,9 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       res.status(answer.status).json({ error: answer.message });
       return;
     }
+    const hub = deps.hubFor ? await deps.hubFor(connectionId) : deps.hub;
     if (req.socket.destroyed) return;
-    const coverable = resumeAfter === null || deps.hub.ring.covers(resumeAfter.partition, resumeAfter.offset);
+    const coverable = resumeAfter === null || hub.ring.covers(resumeAfter.partition, resumeAfter.offset);
     const admission = admitStream(deps.quotas, principal, connectionId, req.socket.remoteAddress, !coverable);
     if (!admission.ok) return refuseTooMany(res, admission.message, admission.retryAfterSeconds);
     res.once('close', admission.release);
@@ -98,7 +102,7 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       kinds,
       resumeAfter,
       catchingUp: !coverable,
-      ring: deps.hub.ring,
+      ring: hub.ring,
       maxBufferedBytes: deps.maxBufferedBytes,
       retryMs: deps.retryMs,
       onSent: () => deps.metrics.sent.inc({ stream: 'sse' }),
@@ -108,7 +112,7 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       },
     });
     if (!coverable && resumeAfter) {
-      const catchingUp = deps.startCatchUp(client, resumeAfter);
+      const catchingUp = deps.startCatchUp(client, resumeAfter, hub.ring);
       if (catchingUp) {
         catchingUp
           .catch((error: unknown) => {
@@ -123,8 +127,8 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
         client.finishCatchUp();
       }
     }
-    registerClient(deps, client, 'sse', res);
-    deps.hub.subscribe(client);
+    registerClient({ ...deps, hub }, client, 'sse', res);
+    hub.subscribe(client);
     client.begin();
   };
 }

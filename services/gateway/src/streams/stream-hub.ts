@@ -1,5 +1,5 @@
 import { decodeEvent } from '@celeriac/event-log/codec';
-import { createEventTail, type EventTail, type TailBatch } from '@celeriac/event-log/tail';
+import { createEventTail, type EventTail, type TailBatch, type TailRecord } from '@celeriac/event-log/tail';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Kafka } from 'kafkajs';
 import { ReplayRing } from './replay-ring';
@@ -27,6 +27,12 @@ export interface HubOptions {
   backfill: number;
   taskMemory: number;
   workerMemory: number;
+  /** Peers (src/peers): what reads the topic instead of one tail of every partition. */
+  tail?: (hub: StreamHub) => EventTail;
+  /** Peers: the records are one connection's, relayed, so offsets skip the other connections' records. */
+  sparse?: boolean;
+  /** Peers: every record that became an entry, for relays to other replicas. */
+  onEntry?: (entry: StreamEntry, record: TailRecord) => void;
 }
 
 /** Records ingested in one turn of the event loop. */
@@ -59,7 +65,13 @@ export class StreamHub {
   }
 
   async start(): Promise<void> {
-    const tail = createEventTail({
+    const tail = this.options.tail?.(this) ?? this.tailAll();
+    await tail.start();
+    this.tail = tail;
+  }
+
+  private tailAll(): EventTail {
+    return createEventTail({
       kafka: this.options.kafka,
       topic: this.options.topic,
       logger: this.options.logger,
@@ -80,8 +92,6 @@ export class StreamHub {
         for (const entry of plan) this.startPartition(entry.partition, entry.start, entry.low);
       },
     });
-    await tail.start();
-    this.tail = tail;
   }
 
   async stop(): Promise<void> {
@@ -101,6 +111,30 @@ export class StreamHub {
     this.ring.startPartition(partition, offset);
   }
 
+  /** The offset the next record of `partition` will have, once the hub reads it. */
+  position(partition: number): number | undefined {
+    return this.nextOffset.get(partition);
+  }
+
+  /** Peers: the partition moved to another replica; its records no longer arrive here. */
+  forgetPartition(partition: number): void {
+    this.nextOffset.delete(partition);
+    this.lows.delete(partition);
+    this.ring.forgetPartition(partition);
+  }
+
+  /** Peers: a relayed connection's position moved on with no record of its own (others' records). */
+  advance(partition: number, offset: number): void {
+    if ((this.nextOffset.get(partition) ?? -1) < offset) this.nextOffset.set(partition, offset);
+  }
+
+  /** Connections with at least one subscriber here. */
+  subscribedConnections(): Set<string> {
+    const connections = new Set(this.byConnection.keys());
+    for (const key of this.byTask.keys()) connections.add(key.slice(0, key.indexOf('\u0000')));
+    return connections;
+  }
+
   lowWatermark(partition: number): number {
     return this.lows.get(partition) ?? 0;
   }
@@ -110,7 +144,7 @@ export class StreamHub {
     for (const record of batch.records) {
       const expected = this.nextOffset.get(record.partition);
       if (expected !== undefined && record.offset < expected) continue;
-      if (expected === undefined || record.offset > expected) {
+      if (expected === undefined || (record.offset > expected && !this.options.sparse)) {
         // Retention removed records under us (or a partition appeared): the ring is whole only from here.
         if (expected !== undefined)
           this.log.warn({ partition: record.partition, expected, got: record.offset }, 'gap in the tail');
@@ -137,6 +171,7 @@ export class StreamHub {
         continue;
       }
       this.ring.push(entry);
+      this.options.onEntry?.(entry, record);
       this.options.metrics.records.inc();
       this.dispatch(entry);
     }

@@ -17,6 +17,8 @@ import { WsClient } from './ws-client';
 
 export interface WsUpgradeDeps {
   hub: StreamHub;
+  /** Peers: the hub serving the connection on this replica (default `hub`). */
+  hubFor?: (connectionId: string) => Promise<StreamHub>;
   history: TaskHistory;
   clients: LiveClientSet;
   logger: Logger;
@@ -53,13 +55,16 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
   wss.on('error', (error) => log.error({ err: error }, 'websocket server error'));
 
   /** PostgreSQL history is needed only for partitions the ring no longer holds from their start. */
-  async function loadHistory(connectionId: string, taskUuid: string): Promise<HistoryEvent[]> {
+  async function loadHistory(
+    hub: StreamHub,
+    connectionId: string,
+    taskUuid: string,
+  ): Promise<HistoryEvent[]> {
     const deadline = Date.now() + deps.historyWaitMs;
     for (;;) {
       const projected = await deps.history.projectedUpTo();
-      const behind = [...deps.hub.ring.coverage()].filter(
-        ([partition, from]) =>
-          from > deps.hub.lowWatermark(partition) && (projected.get(partition) ?? 0) < from,
+      const behind = [...hub.ring.coverage()].filter(
+        ([partition, from]) => from > hub.lowWatermark(partition) && (projected.get(partition) ?? 0) < from,
       );
       if (behind.length === 0) return deps.history.taskEvents(connectionId, taskUuid);
       if (Date.now() > deadline) throw new UnavailableError('task history is not available yet');
@@ -70,6 +75,7 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
   async function serve(ws: WebSocket, req: IncomingMessage, taskUuid: string): Promise<void> {
     const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
     const { principal, connectionId } = await authorizeStream(deps, req.headers, query);
+    const hub = deps.hubFor ? await deps.hubFor(connectionId) : deps.hub;
     if (ws.readyState !== ws.OPEN) return;
     const admission = admitStream(deps.quotas, principal, connectionId, req.socket.remoteAddress, false);
     if (!admission.ok) throw new TooManyRequestsError(admission.message, admission.retryAfterSeconds);
@@ -86,10 +92,10 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
         log.info({ connectionId, taskUuid, reason }, 'ws client cut off');
       },
     });
-    registerClient(deps, client, 'ws', ws);
+    registerClient({ ...deps, hub }, client, 'ws', ws);
     // Subscribe first (live frames are held), then read history: the merge removes the overlap.
-    deps.hub.subscribe(client);
-    client.finishHistory(await loadHistory(connectionId, taskUuid));
+    hub.subscribe(client);
+    client.finishHistory(await loadHistory(hub, connectionId, taskUuid));
   }
 
   return {

@@ -1,0 +1,1 @@
+export * from './generated/celeriac/peers/v1/peers';

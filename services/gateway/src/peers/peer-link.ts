@@ -1,0 +1,103 @@
+import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
+import { createMembersStore } from '../data/members-store';
+import type { PeerLink } from '../streams/live-streams';
+import type { StreamHub } from '../streams/stream-hub';
+import type { StreamMetrics } from '../streams/stream-metrics';
+import { createPgMembership } from './membership';
+import type { PeerMetrics } from './peer-metrics';
+import { createPeerStreams, type PeerOptions, type PeerStreams } from './peer-streams';
+import { createRelayServer } from './relay-server';
+
+/**
+ * Gateway peers for the live streams (see README.md here): membership in PostgreSQL, the peer gRPC
+ * server, and the per-connection relays. Built by main.ts only when peers are enabled.
+ */
+export function createPeerLink(deps: {
+  pool: pg.Pool;
+  kafka: Kafka;
+  topic: string;
+  token: string | undefined;
+  logger: Logger;
+  options: PeerOptions;
+  metrics: PeerMetrics;
+  stream: { backfill: number; taskMemory: number; workerMemory: number };
+}): (hub: StreamHub, metrics: StreamMetrics) => PeerLink {
+  return (hub, metrics) => {
+    const membership = createPgMembership({
+      store: createMembersStore(deps.pool),
+      self: { memberId: deps.options.memberId, peerAddress: deps.options.advertisedAddress },
+      renewMs: deps.options.renewMs,
+      ttlMs: deps.options.ttlMs,
+      logger: deps.logger,
+    });
+    let streams: PeerStreams | undefined;
+    let partitionCount = 0;
+    const server = createRelayServer({
+      host: deps.options.host,
+      port: deps.options.port,
+      token: deps.token,
+      metrics: deps.metrics,
+      source: {
+        get hub() {
+          return hub;
+        },
+        get taps() {
+          return (streams as PeerStreams).source.taps;
+        },
+        kafka: deps.kafka,
+        topic: deps.topic,
+        logger: deps.logger,
+        maxBufferedBytes: deps.options.relayBufferBytes,
+        progressMs: deps.options.progressMs,
+      },
+      partitionCount: () => partitionCount,
+      logger: deps.logger,
+    });
+    let running = false;
+    return {
+      name: 'gateway-peers',
+      get isRunning() {
+        return running;
+      },
+      tail: () => (streams as PeerStreams).tails,
+      onEntry: (entry, record) => streams?.onEntry(entry, record),
+      hubFor: (connectionId) => (streams as PeerStreams).hubFor(connectionId),
+      async start() {
+        if (running) return;
+        const admin = deps.kafka.admin();
+        await admin.connect();
+        try {
+          partitionCount = (await admin.fetchTopicOffsets(deps.topic)).length;
+        } finally {
+          await admin.disconnect();
+        }
+        streams = createPeerStreams({
+          hub,
+          membership,
+          kafka: deps.kafka,
+          topic: deps.topic,
+          token: deps.token,
+          partitionCount,
+          logger: deps.logger,
+          metrics,
+          peerMetrics: deps.metrics,
+          ...deps.stream,
+          options: deps.options,
+        });
+        await server.start();
+        await membership.start();
+        streams.start();
+        running = true;
+      },
+      async stop() {
+        if (!running) return;
+        running = false;
+        await membership.stop();
+        streams?.stop();
+        await server.stop();
+      },
+    };
+  };
+}

@@ -1,0 +1,210 @@
+import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Kafka } from 'kafkajs';
+import { UnavailableError } from '../errors';
+import { StreamHub } from '../streams/stream-hub';
+import type { StreamMetrics } from '../streams/stream-metrics';
+import { connectionPartitioner } from './connection-partition';
+import type { Membership } from './membership';
+import { createOwnedTails, type OwnedTails } from './owned-tails';
+import type { PeerMetrics } from './peer-metrics';
+import { createRelayClients } from './relay-client';
+import { RelayFeed } from './relay-feed';
+import { serveRelay } from './relay-source';
+import { createRelayTaps } from './relay-taps';
+import { ownerOf } from './rendezvous';
+
+/** How long a new feed may take beyond the relay's connect time: a Kafka reader joining its group. */
+const SOURCE_START_MS = 15_000;
+
+/** The peers' settings (config.ts, peerOptionsOf). */
+export interface PeerOptions {
+  /** Peer gRPC listen address and the address other replicas dial. */
+  host: string;
+  port: number;
+  advertisedAddress: string;
+  memberId: string;
+  renewMs: number;
+  ttlMs: number;
+  /** Bytes one relay may hold (owner side) before its peer is cut off and reopens. */
+  relayBufferBytes: number;
+  /** Ring of one relayed connection on a receiving replica. */
+  relayRingEntries: number;
+  relayRingBytes: number;
+  connectMs: number;
+  progressMs: number;
+  fallbackMs: number;
+  /** A relayed connection without local clients is dropped after this long. */
+  idleMs: number;
+}
+
+/**
+ * What peers add to the live streams: the main hub reads only the partitions this replica owns (plus
+ * those its own clients still watch after a rebalance), and a connection in another partition is
+ * served from a RelayFeed, one relay per connection. `hubFor` says which hub a new client joins.
+ */
+export function createPeerStreams(deps: {
+  hub: StreamHub;
+  membership: Membership;
+  kafka: Kafka;
+  topic: string;
+  token: string | undefined;
+  partitionCount: number;
+  logger: Logger;
+  metrics: StreamMetrics;
+  peerMetrics: PeerMetrics;
+  backfill: number;
+  taskMemory: number;
+  workerMemory: number;
+  options: PeerOptions;
+}) {
+  const { hub, membership, options } = deps;
+  const log = deps.logger.child({ component: 'peer-streams' });
+  const partitionOf = connectionPartitioner(deps.partitionCount);
+  const taps = createRelayTaps();
+  const feeds = new Map<string, RelayFeed>();
+  const clients = createRelayClients({
+    token: deps.token,
+    connectMs: options.connectMs,
+    stallMs: 3 * options.progressMs + options.connectMs,
+  });
+  const source = {
+    hub,
+    taps,
+    kafka: deps.kafka,
+    topic: deps.topic,
+    logger: deps.logger,
+    maxBufferedBytes: options.relayBufferBytes,
+    progressMs: options.progressMs,
+  };
+  const ownerAddress = (partition: number) => {
+    const id = ownerOf(
+      membership.members.map((m) => m.memberId),
+      partition,
+    );
+    return membership.members.find((m) => m.memberId === id)?.peerAddress;
+  };
+
+  /** Owned partitions, plus partitions the main hub still serves local clients of. */
+  const wanted = (): Set<number> => {
+    const set = new Set<number>();
+    for (let p = 0; p < deps.partitionCount; p += 1)
+      if (
+        ownerOf(
+          membership.members.map((m) => m.memberId),
+          p,
+        ) === membership.self.memberId
+      )
+        set.add(p);
+    for (const connection of hub.subscribedConnections()) {
+      const p = partitionOf(connection);
+      if (hub.position(p) !== undefined) set.add(p);
+    }
+    return set;
+  };
+  const tails: OwnedTails = createOwnedTails({
+    kafka: deps.kafka,
+    topic: deps.topic,
+    logger: deps.logger,
+    backfill: deps.backfill,
+    hub,
+    wanted,
+  });
+
+  const relay = (
+    request: { connectionId: string; partition: number; from: number },
+    sink: Parameters<typeof serveRelay>[2],
+    signal: AbortSignal,
+  ) => {
+    const address = ownerAddress(request.partition);
+    if (address === undefined) return Promise.reject(new Error('no gateway member owns the partition'));
+    if (address === options.advertisedAddress) return serveRelay(source, request, sink, signal);
+    return clients.relay(address, request, sink, signal);
+  };
+
+  function feedOf(connectionId: string): RelayFeed {
+    const feed = feeds.get(connectionId);
+    if (feed) return feed;
+    const feedHub = new StreamHub({
+      kafka: deps.kafka,
+      topic: deps.topic,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      replayCapacity: options.relayRingEntries,
+      replayBytes: options.relayRingBytes,
+      backfill: 0,
+      taskMemory: deps.taskMemory,
+      workerMemory: deps.workerMemory,
+      sparse: true,
+    });
+    const made = new RelayFeed(connectionId, partitionOf(connectionId), feedHub, {
+      relay,
+      kafka: deps.kafka,
+      topic: deps.topic,
+      logger: log,
+      fallbackMs: options.fallbackMs,
+      metrics: deps.peerMetrics,
+    });
+    feeds.set(connectionId, made);
+    void made.run();
+    return made;
+  }
+
+  /** Feeds whose clients all left go after `idleMs`; tails follow ownership and local clients. */
+  function housekeeping(): void {
+    const now = Date.now();
+    for (const [connectionId, feed] of feeds) {
+      if (feed.hub.subscribedConnections().size > 0) feed.idleSince = now;
+      else if (now - feed.idleSince > options.idleMs) {
+        feed.stop();
+        feeds.delete(connectionId);
+      }
+    }
+    void tails.reconcile().then(() => deps.peerMetrics.ownedPartitions.set(tails.partitions.size));
+  }
+
+  membership.onChange(() => {
+    void tails.reconcile();
+    for (const feed of feeds.values()) feed.reopen();
+  });
+  let timer: NodeJS.Timeout | undefined;
+
+  return {
+    /** The main hub's reader (StreamHub `tail` option). */
+    tails,
+    onEntry: taps.onEntry,
+    source,
+    partitionOf,
+    get feeds(): number {
+      return feeds.size;
+    },
+    /** The hub a new client of `connectionId` subscribes to, once it has a position. */
+    async hubFor(connectionId: string): Promise<StreamHub> {
+      const partition = partitionOf(connectionId);
+      if (tails.partitions.has(partition) && hub.position(partition) !== undefined) return hub;
+      const feed = feedOf(connectionId);
+      feed.idleSince = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        // Room for a rebalance (the owner starting the partition) and then for a Kafka reader to start.
+        timer = setTimeout(() => resolve('late'), options.connectMs + SOURCE_START_MS);
+      });
+      const outcome = await Promise.race([feed.ready, late]);
+      clearTimeout(timer);
+      // Neither the owner nor Kafka answered: the client retries rather than waits without bound.
+      if (outcome === 'late') throw new UnavailableError('live stream source not reachable yet, retry');
+      return feed.hub;
+    },
+    start() {
+      timer = setInterval(housekeeping, options.renewMs);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+      for (const feed of feeds.values()) feed.stop();
+      feeds.clear();
+      clients.close();
+    },
+  };
+}
+
+export type PeerStreams = ReturnType<typeof createPeerStreams>;

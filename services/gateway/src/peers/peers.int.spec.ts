@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import type { CeleryEvent } from '@celeriac/proto/events';
+import { startGateway } from '@celeriac/tests/harness/celeriac-services';
+import { freePort } from '@celeriac/tests/harness/free-port';
+import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
+import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
+import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { waitFor } from '@celeriac/tests/harness/wait-for';
+import { EventSource } from 'eventsource';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatEventId } from '../streams/cursor';
+import { taskLifecycle, workerEvent } from '../streams/event-fixtures';
+import { createEventProducer, grantKeys, type Produced } from '../streams/live-streams.testkit';
+import { entryOf } from '../streams/stream-entries';
+import { TaskTracker, WorkerTracker } from '../streams/trackers';
+
+interface Received {
+  id: string;
+  event: string;
+  data: string;
+}
+type Gateway = ServiceProcess & { url: string };
+
+const CONNECTIONS = Array.from({ length: 6 }, () => randomUUID());
+const PARTITIONS = 6;
+
+/** What a client of `connectionId` must receive for the whole log: the pure model, in log order. */
+function expectedFor(connectionId: string, log: readonly Produced[]): Received[] {
+  const trackers = { tasks: new TaskTracker(10_000), workers: new WorkerTracker(1_000) };
+  const out: Received[] = [];
+  for (const { event, partition, offset } of log) {
+    const entry = entryOf(event, partition, offset, trackers);
+    if (event.connectionId !== connectionId) continue;
+    for (const [index, item] of entry.sse.entries())
+      out.push({ id: formatEventId({ partition, offset, index }), event: item.event, data: item.data });
+  }
+  return out;
+}
+
+describe('three gateway replicas coordinating over gRPC (real Kafka, PostgreSQL, processes)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let topics: Awaited<ReturnType<typeof createTestTopics>>;
+  let producer: Awaited<ReturnType<typeof createEventProducer>>;
+  let pool: pg.Pool;
+  let key: string;
+  const gateways: Gateway[] = [];
+  const sources: EventSource[] = [];
+
+  const startReplica = async (): Promise<Gateway> => {
+    const peerPort = await freePort();
+    const gateway = await startGateway({
+      CELERIAC_DATABASE_URL: db.url,
+      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
+      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
+      CELERIAC_GATEWAY_PEERS_ENABLED: 'true',
+      CELERIAC_GATEWAY_PEER_HOST: '127.0.0.1',
+      CELERIAC_GATEWAY_PEER_PORT: String(peerPort),
+      CELERIAC_GATEWAY_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
+      CELERIAC_GATEWAY_PEER_RENEW_MS: '500',
+      CELERIAC_GATEWAY_PEER_TTL_MS: '4000',
+      CELERIAC_GATEWAY_PEER_PROGRESS_MS: '200',
+      CELERIAC_GATEWAY_PEER_CONNECT_MS: '1000',
+      CELERIAC_GATEWAY_PEER_FALLBACK_MS: '2000',
+      CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS: '1000',
+    });
+    gateways.push(gateway);
+    return gateway;
+  };
+  /** A gauge or counter of a replica's /metrics, summed over the label sets containing `labels`. */
+  const metric = async (gateway: Gateway, name: string, labels = '') => {
+    let sum = 0;
+    for (const line of (await (await fetch(`${gateway.url}/metrics`)).text()).split('\n'))
+      if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return sum;
+  };
+  const liveMembers = async () =>
+    (await pool.query('SELECT member_id FROM celeriac.gateway_members WHERE expires_at > now()')).rowCount;
+
+  /** An EventSource whose reconnects go wherever `target` points now (a load balancer's choice). */
+  const listen = (target: () => string, connectionId: string, sink: Received[]) => {
+    const url = () => `${target()}/api/events/stream?connectionId=${connectionId}`;
+    const source = new EventSource(url(), {
+      fetch: (_input, init) =>
+        fetch(url(), {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string>), Authorization: `Bearer ${key}` },
+        }),
+    });
+    for (const kind of ['job:state_change', 'worker:heartbeat', 'worker:state_change'])
+      source.addEventListener(kind, (message) =>
+        sink.push({ id: message.lastEventId, event: kind, data: message.data }),
+      );
+    sources.push(source);
+    return source;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    topics = await createTestTopics(['events'], PARTITIONS);
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    ({ key } = await grantKeys(db.url, { key: CONNECTIONS }));
+    producer = await createEventProducer(readStackEnv().kafkaBrokers, topics.topics.events as string);
+  });
+
+  afterAll(async () => {
+    for (const source of sources) source.close();
+    await Promise.allSettled(gateways.map((gateway) => gateway.stop()));
+    await producer?.close();
+    await pool?.end();
+    await topics?.remove();
+    await db?.drop();
+  });
+
+  it('SSE clients spread over the replicas get exactly the workload while one is killed -9, restarted, and one added', async () => {
+    const [a, b, c] = [await startReplica(), await startReplica(), await startReplica()];
+    await waitFor('three live members', async () => (await liveMembers()) === 3);
+    const bases = [a, b, c].map((gateway) => gateway.url);
+    // One client per (connection, replica): every replica serves every connection, owned or relayed.
+    const clients = CONNECTIONS.flatMap((connectionId) =>
+      bases.map((_, at) => {
+        const received: Received[] = [];
+        const client = { connectionId, at, received, source: undefined as unknown as EventSource };
+        client.source = listen(() => bases[client.at] as string, connectionId, received);
+        return client;
+      }),
+    );
+    await waitFor('every client connected', () =>
+      clients.every((client) => client.source.readyState === client.source.OPEN),
+    );
+
+    const log: Produced[] = [];
+    let produced = 0;
+    const sending = (async () => {
+      for (let round = 0; round < 30; round += 1) {
+        const events: CeleryEvent[] = [];
+        for (const connectionId of CONNECTIONS) {
+          if (round === 0)
+            events.push(workerEvent(connectionId, 'worker-online', 'celery@w1', { freq: 2 }, Date.now()));
+          events.push(...taskLifecycle(connectionId, randomUUID(), Date.now()));
+          // Workers stay alive: an expiry straddling a resume point is not seen by a Kafka catch-up,
+          // whose worker memory starts empty (src/streams/README.md), and this test is about transport.
+          events.push(workerEvent(connectionId, 'worker-heartbeat', 'celery@w1', { freq: 2 }, Date.now()));
+        }
+        log.push(...(await producer.send(events)));
+        produced = round + 1;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    })();
+
+    await waitFor('a third of the workload', () => produced >= 10);
+    await a.kill();
+    // The load balancer sends the killed replica's clients to B; they resume with Last-Event-ID.
+    for (const client of clients) if (client.at === 0) client.at = 1;
+    await waitFor('the dead replica dropped from the members', async () => (await liveMembers()) === 2, {
+      timeoutMs: 10_000,
+    });
+    const restarted = await startReplica();
+    const added = await startReplica();
+    await waitFor('four live members', async () => (await liveMembers()) === 4, { timeoutMs: 10_000 });
+    await sending;
+    expect([restarted, added].every((gateway) => gateway.process.exitCode === null)).toBe(true);
+
+    for (const client of clients) {
+      const expected = expectedFor(client.connectionId, log);
+      const last = expected.at(-1)?.id;
+      await waitFor(
+        `client of ${client.connectionId} on replica ${client.at} to reach ${last}`,
+        () => client.received.at(-1)?.id === last,
+        { timeoutMs: 60_000 },
+      );
+      expect(client.received).toEqual(expected);
+    }
+    // The relays carried it: B and C read from Kafka only some partitions, and got the rest from owners.
+    for (const gateway of [b, c]) {
+      expect(await metric(gateway, 'celeriac_gateway_peer_partitions')).toBeLessThan(PARTITIONS);
+      expect(await metric(gateway, 'celeriac_gateway_peer_relays', 'side="received"')).toBeGreaterThan(0);
+    }
+    let served = 0;
+    for (const gateway of [b, c, restarted, added])
+      served += await metric(gateway, 'celeriac_gateway_peer_relays', 'side="served"');
+    expect(served).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('a revoked key ends its streams on every replica, relayed or not, within one heartbeat interval', async () => {
+    const live = gateways.filter(
+      (gateway) => gateway.process.exitCode === null && gateway.process.signalCode === null,
+    );
+    expect(live.length).toBe(4);
+    const { doomed } = await grantKeys(db.url, { doomed: CONNECTIONS });
+    const streams = await Promise.all(
+      live.flatMap((gateway) =>
+        CONNECTIONS.slice(0, 3).map(async (connectionId) => {
+          const abort = new AbortController();
+          const response = await fetch(`${gateway.url}/api/events/stream?connectionId=${connectionId}`, {
+            headers: { Authorization: `Bearer ${doomed}` },
+            signal: abort.signal,
+          });
+          expect(response.status).toBe(200);
+          const text = response.text().catch(() => 'aborted');
+          return { text, abort };
+        }),
+      ),
+    );
+    await pool.query('UPDATE celeriac.api_keys SET revoked_at = now() WHERE key_hash = sha256($1::bytea)', [
+      Buffer.from(doomed as string),
+    ]);
+    const revokedAt = Date.now();
+    const bodies = await Promise.all(streams.map((stream) => stream.text));
+    // Two intervals at most: the sweep's tick, plus a query that started just before the revocation.
+    expect(Date.now() - revokedAt).toBeLessThan(2_500);
+    for (const body of bodies) expect(body).toContain('event: disconnect\ndata: {"reason":"revoked"}');
+  }, 60_000);
+});
