@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { previousKeysOf } from '@celeriac/connection-secrets/secret-box';
 import { kafkaSecurityFields, kafkaSecurityOf } from '@celeriac/event-log/kafka-config';
 import { resolveControlToken } from '@celeriac/proto/control-auth';
 import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENTS_TOPIC } from '@celeriac/proto/topics';
@@ -23,6 +24,8 @@ export const collectorConfigSchema = z
     CELERIAC_DEAD_LETTER_TOPIC: z.string().min(1).default(DEFAULT_DEAD_LETTER_TOPIC),
     /** base64 of the 32-byte AES key that opens broker URLs. Required. */
     CELERIAC_SECRET_KEY: z.string().min(1),
+    /** Keys broker URLs may still be sealed under during a key rotation, base64, comma list. Default none. */
+    CELERIAC_SECRET_KEY_PREVIOUS: z.string().max(10_000).optional(),
     /** This replica's id in lease rows. Default <hostname>-<pid>. */
     CELERIAC_COLLECTOR_ID: z.string().min(1).optional(),
     /** Port of the Control gRPC service. Default 50051 (0 = any free port). */
@@ -100,6 +103,7 @@ export const collectorConfigSchema = z
     eventsTopic: env.CELERIAC_EVENTS_TOPIC,
     deadLetterTopic: env.CELERIAC_DEAD_LETTER_TOPIC,
     secretKey: env.CELERIAC_SECRET_KEY,
+    previousSecretKeys: previousKeysOf(env.CELERIAC_SECRET_KEY_PREVIOUS),
     collectorId: env.CELERIAC_COLLECTOR_ID ?? `${hostname()}-${process.pid}`,
     grpcPort: env.CELERIAC_COLLECTOR_GRPC_PORT,
     grpcHost: env.CELERIAC_CONTROL_HOST,

@@ -39,7 +39,7 @@ const probes = [
 const registry = createConnectionRegistry({
   store,
   runnerDeps: {
-    secretBox: createSecretBox(config.secretKey),
+    secretBox: createSecretBox(config.secretKey, config.previousSecretKeys),
     producer,
     settings: {
       collectorId: config.collectorId,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSecretBox } from './secret-box';
+import { createSecretBox, previousKeysOf } from './secret-box';
 
 describe('secret box', () => {
   const box = createSecretBox(randomBytes(32).toString('base64'));
@@ -22,5 +22,22 @@ describe('secret box', () => {
 
   it('rejects a key of the wrong size', () => {
     expect(() => createSecretBox(randomBytes(16).toString('base64'))).toThrow(/32 bytes/);
+  });
+
+  it('opens rows sealed under a previous key during a rotation, and seals only under the new one', () => {
+    const oldKey = randomBytes(32).toString('base64');
+    const newKey = randomBytes(32).toString('base64');
+    const sealedOld = createSecretBox(oldKey).seal('amqp://old@host');
+    const rotating = createSecretBox(newKey, previousKeysOf(` ${oldKey} ,`));
+    expect(rotating.open(sealedOld)).toBe('amqp://old@host');
+    const resealed = rotating.seal(rotating.open(sealedOld));
+    expect(createSecretBox(newKey).open(resealed)).toBe('amqp://old@host');
+    expect(() => createSecretBox(oldKey).open(resealed)).toThrow();
+    expect(() => createSecretBox(newKey).open(sealedOld)).toThrow(/none of the configured keys/);
+  });
+
+  it('names a previous key of the wrong size', () => {
+    const key = randomBytes(32).toString('base64');
+    expect(() => createSecretBox(key, [key, 'c2hvcnQ='])).toThrow(/previous secret key 2/);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertKey, startTestGateway, TEST_SECRET_KEY, type TestGateway } from '../testing/gateway-fixture';
@@ -74,6 +75,35 @@ describe('admin CLI', () => {
     [['frobnicate'], /usage/],
   ])('refuses %j with a clear message', async (argv, message) => {
     await expect(runAdmin(argv, env)).rejects.toThrow(message);
+  });
+
+  it('rotates the broker-URL key: reseal needs the old key as previous, then only the new key opens the rows', async () => {
+    const urls = ['amqp://u:one@127.0.0.1:5672/a', 'redis://:two@127.0.0.1:6379/3'];
+    for (const [i, url] of urls.entries())
+      await runAdmin(['connections', 'add', '--name', `rotate-${i}`, '--broker-url', url], env);
+    const sealedUrls = async () =>
+      (
+        await gw.pool.query<{ broker_url_encrypted: Buffer }>(
+          "SELECT broker_url_encrypted FROM celeriac.connections WHERE name LIKE 'rotate-%' ORDER BY name",
+        )
+      ).rows.map((row) => row.broker_url_encrypted);
+    const newKey = randomBytes(32).toString('base64');
+
+    // Without the old key nothing can be opened, and nothing is changed.
+    await expect(
+      runAdmin(['connections', 'reseal'], { ...env, CELERIAC_SECRET_KEY: newKey }),
+    ).rejects.toThrow(/none of the configured keys.*nothing was changed/);
+    expect((await sealedUrls()).map((sealed) => createSecretBox(TEST_SECRET_KEY).open(sealed))).toEqual(urls);
+
+    const output = await runAdmin(['connections', 'reseal'], {
+      ...env,
+      CELERIAC_SECRET_KEY: newKey,
+      CELERIAC_SECRET_KEY_PREVIOUS: TEST_SECRET_KEY,
+    });
+    expect(output).toMatch(/^resealed \d+ connection\(s\)/);
+    const resealed = await sealedUrls();
+    expect(resealed.map((sealed) => createSecretBox(newKey).open(sealed))).toEqual(urls);
+    for (const sealed of resealed) expect(() => createSecretBox(TEST_SECRET_KEY).open(sealed)).toThrow();
   });
 });
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { createSecretBox, previousKeysOf } from '@celeriac/connection-secrets/secret-box';
 import { silentLogger } from '@celeriac/service-runtime/logger';
 import { createPgPool, pgTimeoutKnobs, pgTimeoutsOf } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
@@ -10,10 +10,12 @@ const USAGE = `usage: npm run admin -w @celeriac/gateway -- <command>
   connections add --name <name> --broker-url amqp://...|redis://...|sentinel://... [--options '<json>']
   connections list
   connections delete <connection-id>
+  connections reseal          (key rotation: every broker URL sealed again under CELERIAC_SECRET_KEY)
   keys create --name <name> --role viewer|operator|support|admin (--connections <id,...> | --all)
   keys list
   keys revoke <key-id>
-environment: CELERIAC_DATABASE_URL (always), CELERIAC_SECRET_KEY (connections add)`;
+environment: CELERIAC_DATABASE_URL (always), CELERIAC_SECRET_KEY (connections add, reseal),
+  CELERIAC_SECRET_KEY_PREVIOUS (reseal: the keys rows may still be sealed under, comma list)`;
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -60,6 +62,21 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
       }
       case 'connections list':
         return JSON.stringify((await store.listConnections()).map(connectionView), null, 2);
+      case 'connections reseal': {
+        const box = createSecretBox(
+          required(env, 'CELERIAC_SECRET_KEY'),
+          previousKeysOf(env.CELERIAC_SECRET_KEY_PREVIOUS),
+        );
+        const count = await store.resealBrokerUrls((sealed, connectionId) => {
+          try {
+            return box.seal(box.open(sealed));
+          } catch (error) {
+            const why = error instanceof Error ? error.message : String(error);
+            throw new Error(`connection ${connectionId}: ${why}; nothing was changed`);
+          }
+        });
+        return `resealed ${count} connection(s) under the current CELERIAC_SECRET_KEY`;
+      }
       case 'connections delete':
         if (!id || !(await store.deleteConnection(id))) throw new Error(`unknown connection ${id ?? ''}`);
         return `deleted ${id}`;

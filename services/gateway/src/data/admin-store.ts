@@ -71,6 +71,34 @@ export function createAdminStore(pool: pg.Pool) {
       ]);
       return (rowCount ?? 0) > 0;
     },
+    /**
+     * Re-seals every connection's broker URL in one transaction (a key rotation): `reseal` opens a
+     * row under any configured key and seals it under the current one; if it throws for any row,
+     * nothing is changed.
+     */
+    async resealBrokerUrls(reseal: (sealed: Buffer, connectionId: string) => Buffer): Promise<number> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ connection_id: string; broker_url_encrypted: Buffer }>(
+          `SELECT connection_id, broker_url_encrypted FROM celeriac.connections
+           ORDER BY connection_id FOR UPDATE`,
+        );
+        for (const row of rows) {
+          await client.query(
+            'UPDATE celeriac.connections SET broker_url_encrypted = $2 WHERE connection_id = $1',
+            [row.connection_id, reseal(row.broker_url_encrypted, row.connection_id)],
+          );
+        }
+        await client.query('COMMIT');
+        return rows.length;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     async ownerAddress(connectionId: string): Promise<string | undefined> {
       const { rows } = await pool.query<{ owner_grpc_address: string }>(
         `SELECT owner_grpc_address FROM celeriac.connection_leases
