@@ -103,10 +103,12 @@ describe('Kafka catch-ups per key', () => {
     const connection = await insertConnection(gw.pool, 'catch-up');
     const { key } = await gw.key('viewer', [connection]);
     const neighbour = await gw.key('viewer', [connection]);
+    // Enough records that the first catch-up is still reading from Kafka when the second request
+    // arrives, even on a loaded machine (with a few dozen, it could finish first). The ring holds 10
+    // entries: once all of these are in, the first is only in Kafka.
     const produced = await producer.send(
-      Array.from({ length: 6 }, () => taskLifecycle(connection, randomUUID())).flat(),
+      Array.from({ length: 150 }, () => taskLifecycle(connection, randomUUID())).flat(),
     );
-    // The ring holds 10 entries: once all of these are in, the first is only in Kafka.
     await waitFor(
       'the replica to have read every record',
       async () => (await gw.metric('celeriac_gateway_stream_records_total')) >= produced.length,
