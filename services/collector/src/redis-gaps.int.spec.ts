@@ -106,4 +106,24 @@ describe('event gaps of a Redis connection in the API', () => {
     expect(foreign.status).toBe(404);
     expect(foreign.json).toEqual({ error: 'Unknown connection' });
   }, 120_000);
+
+  it("keeps only the newest rows of a connection's gaps", async () => {
+    const connectionId = world.connectionIds[0]!;
+    const admin = await insertKey(gw.pool, 'admin', 'all');
+    const opened: string[] = [];
+    for (let i = 0; i < 3; i++)
+      opened.push(
+        await world.store.openGap({
+          connectionId,
+          cause: 'subscribed',
+          collectorId: 'bound-test',
+          instant: true,
+          keepPerConnection: 2,
+        }),
+      );
+    const reply = await gw.request('GET', `/api/v1/connections/${connectionId}/gaps`, { key: admin });
+    expect((reply.json as { items: Gap[] }).items.map((gap) => String(gap.gapId))).toEqual(
+      opened.slice(1).reverse(),
+    );
+  });
 });
