@@ -17,7 +17,8 @@ const run = promisify(execFile);
 /**
  * The product as a user meets it: collector, projector and gateway running as deployed, a real Celery
  * worker, a connection and a key made with the admin CLI. A task sent through the Flower API runs on the
- * worker, its state shows in the Flower API, and the SSE and WebSocket streams deliver its events.
+ * worker, its state shows in the Flower API, the SSE and WebSocket streams deliver its events, and
+ * Waldur's celery-stats shows the worker's own inspect data.
  * Once with the cluster on RabbitMQ, once on Redis.
  */
 describe.each(TEST_BROKER_KINDS)('a Celery task seen end to end through Celeriac (%s)', (brokerKind) => {
@@ -29,6 +30,7 @@ describe.each(TEST_BROKER_KINDS)('a Celery task seen end to end through Celeriac
   let gateway = '';
   let connectionId = '';
   let key = '';
+  let supportKey = '';
 
   const api = async (path: string, init: RequestInit = {}) => {
     const response = await fetch(`${gateway}${path}`, {
@@ -70,6 +72,18 @@ describe.each(TEST_BROKER_KINDS)('a Celery task seen end to end through Celeriac
     );
     key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1] ?? '';
     expect(key).not.toBe('');
+    const support = await admin(
+      'keys',
+      'create',
+      '--name',
+      'waldur',
+      '--role',
+      'support',
+      '--connections',
+      connectionId,
+    );
+    supportKey = /key \(shown once, store it now\): (\S+)/.exec(support.stdout)?.[1] ?? '';
+    expect(supportKey).not.toBe('');
 
     const [collector, projector, gatewayService] = await Promise.all([
       startCollector(env),
@@ -152,5 +166,29 @@ describe.each(TEST_BROKER_KINDS)('a Celery task seen end to end through Celeriac
     } finally {
       stream.close();
     }
+  });
+
+  it("answers Waldur's /api/celery-stats/ with the worker's own stats over this broker", async () => {
+    const stats = await waitFor(
+      'the worker in /api/celery-stats/',
+      async () => {
+        const { status, body } = await api('/api/celery-stats/', {
+          headers: { authorization: `Bearer ${supportKey}` },
+        });
+        const section = body.stats as Record<string, Record<string, unknown>> | null;
+        return status === 200 && section?.[worker.nodeName] ? body : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const own = (stats.stats as Record<string, { broker: { transport: string }; pid: number }>)[
+      worker.nodeName
+    ]!;
+    // What the worker itself reports about its broker: the inspect really went over this transport.
+    expect(own.broker.transport).toBe(brokerKind === 'redis' ? 'redis' : 'amqp');
+    expect(own.pid).toBeGreaterThan(0);
+    expect(Array.isArray((stats.active as Record<string, unknown>)[worker.nodeName])).toBe(true);
+    expect(Object.keys(stats.stats as object)).toEqual([worker.nodeName]);
+    // A key without the support role is refused, as Waldur's endpoint is for support staff.
+    expect((await api('/api/celery-stats/')).status).toBe(403);
   });
 });

@@ -15,17 +15,19 @@ PID_FILE="$DATA_DIR/redis.pid"
 STARTED_FILE="$WORK_DIR/redis-$PORT.started"
 
 install() {
-  if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+  if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 \
+    && command -v redis-sentinel >/dev/null 2>&1; then
     say "Redis packages already installed"
     return 0
   fi
-  apt_install redis-server
+  # redis-sentinel: the Sentinel test starts a private sentinel next to the shared server (never a service).
+  apt_install redis-server redis-sentinel
 }
 
 ping_ok() { [[ "$(bounded 5 redis-cli -h "$HOST" -p "$PORT" ping 2>/dev/null)" == PONG ]]; }
 
 start() {
-  command -v redis-server >/dev/null 2>&1 || install
+  command -v redis-sentinel >/dev/null 2>&1 || install
   if ping_ok; then
     say "reusing the Redis server already running on $HOST:$PORT"
     return 0

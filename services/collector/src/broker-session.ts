@@ -5,6 +5,7 @@ import type { Channel } from 'amqplib';
 import { openAmqpSession } from './amqp-session';
 import type { ConnectionOptions } from './connection-options';
 import type { EventIngest } from './event-ingest';
+import type { GapRecorder } from './gap-recorder';
 import type { CollectorMetrics } from './metrics';
 import type { NodeReplyValue, PidboxRequest } from './pidbox';
 import { openRedisSession } from './redis-session';
@@ -34,6 +35,8 @@ export interface EventConsumer {
   /** Byte budget of messages held for Kafka; a broker that cannot pause drops beyond it. */
   maxBufferedBytes: number;
   metrics: CollectorMetrics;
+  /** Where windows of missed events are recorded for the API. */
+  gaps: GapRecorder;
 }
 
 /**

@@ -17,7 +17,7 @@ export interface LeaseOwner {
 }
 
 /**
- * All SQL of the collector: connections (read; insert for tests and tools) and leases. Lease times
+ * All SQL of the collector: connections (read; insert for tests and tools), leases and event gaps. Lease times
  * come from the database clock (`now()`), so collectors with skewed clocks still agree on expiry.
  */
 export function createCollectorStore(options: {
@@ -137,6 +137,41 @@ export function createCollectorStore(options: {
       );
       const row = result.rows[0]!;
       return { connections: Number(row.connections), otherOwners: Number(row.other_owners) };
+    },
+
+    /**
+     * Opens one gap row (see migration 0013) and trims the connection's rows to the newest
+     * `keepPerConnection`, so a flapping broker cannot grow the table without bound.
+     */
+    async openGap(gap: {
+      connectionId: string;
+      cause: 'buffer-full' | 'disconnected' | 'subscribed';
+      collectorId: string;
+      /** A point in time rather than a window: ended_at is set at once. */
+      instant: boolean;
+      keepPerConnection: number;
+    }): Promise<string> {
+      const result = await pool.query<{ gap_id: string }>(
+        `WITH inserted AS (
+           INSERT INTO celeriac.event_gaps (connection_id, cause, collector_id, ended_at)
+           VALUES ($1, $2, $3, CASE WHEN $4::boolean THEN now() END) RETURNING gap_id),
+         trimmed AS (
+           DELETE FROM celeriac.event_gaps WHERE connection_id = $1 AND gap_id IN (
+             SELECT gap_id FROM celeriac.event_gaps WHERE connection_id = $1
+             ORDER BY gap_id DESC OFFSET $5))
+         SELECT gap_id FROM inserted`,
+        [gap.connectionId, gap.cause, gap.collectorId, gap.instant, Math.max(gap.keepPerConnection - 1, 0)],
+      );
+      return result.rows[0]!.gap_id;
+    },
+
+    /** Closes an open gap row with what was counted as dropped in it (null: not countable). */
+    async closeGap(gapId: string, dropped: { messages: number; bytes: number } | undefined): Promise<void> {
+      await pool.query(
+        `UPDATE celeriac.event_gaps SET ended_at = now(), dropped_messages = $2, dropped_bytes = $3
+         WHERE gap_id = $1`,
+        [gapId, dropped?.messages ?? null, dropped?.bytes ?? null],
+      );
     },
 
     async leaseOwner(connectionId: string): Promise<LeaseOwner | undefined> {

@@ -61,6 +61,8 @@ export const collectorConfigSchema = z
       .int()
       .positive()
       .default(8 * 1024 * 1024),
+    /** Event-gap rows kept per connection in PostgreSQL (older ones are deleted), rows. Default 1000. */
+    CELERIAC_GAPS_PER_CONNECTION: z.coerce.number().int().positive().max(1_000_000).default(1000),
     /** Largest broker message body accepted, bytes; larger ones are dead-lettered. Default 512 KiB. */
     CELERIAC_MAX_BODY_BYTES: z.coerce
       .number()
@@ -119,6 +121,7 @@ export const collectorConfigSchema = z
     leaseRenewMs: env.CELERIAC_LEASE_RENEW_MS,
     prefetch: env.CELERIAC_PREFETCH,
     maxBufferedBytes: env.CELERIAC_MAX_BUFFERED_BYTES,
+    gapsPerConnection: env.CELERIAC_GAPS_PER_CONNECTION,
     maxBodyBytes: env.CELERIAC_MAX_BODY_BYTES,
     maxListItems: env.CELERIAC_MAX_LIST_ITEMS,
     batchMaxEvents: env.CELERIAC_BATCH_MAX_EVENTS,

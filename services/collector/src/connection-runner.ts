@@ -3,10 +3,11 @@ import type { EventLogProducer } from '@celeriac/event-log/producer';
 import { backoffDelayMs, pause } from '@celeriac/service-runtime/backoff';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import { type BrokerSession, openBrokerSession } from './broker-session';
-import type { ConnectionRow } from './collector-store';
+import type { CollectorStore, ConnectionRow } from './collector-store';
 import { parseConnectionOptions } from './connection-options';
 import { BrokerUnavailableError, ConnectionConfigError } from './errors';
 import { createEventIngest } from './event-ingest';
+import { createGapRecorder } from './gap-recorder';
 import type { CollectorMetrics } from './metrics';
 import { startSnapshotSampler } from './snapshot-sampler';
 import { createWorkerWaker } from './worker-waker';
@@ -22,6 +23,8 @@ export interface RunnerSettings {
   batchMaxBytes: number;
   batchLingerMs: number;
   maxBufferedBytes: number;
+  /** Event-gap rows kept per connection. */
+  gapsPerConnection: number;
   enableEvents: boolean;
   /** How long stop() waits for the in-flight batch to be produced and acked, ms. */
   drainTimeoutMs: number;
@@ -36,6 +39,7 @@ export function createConnectionRunner(deps: {
   row: ConnectionRow;
   secretBox: SecretBox;
   producer: EventLogProducer;
+  gapStore: Pick<CollectorStore, 'openGap' | 'closeGap'>;
   settings: RunnerSettings;
   metrics: CollectorMetrics;
   logger: Logger;
@@ -48,6 +52,13 @@ export function createConnectionRunner(deps: {
   const stopController = new AbortController();
   let session: BrokerSession | undefined;
   let loop: Promise<void> | undefined;
+  const gaps = createGapRecorder({
+    store: deps.gapStore,
+    connectionId,
+    collectorId: deps.settings.collectorId,
+    keepPerConnection: deps.settings.gapsPerConnection,
+    logger: log,
+  });
 
   async function consume(current: BrokerSession): Promise<void> {
     const waker = createWorkerWaker({ pidbox: current.pidbox, logger: log });
@@ -78,6 +89,7 @@ export function createConnectionRunner(deps: {
         maxBodyBytes: deps.settings.maxBodyBytes,
         maxBufferedBytes: deps.settings.maxBufferedBytes,
         metrics: deps.metrics,
+        gaps,
         onConsuming: () => {
           // Like Celery's receiver: workers that are already up report in at once, and get task events on.
           waker.wakeAll(enableEvents);

@@ -41,6 +41,7 @@ const registry = createConnectionRegistry({
   runnerDeps: {
     secretBox: createSecretBox(config.secretKey, config.previousSecretKeys),
     producer,
+    gapStore: store,
     settings: {
       collectorId: config.collectorId,
       eventsTopic: config.eventsTopic,
@@ -52,6 +53,7 @@ const registry = createConnectionRegistry({
       batchMaxBytes: config.batchMaxBytes,
       batchLingerMs: config.batchLingerMs,
       maxBufferedBytes: config.maxBufferedBytes,
+      gapsPerConnection: config.gapsPerConnection,
       enableEvents: config.enableEvents,
       drainTimeoutMs: 10_000,
     },

@@ -2,6 +2,7 @@ import { pause } from '@celeriac/service-runtime/backoff';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Redis } from 'ioredis';
 import type { BrokerSession, EventConsumer } from './broker-session';
+import type { OpenGap } from './gap-recorder';
 import { decodeEnvelope } from './redis-envelope';
 import type { RedisNames } from './redis-names';
 
@@ -27,7 +28,10 @@ export async function consumeRedisEvents(deps: {
   const log = deps.logger;
   const labels = { connection_id: deps.connectionId };
   const sessionAbort = new AbortController();
-  let dropping = false;
+  // The open gap rows: one for the current drop episode, one for the current lost subscription.
+  let dropping: OpenGap | undefined;
+  let away: OpenGap | undefined;
+  const gaps = consumer.gaps;
   const ingest = consumer.makeIngest({
     signal: sessionAbort.signal,
     // Nothing to pause on a subscription: the budget check below drops instead.
@@ -37,16 +41,18 @@ export async function consumeRedisEvents(deps: {
   const onPayload = (channel: Buffer, payload: Buffer) => {
     if (ingest.bufferedBytes + payload.length > maxBufferedBytes) {
       if (!dropping) {
-        dropping = true;
+        dropping = gaps.open('buffer-full', true);
         metrics.redisGaps.inc({ ...labels, cause: 'buffer-full' });
         log.warn({ bufferedBytes: ingest.bufferedBytes }, 'event buffer full (Kafka slow); dropping events');
       }
+      dropping.drop(payload.length);
       metrics.redisDroppedMessages.inc(labels);
       metrics.redisDroppedBytes.inc(labels, payload.length);
       return;
     }
     if (dropping) {
-      dropping = false;
+      dropping.close();
+      dropping = undefined;
       log.info('event buffer has room again; events flow');
     }
     const message = decodeEnvelope(payload, channel.toString('utf8'), maxBodyBytes);
@@ -54,13 +60,20 @@ export async function consumeRedisEvents(deps: {
   };
   const onPattern = (_pattern: Buffer, channel: Buffer, payload: Buffer) => onPayload(channel, payload);
   const onLost = () => {
+    if (!away) away = gaps.open('disconnected', false);
     metrics.redisGaps.inc({ ...labels, cause: 'disconnected' });
     log.warn('event subscription lost; events published until it is back are not seen');
+  };
+  // ioredis has re-issued the subscription by the time it reports ready again.
+  const onBack = () => {
+    away?.close();
+    away = undefined;
   };
   subscriber.on('pmessageBuffer', onPattern);
   subscriber.on('messageBuffer', onPayload);
   // ioredis reconnects on its own and re-issues the subscription as its first command.
   subscriber.on('close', onLost);
+  subscriber.on('ready', onBack);
   try {
     const events = deps.names.events;
     if (events.kind === 'pattern') await subscriber.psubscribe(events.name);
@@ -68,6 +81,7 @@ export async function consumeRedisEvents(deps: {
     // Whatever was published before this moment was seen by no one here: on a failover this is the
     // window between the old owner's death and the takeover.
     metrics.redisGaps.inc({ ...labels, cause: 'subscribed' });
+    gaps.instant('subscribed');
     consumer.onConsuming();
     log.info({ subscription: deps.names.events }, 'consuming celery events');
     await Promise.race([
@@ -79,6 +93,9 @@ export async function consumeRedisEvents(deps: {
     subscriber.off('pmessageBuffer', onPattern);
     subscriber.off('messageBuffer', onPayload);
     subscriber.off('close', onLost);
+    subscriber.off('ready', onBack);
+    dropping?.close();
+    away?.close();
     sessionAbort.abort();
     ingest.dispose();
   }

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { publishRedisEvent, redisSubscribed } from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CollectorProcess, createWorld, readEvents, spawnCollector } from '../testing/collector-harness';
 
@@ -122,5 +123,22 @@ describe('Redis connection failover under load', () => {
     expect(lastLost - firstLost + 1).toBe(lost.length);
     expect(windowMs).toBeLessThan(4000 + 3000);
     expect(await gaps(standby.opsPort, 'subscribed')).toBe(1);
+    // The API's record of the same: the owner's subscription, then the standby's after the takeover.
+    const db = new pg.Client({ connectionString: world.database.url });
+    await db.connect();
+    try {
+      const rows = await db.query(
+        `SELECT collector_id, cause, extract(epoch FROM started_at) * 1000 AS at FROM celeriac.event_gaps
+         WHERE connection_id = $1 ORDER BY gap_id`,
+        [connectionId],
+      );
+      expect(rows.rows.map((row) => [row.collector_id, row.cause])).toEqual([
+        [owner.id, 'subscribed'],
+        [standby.id, 'subscribed'],
+      ]);
+      expect(Number(rows.rows[1].at)).toBeGreaterThanOrEqual(killedAt - 1000);
+    } finally {
+      await db.end();
+    }
   }, 180_000);
 });

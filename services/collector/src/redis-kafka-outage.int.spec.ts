@@ -3,6 +3,7 @@ import { type PrivateKafka, startPrivateKafka } from '@celeriac/tests/harness/pr
 import { publishRedisEvent, redisSubscribed } from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CollectorProcess,
@@ -115,5 +116,18 @@ describe('collector on Redis across a Kafka outage', () => {
     expect(await metric(opsPort, 'celeriac_collector_redis_event_gaps_total', 'cause="disconnected"')).toBe(
       0,
     );
+    // The same episode is a closed row the API lists, with what the metric counted.
+    const db = new pg.Client({ connectionString: world.database.url });
+    await db.connect();
+    try {
+      const rows = await db.query(
+        `SELECT dropped_messages, ended_at IS NOT NULL AS closed FROM celeriac.event_gaps
+         WHERE connection_id = $1 AND cause = 'buffer-full'`,
+        [connectionId],
+      );
+      expect(rows.rows).toEqual([{ dropped_messages: String(dropped), closed: true }]);
+    } finally {
+      await db.end();
+    }
   }, 420_000);
 });

@@ -7,6 +7,7 @@ import { createTenancy } from './auth/tenancy';
 import { type ControlGateway, createControlGateway } from './control/control-gateway';
 import { createInspector } from './control/inspector';
 import { createAdminStore } from './data/admin-store';
+import { createGapsStore } from './data/gaps-store';
 import { createOverviewStore } from './data/overview-store';
 import { createSessionsStore, type SessionsStore } from './data/sessions-store';
 import { createTaskActionsStore } from './data/task-actions-store';
@@ -70,6 +71,7 @@ export function createGatewayApi(options: {
     admin,
     overview: createOverviewStore(options.pool),
     actions: createTaskActionsStore(options.pool),
+    gaps: createGapsStore(options.pool),
     control,
     inspector: createInspector({ control, logger: options.logger.child({ component: 'inspector' }), now }),
     results: createResultWaiter({ load: tasks.get, now, maxPerConnection: options.resultWaitsPerConnection }),

@@ -55,6 +55,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: () => '/api/v1/workers' },
   { method: 'GET', path: () => '/api/v1/queues' },
   { method: 'GET', path: () => '/api/v1/connections', noSelector: true },
+  { method: 'GET', path: (n) => `/api/v1/connections/${n.connection}/gaps` },
   { method: 'DELETE', path: (n) => `/api/v1/connections/${n.connection}`, noSelector: true },
   {
     method: 'POST',

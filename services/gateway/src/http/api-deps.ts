@@ -3,6 +3,7 @@ import type { ResolveConnection } from '../auth/tenancy';
 import type { ControlGateway } from '../control/control-gateway';
 import type { Inspector } from '../control/inspector';
 import type { AdminStore } from '../data/admin-store';
+import type { GapsStore } from '../data/gaps-store';
 import type { OverviewStore } from '../data/overview-store';
 import type { TaskActionsStore } from '../data/task-actions-store';
 import type { TasksStore } from '../data/tasks-store';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   /** The dashboard's aggregates, and the record of task commands (who revoked or re-ran what). */
   overview: OverviewStore;
   actions: TaskActionsStore;
+  /** Windows of missed events the collector recorded per connection. */
+  gaps: GapsStore;
   control: ControlGateway;
   inspector: Inspector;
   results: ResultWaiter;

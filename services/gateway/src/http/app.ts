@@ -14,6 +14,7 @@ import { taskRunRoutes } from '../flower/task-run-routes';
 import { tasksRoutes } from '../flower/tasks-routes';
 import { workersRoutes } from '../flower/workers-routes';
 import { adminRoutes } from '../v1/admin-routes';
+import { v1GapRoutes } from '../v1/gap-routes';
 import { openApiDocument } from '../v1/openapi-document';
 import { v1ReadRoutes } from '../v1/read-routes';
 import { celeryStatsRoutes } from '../waldur/celery-stats-routes';
@@ -92,6 +93,8 @@ export function createApp(options: AppOptions): Express {
   app.use(v1ReadRoutes(deps));
   app.use(overviewRoutes(deps));
   app.use(dashboardTaskRoutes(deps));
+  // Before the admin routes, whose /api/v1/connections prefix would demand an admin key.
+  app.use(v1GapRoutes(deps));
   app.use(adminRoutes(deps));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -261,6 +261,22 @@ export const openApiDocument = {
         responses: { '204': { description: 'Deleted' }, ...errors },
       },
     },
+    '/api/v1/connections/{connectionId}/gaps': {
+      get: {
+        summary: 'Windows of missed events of a connection, newest first',
+        parameters: [
+          { name: 'connectionId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          { name: 'limit', in: 'query', description: '1-1000, default 100', schema: { type: 'integer' } },
+          {
+            name: 'before',
+            in: 'query',
+            description: 'nextBefore of the previous page',
+            schema: { type: 'integer' },
+          },
+        ],
+        responses: { '200': { description: 'OK', ...json('EventGapPage') }, ...errors },
+      },
+    },
     '/api/v1/keys': {
       get: op('API keys (never their secrets)', 'ApiKeyList'),
       post: {

@@ -152,6 +152,20 @@ export const schemas = {
     sampledAt: { type: 'string', format: 'date-time' },
   }),
   QueueList: list('Queue'),
+  EventGap: {
+    ...object({
+      gapId: { type: 'integer' },
+      cause: { enum: ['buffer-full', 'disconnected', 'subscribed'] },
+      collectorId: { type: 'string' },
+      startedAt: { type: 'string', format: 'date-time' },
+      endedAt: { type: ['string', 'null'], format: 'date-time' },
+      droppedMessages: nullable('integer'),
+      droppedBytes: nullable('integer'),
+    }),
+    description:
+      'A window in which events of the connection were not (all) seen. buffer-full: Kafka was slow and the counted messages were dropped; disconnected: the broker subscription was lost until endedAt (uncounted); subscribed: a (re)subscription at startedAt, before which events (e.g. during a collector takeover) were not seen. endedAt is null while a window is open.',
+  },
+  EventGapPage: object({ items: { type: 'array', items: ref('EventGap') }, nextBefore: nullable('integer') }),
   Connection: object({
     connectionId: { type: 'string', format: 'uuid' },
     name: { type: 'string' },

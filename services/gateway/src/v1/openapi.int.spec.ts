@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnection, insertKey, startTestGateway, type TestGateway } from '../testing/gateway-fixture';
 import { createOpenApiValidator } from '../testing/openapi-validator';
@@ -118,6 +119,29 @@ describe('OpenAPI 3.1 document', () => {
     });
     expect(reply.status).toBe(status);
     expectConforms(template, method, status, reply.json);
+  });
+
+  it("documents a connection's event gaps as they answer", async () => {
+    await gw.pool.query(
+      `INSERT INTO celeriac.event_gaps (connection_id, cause, collector_id, ended_at, dropped_messages, dropped_bytes)
+       VALUES ($1, 'buffer-full', 'c1', now(), 12, 3400), ($1, 'disconnected', 'c1', NULL, NULL, NULL)`,
+      [connectionId],
+    );
+    const template = '/api/v1/connections/{connectionId}/gaps';
+    const reply = await gw.request('GET', `/api/v1/connections/${connectionId}/gaps`, { key: admin });
+    expect(reply.status).toBe(200);
+    expectConforms(template, 'get', 200, reply.json);
+    const items = (reply.json as { items: Array<{ cause: string; droppedMessages: number | null }> }).items;
+    expect(items.map((gap) => [gap.cause, gap.droppedMessages])).toEqual([
+      ['disconnected', null],
+      ['buffer-full', 12],
+    ]);
+    const bad = await gw.request('GET', `/api/v1/connections/${connectionId}/gaps?before=0`, { key: admin });
+    expect(bad.status).toBe(400);
+    expectConforms(template, 'get', 400, bad.json);
+    const ghost = await gw.request('GET', `/api/v1/connections/${randomUUID()}/gaps`, { key: admin });
+    expect(ghost.status).toBe(404);
+    expectConforms(template, 'get', 404, ghost.json);
   });
 
   it('documents the admin writes as they answer', async () => {
