@@ -18,6 +18,7 @@ import { createSignInLimiter } from './auth/sign-in-limiter';
 import { gatewayConfigSchema, liveStreamOptionsOf, peerOptionsOf } from './config';
 import { defaultDashboardDir } from './dashboard/static-assets';
 import { databaseCheck } from './data/database-check';
+import { createGrantNotices } from './data/grant-notices';
 import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
@@ -137,6 +138,14 @@ const liveStreams = createLiveStreams({
     }),
 });
 
+// A key revoked or a connection deleted on any replica (or by the CLI) ends its streams here at once.
+const grantNotices = createGrantNotices({
+  pool,
+  logger,
+  onNotice: () => liveStreams.recheckGrants(),
+  retryMs: config.CELERIAC_GATEWAY_GRANT_NOTICE_RETRY_MS,
+});
+
 // Kafka may be down at start, and kafkajs may give up on the tail later: the streams are retried
 // and restarted with capped backoff while the HTTP API keeps answering (503 where the data is missing).
 const streams = supervised(liveStreams, { logger, checkMs: 5_000, healthy: () => liveStreams.hub.isRunning });
@@ -213,7 +222,7 @@ await runUntilSignal({
   logger,
   // Stopped in reverse: the live streams first (they tell SSE/WS clients to reconnect elsewhere while
   // the server still carries the message), then the HTTP server, then the clients.
-  components: [clients, ...probes, http, streams],
+  components: [clients, ...probes, http, streams, grantNotices],
   shutdownDeadlineMs: 15_000,
   onShutdownBegin: () => {
     shuttingDown = true;
