@@ -61,6 +61,11 @@ export const gatewayConfigSchema = z.object({
   CELERIAC_GATEWAY_CATCH_UP_IDLE_MS: z.coerce.number().int().min(100).default(30_000),
   /** Milliseconds between SSE heartbeats / WS pings; revoked keys' streams end within one. Default 15000. */
   CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /**
+   * Milliseconds between attempts to LISTEN again for revocation notices (every replica ends a revoked
+   * key's streams at once) after the connection was lost. Default 2000.
+   */
+  CELERIAC_GATEWAY_GRANT_NOTICE_RETRY_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
   /** Stream entries the replay ring keeps (resume, late WS subscribers). Default 50000. */
   CELERIAC_GATEWAY_REPLAY_ENTRIES: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
   /** Bytes the replay ring may hold, so huge task results cannot fill the heap. Default 67108864 (64 MiB). */

@@ -18,12 +18,15 @@ import { createSignInLimiter } from './auth/sign-in-limiter';
 import { gatewayConfigSchema, liveStreamOptionsOf, peerOptionsOf } from './config';
 import { defaultDashboardDir } from './dashboard/static-assets';
 import { databaseCheck } from './data/database-check';
+import { createGrantNotices } from './data/grant-notices';
 import { createGrantsStore } from './data/grants-store';
+import { createKeyStreamsStore } from './data/key-streams-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
 import { createPeerLink } from './peers/peer-link';
 import { createPeerMetrics } from './peers/peer-metrics';
+import { createFleetStreamLimit } from './streams/fleet-stream-limit';
 import { createLiveStreams } from './streams/live-streams';
 
 // Composition root: configuration, clients, components; no logic of its own.
@@ -112,6 +115,19 @@ const kafka = createKafka({
 // Live streams (SSE + WebSocket): see src/streams/README.md; peers (replicas sharing the partitions): src/peers/README.md.
 const streamOptions = liveStreamOptionsOf(config);
 const peerOptions = peerOptionsOf(config, hostname(), randomUUID());
+// With peers, a key's stream limit counts its streams on every live replica, not on this one alone.
+const streamQuotas = peerOptions
+  ? {
+      ...quotas,
+      fleet: createFleetStreamLimit({
+        store: createKeyStreamsStore(pool, peerOptions.memberId),
+        limit: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
+        local: (caller) => quotas.concurrency.held('stream', caller),
+        logger,
+      }),
+      onFleetRefused: () => refusals.inc({ kind: 'stream', scope: 'key' }),
+    }
+  : quotas;
 const liveStreams = createLiveStreams({
   logger,
   pool,
@@ -120,7 +136,7 @@ const liveStreams = createLiveStreams({
   authenticator,
   resolveConnection: deps.resolveConnection,
   registry,
-  quotas,
+  quotas: streamQuotas,
   checkGrants: createGrantsStore(pool).liveGrants,
   options: streamOptions,
   peers:
@@ -135,6 +151,14 @@ const liveStreams = createLiveStreams({
       metrics: createPeerMetrics(registry),
       stream: streamOptions,
     }),
+});
+
+// A key revoked or a connection deleted on any replica (or by the CLI) ends its streams here at once.
+const grantNotices = createGrantNotices({
+  pool,
+  logger,
+  onNotice: () => liveStreams.recheckGrants(),
+  retryMs: config.CELERIAC_GATEWAY_GRANT_NOTICE_RETRY_MS,
 });
 
 // Kafka may be down at start, and kafkajs may give up on the tail later: the streams are retried
@@ -213,7 +237,7 @@ await runUntilSignal({
   logger,
   // Stopped in reverse: the live streams first (they tell SSE/WS clients to reconnect elsewhere while
   // the server still carries the message), then the HTTP server, then the clients.
-  components: [clients, ...probes, http, streams],
+  components: [clients, ...probes, http, streams, grantNotices],
   shutdownDeadlineMs: 15_000,
   onShutdownBegin: () => {
     shuttingDown = true;

@@ -80,6 +80,10 @@ export function createConcurrencyQuotas(
         },
       };
     },
+    /** Slots of `kind` the caller holds on this replica (the fleet-wide stream limit adds the others'). */
+    held(kind: QuotaKind, caller: string): number {
+      return count(`${kind}\u0000k\u0000${caller}`);
+    },
     /** Slots in use, for tests and metrics. */
     get size(): number {
       return held.size;

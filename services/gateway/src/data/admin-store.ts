@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Role } from '../auth/principal';
+import { GRANTS_CHANNEL } from './grant-notices';
 
 export interface ConnectionRow {
   connection_id: string;
@@ -66,9 +67,12 @@ export function createAdminStore(pool: pg.Pool) {
       return rows.map((row) => row.connection_id);
     },
     async deleteConnection(connectionId: string): Promise<boolean> {
-      const { rowCount } = await pool.query('DELETE FROM celeriac.connections WHERE connection_id = $1', [
-        connectionId,
-      ]);
+      // Announced in the same statement: every replica ends the connection's streams at once.
+      const { rowCount } = await pool.query(
+        `WITH gone AS (DELETE FROM celeriac.connections WHERE connection_id = $1 RETURNING connection_id)
+         SELECT pg_notify($2, connection_id::text) FROM gone`,
+        [connectionId, GRANTS_CHANNEL],
+      );
       return (rowCount ?? 0) > 0;
     },
     /**
@@ -136,9 +140,13 @@ export function createAdminStore(pool: pg.Pool) {
       return rows;
     },
     async revokeKey(keyId: string): Promise<boolean> {
+      // Announced in the same statement: every replica ends the key's streams at once.
       const { rowCount } = await pool.query(
-        'UPDATE celeriac.api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL',
-        [keyId],
+        `WITH revoked AS (
+           UPDATE celeriac.api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL
+           RETURNING key_id)
+         SELECT pg_notify($2, key_id::text) FROM revoked`,
+        [keyId, GRANTS_CHANNEL],
       );
       return (rowCount ?? 0) > 0;
     },

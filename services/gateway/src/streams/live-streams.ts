@@ -89,6 +89,8 @@ export interface LiveStreams extends Component {
   /** Exposed for the benchmark and tests. */
   readonly hub: StreamHub;
   readonly clientCount: number;
+  /** Rechecks every open stream's grant now (a key was revoked or a connection deleted somewhere). */
+  recheckGrants(): void;
 }
 
 /**
@@ -188,6 +190,9 @@ export function createLiveStreams(deps: LiveStreamsDeps): LiveStreams {
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
     get clientCount() {
       return clients.size;
+    },
+    recheckGrants() {
+      if (running) void sweep?.();
     },
     get isRunning() {
       return running;

@@ -20,7 +20,8 @@ export const grantKey = (grant: StreamGrant): string => `${grant.keyId ?? ''}\u0
  * asks about every distinct (key, connection) of the open clients in one query, and revokes only
  * clients that were asked about, so a stream opened while the query ran is judged on the next tick.
  * When the database cannot answer, streams continue (their key was valid when they opened) and the
- * next tick asks again.
+ * next tick asks again. A call while a sweep runs (a revocation notice) runs one more sweep after it,
+ * since the running one may have read the grants before the change.
  */
 export function createRevocationSweep(deps: {
   clients: () => Iterable<LiveClient>;
@@ -29,9 +30,8 @@ export function createRevocationSweep(deps: {
   onRevoked: (client: LiveClient) => void;
 }) {
   let running = false;
-  return async function sweep(): Promise<void> {
-    if (running) return;
-    running = true;
+  let again = false;
+  const sweepOnce = async (): Promise<void> => {
     try {
       const asked = new Map<string, { grant: StreamGrant; clients: LiveClient[] }>();
       for (const client of deps.clients()) {
@@ -48,6 +48,19 @@ export function createRevocationSweep(deps: {
       }
     } catch (error) {
       deps.logger.warn({ err: error }, 'could not recheck stream grants; streams continue');
+    }
+  };
+  return async function sweep(): Promise<void> {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        await sweepOnce();
+      } while (again);
     } finally {
       running = false;
     }

@@ -1,5 +1,5 @@
 import { silentLogger } from '@celeriac/service-runtime/logger';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LiveClient } from './live-clients';
 import { createRevocationSweep, grantKey, type StreamGrant } from './revocation-sweep';
 
@@ -68,5 +68,25 @@ describe('revocation sweep', () => {
     });
     await failing();
     expect(clients[1]?.revoked).toBe(false);
+  });
+
+  it('a notice that comes while a sweep runs gets a sweep of its own, after it', async () => {
+    const clients = [client('k1', 'a')];
+    const answers: Array<(valid: ReadonlySet<string>) => void> = [];
+    const sweep = createRevocationSweep({
+      clients: () => clients.map((c) => c.live),
+      check: () => new Promise((resolve) => answers.push(resolve)),
+      logger: silentLogger,
+      onRevoked: (live) => live.revoke(),
+    });
+    const tick = sweep();
+    // k1 is revoked now, after the running sweep read it as valid; its notice arrives meanwhile.
+    const notice = sweep();
+    answers[0]?.(new Set([grantKey({ keyId: 'k1', connectionId: 'a' })]));
+    await notice;
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    answers[1]?.(new Set());
+    await tick;
+    expect(clients[0]?.revoked).toBe(true);
   });
 });

@@ -82,8 +82,16 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
     const hub = deps.hubFor ? await deps.hubFor(connectionId) : deps.hub;
     if (req.socket.destroyed) return;
     const coverable = resumeAfter === null || hub.ring.covers(resumeAfter.partition, resumeAfter.offset);
-    const admission = admitStream(deps.quotas, principal, connectionId, req.socket.remoteAddress, !coverable);
+    const admission = await admitStream(
+      deps.quotas,
+      principal,
+      connectionId,
+      req.socket.remoteAddress,
+      !coverable,
+    );
     if (!admission.ok) return refuseTooMany(res, admission.message, admission.retryAfterSeconds);
+    // The fleet-wide count is asked over the network: the client may have left meanwhile.
+    if (req.socket.destroyed) return admission.release();
     res.once('close', admission.release);
 
     res.writeHead(200, {

@@ -1,11 +1,16 @@
 import { type ConcurrencyQuotas, callerOf } from '../auth/concurrency-quotas';
 import type { Principal } from '../auth/principal';
 import type { RateLimiter } from '../auth/rate-limit';
+import type { FleetStreamLimit } from './fleet-stream-limit';
 
 /** The gateway's quotas as the streams see them; absent in tests of the streams alone. */
 export interface StreamQuotas {
   concurrency: ConcurrencyQuotas;
   rate: RateLimiter;
+  /** Peers on: the per-key stream limit also counts the other replicas' streams. */
+  fleet?: FleetStreamLimit;
+  /** Told of a refusal by the fleet-wide limit (the refusals metric). */
+  onFleetRefused?: () => void;
 }
 
 export type Admission =
@@ -15,11 +20,40 @@ export type Admission =
 const ADMITTED: Admission = { ok: true, release: () => {} };
 
 /**
+ * `admitLocally`, then, with peers, the key's streams on every live replica. All or nothing: a refusal
+ * holds no slot here and counts nothing in the fleet.
+ */
+export async function admitStream(
+  quotas: StreamQuotas | undefined,
+  principal: Principal,
+  connectionId: string,
+  remoteAddress: string | undefined,
+  catchUp: boolean,
+): Promise<Admission & { releaseCatchUp?: () => void }> {
+  const admission = admitLocally(quotas, principal, connectionId, remoteAddress, catchUp);
+  const fleet = quotas?.fleet;
+  if (!admission.ok || !fleet) return admission;
+  const caller = callerOf(principal.keyId, remoteAddress);
+  const release = () => {
+    admission.release();
+    fleet.released(caller);
+  };
+  if (await fleet.admit(caller)) return { ...admission, release };
+  release();
+  quotas.onFleetRefused?.();
+  return {
+    ok: false,
+    message: `Too many open streams for this API key across the gateway replicas (limit ${fleet.limit}); retry later`,
+    retryAfterSeconds: 1,
+  };
+}
+
+/**
  * A new stream costs one request of the key's rate, one stream slot, and a catch-up slot when its
  * resume point is older than the ring. All or nothing: a refusal holds no slot. `release` frees the
  * slots when the stream ends; `releaseCatchUp` frees the catch-up slot alone when the reader is done.
  */
-export function admitStream(
+function admitLocally(
   quotas: StreamQuotas | undefined,
   principal: Principal,
   connectionId: string,

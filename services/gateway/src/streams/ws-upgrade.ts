@@ -77,8 +77,16 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
     const { principal, connectionId } = await authorizeStream(deps, req.headers, query);
     const hub = deps.hubFor ? await deps.hubFor(connectionId) : deps.hub;
     if (ws.readyState !== ws.OPEN) return;
-    const admission = admitStream(deps.quotas, principal, connectionId, req.socket.remoteAddress, false);
+    const admission = await admitStream(
+      deps.quotas,
+      principal,
+      connectionId,
+      req.socket.remoteAddress,
+      false,
+    );
     if (!admission.ok) throw new TooManyRequestsError(admission.message, admission.retryAfterSeconds);
+    // The fleet-wide count is asked over the network: the client may have left meanwhile.
+    if (ws.readyState !== ws.OPEN) return admission.release();
     ws.once('close', admission.release);
     const client = new WsClient({
       ws,
