@@ -1,9 +1,20 @@
--- Gateway /api/v1/tasks: the dashboard filters tasks by queue and sorts them by runtime ("slowest
--- first"). Without these, a rare queue meant walking the timestamp index over the whole history, and a
--- runtime sort meant sorting every task of the connection. Queue leads with the default order (last
--- state change) so the filtered first page is one index range; runtime is read forwards or backwards
--- for both directions. Cost: two more index entries per task row update for the projector.
+-- Gateway /api/v1/tasks: the dashboard filters tasks by queue and sorts the whole history by received,
+-- started or runtime, both directions, paged by (value, uuid) cursors.
+--
+-- Queue leads with the default order (last state change), so a rare queue's first page is one index
+-- range instead of a walk of the timestamp index over every task.
 CREATE INDEX IF NOT EXISTS tasks_by_queue_timestamp
   ON celeriac.tasks (connection_id, queue, "timestamp" DESC NULLS LAST);
+
+-- The sort indexes end with uuid: ascending orders put tasks without a value first and tie them by uuid,
+-- and without uuid in the index PostgreSQL sorted that whole group (every unstarted task, every failed
+-- task without a runtime: 120,000 rows in 1M) before returning the first row (0.6-0.8 s measured).
+-- Read backwards, (column DESC NULLS LAST, uuid DESC) is exactly "column ASC NULLS FIRST, uuid ASC".
+-- The received and started indexes are rebuilt with uuid under the same names (range filters on
+-- received are served as before). Cost: runtime is one more index entry per task row update.
 CREATE INDEX IF NOT EXISTS tasks_by_runtime
-  ON celeriac.tasks (connection_id, runtime DESC NULLS LAST);
+  ON celeriac.tasks (connection_id, runtime DESC NULLS LAST, uuid DESC);
+DROP INDEX IF EXISTS celeriac.tasks_by_started;
+CREATE INDEX tasks_by_started ON celeriac.tasks (connection_id, started DESC NULLS LAST, uuid DESC);
+DROP INDEX IF EXISTS celeriac.tasks_by_received;
+CREATE INDEX tasks_by_received ON celeriac.tasks (connection_id, received DESC NULLS LAST, uuid DESC);
