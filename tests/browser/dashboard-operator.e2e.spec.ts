@@ -114,8 +114,7 @@ describe('the dashboard for an operator', () => {
     await page.getByRole('button', { name: 'Runtime' }).click();
     expect((await sorted).status()).toBe(200);
     await page.waitForFunction(
-      (id) => document.querySelector('tbody tr')?.getAttribute('data-task-id') === id,
-      slept,
+      `document.querySelector('tbody tr')?.getAttribute('data-task-id') === ${JSON.stringify(slept)}`,
     );
     expect(page.url()).toContain('sort=runtime&dir=desc');
     const header = page.getByRole('columnheader', { name: /Runtime/ });
