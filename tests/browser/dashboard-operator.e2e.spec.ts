@@ -20,6 +20,7 @@ describe('the dashboard for an operator', () => {
     const response = await fetch(`${stack.gateway}${path}`, { headers: { authorization: `Bearer ${key}` } });
     return (await response.json()) as Record<string, unknown>;
   };
+  let slept = '';
   const taskState = async (taskId: string) =>
     (await api(`/api/v1/tasks/${taskId}?connectionId=${stack.a.connectionId}`)).state;
 
@@ -51,6 +52,7 @@ describe('the dashboard for an operator', () => {
     await page.getByText('● live').waitFor();
     await page.evaluate('window.sameDocument = true');
     const taskId = await stack.sendTask(stack.a, 'tasks.sleep', [1.5]);
+    slept = taskId;
     await row(taskId).waitFor({ timeout: 60_000 });
     await page.locator(`tr[data-task-id="${taskId}"][data-state="SUCCESS"]`).waitFor({ timeout: 60_000 });
     expect(await page.evaluate('window.sameDocument')).toBe(true);
@@ -91,6 +93,32 @@ describe('the dashboard for an operator', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForFunction("document.querySelectorAll('tbody tr').length === 1");
     await row(failed).waitFor();
+
+    // Queue: the tasks went to Celery's default queue (named by task-sent), none to another one.
+    await page.goto(tasksUrl());
+    await row(added).waitFor();
+    await page.getByLabel('Queue').fill('other-queue');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('No task matches these filters.').waitFor();
+    expect(page.url()).toContain('queue=other-queue');
+    await page.getByLabel('Queue').fill('celery');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await row(added).waitFor();
+    await row(failed).waitFor();
+  });
+
+  it('sorts the whole history on the server by runtime, slowest first', async () => {
+    await page.goto(tasksUrl());
+    await row(slept).waitFor();
+    const sorted = page.waitForResponse((response) => response.url().includes('sort=-runtime'));
+    await page.getByRole('button', { name: 'Runtime' }).click();
+    expect((await sorted).status()).toBe(200);
+    await page.waitForFunction(
+      `document.querySelector('tbody tr')?.getAttribute('data-task-id') === ${JSON.stringify(slept)}`,
+    );
+    expect(page.url()).toContain('sort=runtime&dir=desc');
+    const header = page.getByRole('columnheader', { name: /Runtime/ });
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
   });
 
   it('shows the traceback of a failed task and re-runs it on the worker', async () => {

@@ -1,6 +1,6 @@
 import { type FormEvent, memo, useEffect, useState } from 'react';
 import { apiUrl } from '../api/client';
-import type { Worker } from '../api/types';
+import type { Queue, Worker } from '../api/types';
 import { useApi } from '../api/use-api';
 import { useQueryUpdate, useRouter } from '../router';
 
@@ -28,11 +28,13 @@ export const TaskFilters = memo(function TaskFilters({ connectionId }: { connect
   const query = location.query;
   const workers = useApi<{ items: Worker[] }>(apiUrl('/api/v1/workers', { connectionId }));
   const types = useApi<{ 'task-types': string[] }>(apiUrl('/api/task/types', { connectionId }));
-  const [text, setText] = useState({ name: '', search: '', from: '', to: '' });
+  const queues = useApi<{ items: Queue[] }>(apiUrl('/api/v1/queues', { connectionId }));
+  const [text, setText] = useState({ name: '', queue: '', search: '', from: '', to: '' });
 
   useEffect(() => {
     setText({
       name: query.get('name') ?? '',
+      queue: query.get('queue') ?? '',
       search: query.get('search') ?? '',
       from: fromFlowerUtc(query.get('from')),
       to: fromFlowerUtc(query.get('to')),
@@ -43,6 +45,7 @@ export const TaskFilters = memo(function TaskFilters({ connectionId }: { connect
     event.preventDefault();
     update({
       name: text.name.trim(),
+      queue: text.queue.trim(),
       search: text.search.trim(),
       from: toFlowerUtc(text.from),
       to: toFlowerUtc(text.to),
@@ -86,6 +89,22 @@ export const TaskFilters = memo(function TaskFilters({ connectionId }: { connect
             <option key={worker.hostname}>{worker.hostname}</option>
           ))}
         </select>
+      </label>
+      <label>
+        Queue
+        <input
+          name="queue"
+          list="queue-names"
+          value={text.queue}
+          onChange={edit('queue')}
+          placeholder="any"
+          maxLength={255}
+        />
+        <datalist id="queue-names">
+          {(queues.data?.items ?? []).map((queue) => (
+            <option key={queue.name} value={queue.name} />
+          ))}
+        </datalist>
       </label>
       <label>
         Received from

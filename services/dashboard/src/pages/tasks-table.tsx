@@ -4,21 +4,14 @@ import { StateBadge } from '../components/state-badge';
 import { formatSeconds, formatTime } from '../format';
 import { Link, useQueryUpdate } from '../router';
 
-export const SORTABLE = ['name', 'state', 'received', 'started', 'runtime', 'worker'] as const;
+/** Orders the server sorts the whole history by (an index each); the table shows them as they come. */
+export const SORTABLE = ['received', 'started', 'runtime'] as const;
 type SortKey = (typeof SORTABLE)[number];
 
-export function sortRows(rows: Task[], key: string | null, dir: string | null): Task[] {
-  if (!key || !(SORTABLE as readonly string[]).includes(key)) return rows;
-  const sign = dir === 'asc' ? 1 : -1;
-  const value = (task: Task) => task[key as SortKey] ?? null;
-  return rows.slice().sort((a, b) => {
-    const x = value(a);
-    const y = value(b);
-    if (x === y) return 0;
-    if (x === null) return 1;
-    if (y === null) return -1;
-    return (x < y ? -1 : 1) * sign;
-  });
+/** The API's `sort` for the URL's sort and dir, or undefined for the default (newest change first). */
+export function apiSort(key: string | null, dir: string | null): string | undefined {
+  if (!key || !(SORTABLE as readonly string[]).includes(key)) return undefined;
+  return dir === 'asc' ? key : `-${key}`;
 }
 
 function SortHeader({
@@ -37,7 +30,11 @@ function SortHeader({
   const nextDir = active && dir !== 'asc' ? 'asc' : 'desc';
   return (
     <th scope="col" aria-sort={active ? (dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
-      <button type="button" className="link" onClick={() => update({ sort: column, dir: nextDir })}>
+      <button
+        type="button"
+        className="link"
+        onClick={() => update({ sort: column, dir: nextDir, cursor: undefined })}
+      >
         {label}
         {active ? (dir === 'asc' ? ' ▲' : ' ▼') : ''}
       </button>
@@ -82,14 +79,14 @@ export function TasksTable(props: {
     <table className="tasks">
       <thead>
         <tr>
-          <SortHeader label="Name" column="name" sort={sort} dir={dir} />
+          <th scope="col">Name</th>
           <th scope="col">UUID</th>
-          <SortHeader label="State" column="state" sort={sort} dir={dir} />
+          <th scope="col">State</th>
           <th scope="col">Args</th>
           <SortHeader label="Received" column="received" sort={sort} dir={dir} />
           <SortHeader label="Started" column="started" sort={sort} dir={dir} />
           <SortHeader label="Runtime" column="runtime" sort={sort} dir={dir} />
-          <SortHeader label="Worker" column="worker" sort={sort} dir={dir} />
+          <th scope="col">Worker</th>
         </tr>
       </thead>
       <tbody>

@@ -8,7 +8,7 @@ import { useJobStream } from '../live/use-job-stream';
 import { useQueryUpdate, useRouter } from '../router';
 import type { PageProps } from './page-props';
 import { TaskFilters } from './task-filters';
-import { sortRows, TasksTable } from './tasks-table';
+import { apiSort, TasksTable } from './tasks-table';
 
 const PAGE_SIZE = 100;
 /** Rows kept while live updates prepend new tasks: the DOM stays small at any event rate. */
@@ -19,11 +19,14 @@ export function TasksPage({ connectionId }: PageProps) {
   const update = useQueryUpdate();
   const q = location.query;
   const cursor = q.get('cursor') ?? undefined;
+  const sort = apiSort(q.get('sort'), q.get('dir'));
   const url = apiUrl('/api/v1/tasks', {
     connectionId,
     limit: PAGE_SIZE,
     cursor,
+    sort,
     state: q.get('state') ?? undefined,
+    queue: q.get('queue') ?? undefined,
     taskname: q.get('name') ?? undefined,
     workername: q.get('worker') ?? undefined,
     received_start: q.get('from') ?? undefined,
@@ -44,9 +47,10 @@ export function TasksPage({ connectionId }: PageProps) {
       state: q.get('state') ?? undefined,
       name: q.get('name') ?? undefined,
       worker: q.get('worker') ?? undefined,
-      frozen: Boolean(cursor || q.get('search') || q.get('from') || q.get('to')),
+      // Stream changes carry no queue, and a sorted view has no place for a new task at the top.
+      frozen: Boolean(cursor || sort || q.get('queue') || q.get('search') || q.get('from') || q.get('to')),
     }),
-    [q, cursor],
+    [q, cursor, sort],
   );
   const onBatch = useCallback(
     (changes: JobChange[]) => {
@@ -71,7 +75,6 @@ export function TasksPage({ connectionId }: PageProps) {
     if (paused) page.reload();
     setPaused(!paused);
   };
-  const sorted = useMemo(() => sortRows(rows, q.get('sort'), q.get('dir')), [rows, q]);
   const unfiltered = !filter.frozen && !filter.state && !filter.name && !filter.worker;
 
   return (
@@ -92,12 +95,12 @@ export function TasksPage({ connectionId }: PageProps) {
         <p className="muted">No task matches these filters.</p>
       )}
       {rows.length > 0 && (
-        <TasksTable connectionId={connectionId} rows={sorted} sort={q.get('sort')} dir={q.get('dir')} />
+        <TasksTable connectionId={connectionId} rows={rows} sort={q.get('sort')} dir={q.get('dir')} />
       )}
       <nav className="pager" aria-label="Pages">
         {cursor && (
           <button type="button" onClick={() => update({ cursor: undefined })}>
-            ⇤ Newest
+            ⇤ First page
           </button>
         )}
         {page.data?.nextCursor && (
@@ -109,7 +112,7 @@ export function TasksPage({ connectionId }: PageProps) {
               navigate(`${location.path}?${next}`);
             }}
           >
-            Older →
+            Next page →
           </button>
         )}
       </nav>

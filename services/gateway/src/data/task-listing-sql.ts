@@ -55,6 +55,7 @@ export function filterToSql(connectionId: string, filter: TaskFilter, values: un
   if (filter.workername !== undefined) where.push(`worker = ${bind(filter.workername)}`);
   if (filter.taskname !== undefined) where.push(`name = ${bind(filter.taskname)}`);
   if (filter.state !== undefined) where.push(`state = ${bind(filter.state)}`);
+  if (filter.queue !== undefined) where.push(`queue = ${bind(filter.queue)}`);
   // Flower keeps tasks without a `received` time in any range (every queued task matches every range);
   // Celeriac leaves them out, which is what a range means and lets the received index serve it.
   if (filter.receivedStart !== undefined) where.push(`received >= ${bind(filter.receivedStart)}`);

@@ -4,7 +4,9 @@ import type { TaskFilter } from '../flower/task-filters';
 import { FLOWER_TASK_JSON_SQL } from '../flower/task-json-sql';
 import { TASK_COLUMNS, type TaskRow } from '../flower/task-object';
 import type { TaskSort } from '../flower/task-sort';
+import type { TaskOrder } from '../v1/task-order';
 import { budgetedEvents, budgetedPage } from './task-budget-sql';
+import { keysetToSql, orderToSql } from './task-keyset-sql';
 import { filterToSql, sortToSql } from './task-listing-sql';
 
 export interface TaskEventRow {
@@ -19,9 +21,9 @@ export interface TaskEventRow {
   fields: Record<string, unknown>;
 }
 
-/** Keyset position for /api/v1/tasks: the (timestamp, uuid) of the last item returned. */
+/** Keyset position for /api/v1/tasks: the (sort column value, uuid) of the last item returned. */
 export interface TaskCursor {
-  timestamp: number | null;
+  value: number | null;
   uuid: string;
 }
 
@@ -60,28 +62,22 @@ export function createTasksStore(pool: pg.Pool, options: { responseBytes?: numbe
         .rows;
     },
 
-    /** Newest first by last state change; `after` continues strictly past the previous page. */
-    async page(connectionId: string, filter: TaskFilter, after: TaskCursor | undefined, limit: number) {
+    /** In `order` (ties by uuid the same way); `after` continues strictly past the previous page. */
+    async page(
+      connectionId: string,
+      filter: TaskFilter,
+      order: TaskOrder,
+      after: TaskCursor | undefined,
+      limit: number,
+    ) {
       const values: unknown[] = [];
       const where = filterToSql(connectionId, filter, values);
-      if (after) {
-        values.push(after.uuid);
-        const uuid = `$${values.length}`;
-        if (after.timestamp === null) {
-          where.push(`("timestamp" IS NULL AND uuid < ${uuid})`);
-        } else {
-          values.push(after.timestamp);
-          const ts = `$${values.length}`;
-          where.push(
-            `("timestamp" < ${ts} OR ("timestamp" = ${ts} AND uuid < ${uuid}) OR "timestamp" IS NULL)`,
-          );
-        }
-      }
+      if (after) where.push(keysetToSql(order, after, values));
       values.push(limit, budget);
-      const order = '"timestamp" DESC NULLS LAST, uuid DESC';
+      const sql = orderToSql(order);
       const pageSql = `SELECT * FROM celeriac.tasks WHERE ${where.join(' AND ')}
-        ORDER BY ${order} LIMIT $${values.length - 1}`;
-      const text = `SELECT ${TASK_COLUMNS} FROM ${budgetedPage(pageSql, order, `$${values.length}`)} ORDER BY ${order}`;
+        ORDER BY ${sql} LIMIT $${values.length - 1}`;
+      const text = `SELECT ${TASK_COLUMNS} FROM ${budgetedPage(pageSql, sql, `$${values.length}`)} ORDER BY ${sql}`;
       return (await pool.query<TaskRow>(statement(text, values, !filter.search))).rows;
     },
 

@@ -7,6 +7,8 @@ export interface TaskFilter {
   workername?: string;
   taskname?: string;
   state?: string;
+  /** /api/v1/tasks only: the queue the task was routed to (Flower's API has no such filter). */
+  queue?: string;
   receivedStart?: number;
   receivedEnd?: number;
   search?: SearchNode;
@@ -53,4 +55,9 @@ export function readTaskFilter(params: Params): TaskFilter {
     receivedEnd: parseReceivedBound('received_end', params.string('received_end')),
     search: search ? (parseSearch(search) ?? undefined) : undefined,
   };
+}
+
+/** The queue filter of /api/v1/tasks: queue names are bounded by AMQP's 255-byte short strings. */
+export function readQueueFilter(params: Params): string | undefined {
+  return bounded(params, 'queue', 255);
 }

@@ -229,9 +229,15 @@ export const openApiDocument = {
     },
     '/api/celery-stats/': { get: op("Waldur's celery stats (support role)", 'CeleryStats') },
     '/api/v1/tasks': {
-      get: op('Cursor-paginated tasks, newest first', 'TaskPage', [
+      get: op('Cursor-paginated tasks, newest first unless sorted', 'TaskPage', [
         ['limit', 'integer', '1-1000, default 100'],
-        ['cursor', 'string', 'nextCursor of the previous page'],
+        ['cursor', 'string', 'nextCursor of the previous page (same sort)'],
+        [
+          'sort',
+          'string',
+          "timestamp (default -timestamp), received, started or runtime; leading '-' = descending",
+        ],
+        ['queue', 'string', 'queue the task was routed to (up to 255 characters)'],
         ...TASK_FILTERS,
       ]),
     },

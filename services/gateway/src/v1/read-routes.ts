@@ -1,12 +1,13 @@
 import { type Request, type Response, Router } from 'express';
 import { BadRequestError, NotFoundError } from '../errors';
-import { readTaskFilter } from '../flower/task-filters';
+import { readQueueFilter, readTaskFilter } from '../flower/task-filters';
 import { flowerTask } from '../flower/task-object';
 import type { ApiDeps } from '../http/api-deps';
 import { connectionOf } from '../http/auth-middleware';
 import { methodNotAllowed } from '../http/error-handler';
 import { type Params, paramsFrom, pathParam } from '../http/params';
 import { decodeCursor, encodeCursor } from './task-cursor';
+import { parseOrder } from './task-order';
 
 function pageLimit(params: Params, fallback: number, max: number): number {
   const limit = params.int('limit') ?? fallback;
@@ -27,14 +28,15 @@ export function v1ReadRoutes(deps: ApiDeps): Router {
     .get(async (req, res) => {
       const params = paramsFrom(req.query, undefined);
       const limit = pageLimit(params, 100, 1_000);
-      const after = decodeCursor(params.string('cursor'));
-      const filter = readTaskFilter(params);
+      const order = parseOrder(params.string('sort'));
+      const after = decodeCursor(params.string('cursor'), order);
+      const filter = { ...readTaskFilter(params), queue: readQueueFilter(params) };
       const connectionId = await connectionOf(deps.resolveConnection, req, res, params);
-      const rows = await deps.tasks.page(connectionId, filter, after, limit);
+      const rows = await deps.tasks.page(connectionId, filter, order, after, limit);
       const last = rows[rows.length - 1];
       res.json({
         items: rows.map((row) => flowerTask(row, true)),
-        nextCursor: rows.length === limit && last ? encodeCursor(last) : null,
+        nextCursor: rows.length === limit && last ? encodeCursor(last, order) : null,
       });
     })
     .all(methodNotAllowed);
