@@ -1,9 +1,5 @@
+import { insertConnection, insertKey, startTestGateway } from '@celeriac/gateway/testing/gateway-fixture';
 import pg from 'pg';
-import {
-  insertConnection,
-  insertKey,
-  startTestGateway,
-} from '../../services/gateway/src/testing/gateway-fixture';
 import { createTestDatabase } from '../harness/isolation';
 import { seedTasks } from './dashboard-seed';
 
