@@ -4,6 +4,8 @@ import type { JobChange } from './merge-changes';
 
 /** Changes held between two frames; past this the table reloads instead of replaying a backlog. */
 const MAX_PENDING = 20_000;
+/** How long before a stream the browser gave up on (an error status: 429, 503) is opened again. */
+const REOPEN_MS = 5_000;
 
 export type StreamStatus = 'connecting' | 'live' | 'paused' | 'reconnecting';
 
@@ -18,9 +20,11 @@ export function useJobStream(
   onOverflow: () => void,
 ): StreamStatus {
   const [status, setStatus] = useState<StreamStatus>('connecting');
+  const [attempt, setAttempt] = useState(0);
   const handlers = useRef({ onBatch, onOverflow });
   handlers.current = { onBatch, onOverflow };
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new `attempt` opens a new stream
   useEffect(() => {
     if (paused) {
       setStatus('paused');
@@ -44,7 +48,17 @@ export function useJobStream(
       handlers.current.onBatch(batch);
     };
     source.onopen = () => setStatus('live');
-    source.onerror = () => setStatus('reconnecting');
+    let reopen: ReturnType<typeof setTimeout> | undefined;
+    source.onerror = () => {
+      setStatus('reconnecting');
+      // An EventSource retries a dropped stream by itself, but not one refused with an error status:
+      // open a new one later, and reload the table since changes were missed meanwhile.
+      if (source.readyState === EventSource.CLOSED && reopen === undefined)
+        reopen = setTimeout(() => {
+          handlers.current.onOverflow();
+          setAttempt((n) => n + 1);
+        }, REOPEN_MS);
+    };
     source.addEventListener('job:state_change', (event) => {
       if (pending.length >= MAX_PENDING) overflowed = true;
       else pending.push(JSON.parse((event as MessageEvent<string>).data) as JobChange);
@@ -52,8 +66,9 @@ export function useJobStream(
     });
     return () => {
       source.close();
+      clearTimeout(reopen);
       if (frame) cancelAnimationFrame(frame);
     };
-  }, [connectionId, paused]);
+  }, [connectionId, paused, attempt]);
   return status;
 }

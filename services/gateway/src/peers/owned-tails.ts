@@ -58,9 +58,10 @@ export function createOwnedTails(options: {
 
   async function apply(): Promise<void> {
     if (!running) return;
-    const wanted = options.wanted();
+    // Asked again for each partition, in the same synchronous step as its removal: a client may have
+    // joined the partition on this replica while an earlier tail was stopping.
     for (const [partition, tail] of tails)
-      if (!wanted.has(partition)) {
+      if (!options.wanted().has(partition)) {
         tails.delete(partition);
         await tail
           .stop()
@@ -69,7 +70,7 @@ export function createOwnedTails(options: {
         log.info({ partition }, 'partition handed over');
       }
     const starting: Promise<void>[] = [];
-    for (const partition of wanted)
+    for (const partition of options.wanted())
       if (!tails.has(partition)) {
         const tail = tailOf(partition);
         tails.set(partition, tail);

@@ -1,7 +1,7 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Kafka } from 'kafkajs';
 import { UnavailableError } from '../errors';
-import { StreamHub } from '../streams/stream-hub';
+import { type HubLease, StreamHub } from '../streams/stream-hub';
 import type { StreamMetrics } from '../streams/stream-metrics';
 import { connectionPartitioner } from './connection-partition';
 import type { Membership } from './membership';
@@ -62,6 +62,24 @@ export function createPeerStreams(deps: {
   const partitionOf = connectionPartitioner(deps.partitionCount);
   const taps = createRelayTaps();
   const feeds = new Map<string, RelayFeed>();
+  // Clients per connection, from the choice of their hub until their transport closes: on the main hub
+  // they keep its partition read here, on a feed they keep the feed. Bounded by the open clients.
+  const onMain = new Map<string, number>();
+  const onFeed = new Map<string, number>();
+  const lease = (hubOf: StreamHub, held: Map<string, number>, connectionId: string): HubLease => {
+    held.set(connectionId, (held.get(connectionId) ?? 0) + 1);
+    let released = false;
+    return {
+      hub: hubOf,
+      release() {
+        if (released) return;
+        released = true;
+        const left = (held.get(connectionId) ?? 1) - 1;
+        if (left > 0) held.set(connectionId, left);
+        else held.delete(connectionId);
+      },
+    };
+  };
   const clients = createRelayClients({
     token: deps.token,
     connectMs: options.connectMs,
@@ -87,15 +105,10 @@ export function createPeerStreams(deps: {
   /** Owned partitions, plus partitions the main hub still serves local clients of. */
   const wanted = (): Set<number> => {
     const set = new Set<number>();
+    const members = membership.members.map((m) => m.memberId);
     for (let p = 0; p < deps.partitionCount; p += 1)
-      if (
-        ownerOf(
-          membership.members.map((m) => m.memberId),
-          p,
-        ) === membership.self.memberId
-      )
-        set.add(p);
-    for (const connection of hub.subscribedConnections()) {
+      if (ownerOf(members, p) === membership.self.memberId) set.add(p);
+    for (const connection of onMain.keys()) {
       const p = partitionOf(connection);
       if (hub.position(p) !== undefined) set.add(p);
     }
@@ -153,7 +166,7 @@ export function createPeerStreams(deps: {
   function housekeeping(): void {
     const now = Date.now();
     for (const [connectionId, feed] of feeds) {
-      if (feed.hub.subscribedConnections().size > 0) feed.idleSince = now;
+      if (onFeed.has(connectionId)) feed.idleSince = now;
       else if (now - feed.idleSince > options.idleMs) {
         feed.stop();
         feeds.delete(connectionId);
@@ -178,11 +191,13 @@ export function createPeerStreams(deps: {
       return feeds.size;
     },
     /** The hub a new client of `connectionId` subscribes to, once it has a position. */
-    async hubFor(connectionId: string): Promise<StreamHub> {
+    async hubFor(connectionId: string): Promise<HubLease> {
       const partition = partitionOf(connectionId);
-      if (tails.partitions.has(partition) && hub.position(partition) !== undefined) return hub;
+      // Checked and leased in one synchronous step: a reconcile cannot drop the partition in between.
+      if (tails.partitions.has(partition) && hub.position(partition) !== undefined)
+        return lease(hub, onMain, connectionId);
       const feed = feedOf(connectionId);
-      feed.idleSince = Date.now();
+      const held = lease(feed.hub, onFeed, connectionId);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
         // Room for a rebalance (the owner starting the partition) and then for a Kafka reader to start.
@@ -191,8 +206,11 @@ export function createPeerStreams(deps: {
       const outcome = await Promise.race([feed.ready, late]);
       clearTimeout(timer);
       // Neither the owner nor Kafka answered: the client retries rather than waits without bound.
-      if (outcome === 'late') throw new UnavailableError('live stream source not reachable yet, retry');
-      return feed.hub;
+      if (outcome === 'late') {
+        held.release();
+        throw new UnavailableError('live stream source not reachable yet, retry');
+      }
+      return held;
     },
     start() {
       timer = setInterval(housekeeping, options.renewMs);

@@ -19,7 +19,7 @@ import type { SseClient } from './sse-client';
 import { createSseHandler } from './sse-handler';
 import type { StreamQuotas } from './stream-admission';
 import type { StreamEntry } from './stream-entries';
-import { StreamHub } from './stream-hub';
+import { type HubLease, StreamHub } from './stream-hub';
 import { createStreamMetrics, type StreamMetrics } from './stream-metrics';
 import { createTaskHistory } from './task-history';
 import { createWsUpgrade } from './ws-upgrade';
@@ -62,7 +62,7 @@ export interface PeerLink extends Component {
   tail(): EventTail;
   onEntry(entry: StreamEntry, record: TailRecord): void;
   /** The hub a new client of the connection joins (this replica's, or the connection's relay). */
-  hubFor(connectionId: string): Promise<StreamHub>;
+  hubFor(connectionId: string): Promise<HubLease>;
 }
 
 export interface LiveStreamsDeps {

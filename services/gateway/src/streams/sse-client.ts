@@ -124,7 +124,7 @@ export class SseClient implements Subscriber, LiveClient {
   }
 
   shutdown(): Promise<void> {
-    return this.close(`retry: ${this.options.retryMs}\nevent: reconnect\ndata: {"reason":"shutdown"}\n\n`);
+    return this.close(reconnectNotice(this.options.retryMs, 'shutdown'));
   }
 
   revoke(): void {
@@ -219,4 +219,12 @@ export class SseClient implements Subscriber, LiveClient {
       res.end(lastWords);
     });
   }
+}
+
+/**
+ * Asks the client to come back in `retryMs` with its Last-Event-ID (an EventSource does so by itself
+ * when a 200 stream ends; it gives up for good on an error status, so transient refusals use this).
+ */
+export function reconnectNotice(retryMs: number, reason: string): string {
+  return `retry: ${retryMs}\nevent: reconnect\ndata: ${JSON.stringify({ reason })}\n\n`;
 }

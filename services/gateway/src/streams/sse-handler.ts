@@ -3,16 +3,16 @@ import type { Request, Response } from 'express';
 import type { Authenticator, Principal } from '../auth/principal';
 import { refuseTooMany } from '../auth/request-quotas';
 import type { ResolveConnection } from '../auth/tenancy';
-import { answerOf, BadRequestError } from '../errors';
+import { answerOf, BadRequestError, UnavailableError } from '../errors';
 import { registerClient } from './client-registration';
 import { type Position, parseEventId } from './cursor';
 import type { LiveClientSet } from './live-clients';
 import type { ReplayRing } from './replay-ring';
-import { SseClient } from './sse-client';
+import { reconnectNotice, SseClient } from './sse-client';
 import { authorizeStream } from './stream-access';
 import { admitStream, type StreamQuotas } from './stream-admission';
 import type { StreamKind } from './stream-entries';
-import type { StreamHub } from './stream-hub';
+import type { HubLease, StreamHub } from './stream-hub';
 import type { StreamMetrics } from './stream-metrics';
 
 export interface SseHandlerDeps {
@@ -29,7 +29,7 @@ export interface SseHandlerDeps {
   /** Starts a Kafka catch-up for a resume point older than the ring; null when none may start now. */
   startCatchUp: (client: SseClient, after: Position, ring: ReplayRing) => Promise<void> | null;
   /** Peers: the hub serving the connection on this replica (default `hub`). */
-  hubFor?: (connectionId: string) => Promise<StreamHub>;
+  hubFor?: (connectionId: string) => Promise<HubLease>;
 }
 
 const ALL_KINDS: readonly StreamKind[] = ['job', 'worker', 'queue'];
@@ -79,7 +79,23 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
       res.status(answer.status).json({ error: answer.message });
       return;
     }
-    const hub = deps.hubFor ? await deps.hubFor(connectionId) : deps.hub;
+    let hub = deps.hub;
+    try {
+      if (deps.hubFor) {
+        const lease = await deps.hubFor(connectionId);
+        hub = lease.hub;
+        res.once('close', lease.release);
+        if (req.socket.destroyed) lease.release();
+      }
+    } catch (error) {
+      if (!(error instanceof UnavailableError)) throw error;
+      // The connection's source (a peer, or Kafka) is not reachable yet: a 503 would end an
+      // EventSource for good, a 200 that ends with a retry time makes it come back on its own.
+      log.warn({ connectionId }, 'live stream source not reachable; client asked to reconnect');
+      res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
+      res.end(reconnectNotice(deps.retryMs, 'source-unavailable'));
+      return;
+    }
     if (req.socket.destroyed) return;
     const coverable = resumeAfter === null || hub.ring.covers(resumeAfter.partition, resumeAfter.offset);
     const admission = await admitStream(

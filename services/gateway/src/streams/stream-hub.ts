@@ -15,6 +15,16 @@ export interface Subscriber {
   deliver(entry: StreamEntry): void;
 }
 
+/**
+ * Peers: the hub a client of a connection joins, held from the moment it is chosen until the client's
+ * transport closes (`release`), so the partition or the relay it depends on is not dropped while the
+ * client is still being admitted.
+ */
+export interface HubLease {
+  readonly hub: StreamHub;
+  release(): void;
+}
+
 export interface HubOptions {
   kafka: Kafka;
   topic: string;
@@ -126,13 +136,6 @@ export class StreamHub {
   /** Peers: a relayed connection's position moved on with no record of its own (others' records). */
   advance(partition: number, offset: number): void {
     if ((this.nextOffset.get(partition) ?? -1) < offset) this.nextOffset.set(partition, offset);
-  }
-
-  /** Connections with at least one subscriber here. */
-  subscribedConnections(): Set<string> {
-    const connections = new Set(this.byConnection.keys());
-    for (const key of this.byTask.keys()) connections.add(key.slice(0, key.indexOf('\u0000')));
-    return connections;
   }
 
   lowWatermark(partition: number): number {

@@ -10,7 +10,7 @@ import { closeWebSocket } from './close-reason';
 import type { LiveClientSet } from './live-clients';
 import { authorizeStream } from './stream-access';
 import { admitStream, type StreamQuotas } from './stream-admission';
-import type { StreamHub } from './stream-hub';
+import type { HubLease, StreamHub } from './stream-hub';
 import type { StreamMetrics } from './stream-metrics';
 import type { HistoryEvent, TaskHistory } from './task-history';
 import { WsClient } from './ws-client';
@@ -18,7 +18,7 @@ import { WsClient } from './ws-client';
 export interface WsUpgradeDeps {
   hub: StreamHub;
   /** Peers: the hub serving the connection on this replica (default `hub`). */
-  hubFor?: (connectionId: string) => Promise<StreamHub>;
+  hubFor?: (connectionId: string) => Promise<HubLease>;
   history: TaskHistory;
   clients: LiveClientSet;
   logger: Logger;
@@ -75,7 +75,13 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
   async function serve(ws: WebSocket, req: IncomingMessage, taskUuid: string): Promise<void> {
     const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
     const { principal, connectionId } = await authorizeStream(deps, req.headers, query);
-    const hub = deps.hubFor ? await deps.hubFor(connectionId) : deps.hub;
+    let hub = deps.hub;
+    if (deps.hubFor) {
+      const lease = await deps.hubFor(connectionId);
+      hub = lease.hub;
+      ws.once('close', lease.release);
+      if (ws.readyState !== ws.OPEN) return lease.release();
+    }
     if (ws.readyState !== ws.OPEN) return;
     const admission = await admitStream(
       deps.quotas,
