@@ -181,6 +181,15 @@ export const gatewayConfigSchema = z.object({
   CELERIAC_GATEWAY_PEER_FALLBACK_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Milliseconds a relayed connection is kept after its last local client left. Default 30000. */
   CELERIAC_GATEWAY_PEER_IDLE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** Milliseconds a worker refresh asked of the designated replica may take beyond the 1 s inspect window before this replica inspects itself. Default 3000. */
+  CELERIAC_GATEWAY_PEER_INSPECT_MARGIN_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  /** Bytes of a worker refresh one replica sends another; larger ones are refused (the asker inspects itself). Default 8388608 (8 MiB). */
+  CELERIAC_GATEWAY_PEER_INSPECT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1024 * 1024)
+    .default(8 * 1024 * 1024),
   ...kafkaSecurityFields,
   /** PostgreSQL connect/statement/query/idle timeouts (see service-runtime pg-pool.ts). */
   ...pgTimeoutKnobs,

@@ -5,7 +5,7 @@ import type { Authenticator } from './auth/principal';
 import { withSessions } from './auth/sessions';
 import { createTenancy } from './auth/tenancy';
 import { type ControlGateway, createControlGateway } from './control/control-gateway';
-import { createInspector } from './control/inspector';
+import { createInspector, type InspectForward } from './control/inspector';
 import { createAdminStore } from './data/admin-store';
 import { createGapsStore } from './data/gaps-store';
 import { createOverviewStore } from './data/overview-store';
@@ -38,6 +38,8 @@ export function createGatewayApi(options: {
   now?: () => number;
   /** Key and connection lookups are cached this long (default 5 s); tests of revocation set 0. */
   keyCacheTtlMs?: number;
+  /** With gateway peers: worker refreshes run on the connection's designated replica (peers/inspect-relay.ts). */
+  inspectForward?: InspectForward;
 }): {
   deps: ApiDeps;
   authenticator: Authenticator;
@@ -73,7 +75,12 @@ export function createGatewayApi(options: {
     actions: createTaskActionsStore(options.pool),
     gaps: createGapsStore(options.pool),
     control,
-    inspector: createInspector({ control, logger: options.logger.child({ component: 'inspector' }), now }),
+    inspector: createInspector({
+      control,
+      logger: options.logger.child({ component: 'inspector' }),
+      now,
+      forward: options.inspectForward,
+    }),
     results: createResultWaiter({ load: tasks.get, now, maxPerConnection: options.resultWaitsPerConnection }),
     resolveConnection,
     sealBrokerUrl: options.sealBrokerUrl,

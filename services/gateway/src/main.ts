@@ -24,6 +24,7 @@ import { createKeyStreamsStore } from './data/key-streams-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
+import { createInspectRelay } from './peers/inspect-relay';
 import { createPeerLink } from './peers/peer-link';
 import { createPeerMetrics } from './peers/peer-metrics';
 import { createFleetStreamLimit } from './streams/fleet-stream-limit';
@@ -52,6 +53,16 @@ const controlToken = resolveControlToken({
   tokenFile: config.CELERIAC_CONTROL_TOKEN_FILE,
   disabled: config.CELERIAC_CONTROL_AUTH_DISABLED,
 });
+// With peers, a worker refresh runs on one replica per connection however many replicas are asked.
+const inspectRelay = config.CELERIAC_GATEWAY_PEERS_ENABLED
+  ? createInspectRelay({
+      token: controlToken,
+      marginMs: config.CELERIAC_GATEWAY_PEER_INSPECT_MARGIN_MS,
+      maxReplyBytes: config.CELERIAC_GATEWAY_PEER_INSPECT_BYTES,
+      registry,
+      logger,
+    })
+  : undefined;
 const { deps, authenticator, control, sessions } = createGatewayApi({
   pool,
   logger,
@@ -64,6 +75,7 @@ const { deps, authenticator, control, sessions } = createGatewayApi({
   tasksResponseBytes: config.CELERIAC_GATEWAY_TASKS_RESPONSE_BYTES,
   // Twice the live requests' allowance: room for waits whose clients just left, still one tenant's own.
   resultWaitsPerConnection: 2 * config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
+  inspectForward: inspectRelay?.forward,
 });
 
 // Per-key and per-connection quotas, shared by the REST routes and the live streams.
@@ -150,6 +162,7 @@ const liveStreams = createLiveStreams({
       options: peerOptions,
       metrics: createPeerMetrics(registry),
       stream: streamOptions,
+      inspect: inspectRelay && { relay: inspectRelay, handler: inspectRelay.handler(deps.inspector) },
     }),
 });
 
@@ -228,6 +241,7 @@ const clients = {
     if (!clientsOpen) return;
     clientsOpen = false;
     control.close();
+    inspectRelay?.close();
     await kafkaCheck.close();
     await pool.end();
   },

@@ -22,19 +22,41 @@ const METHODS: Array<[string, Record<string, unknown>]> = [
   ['conf', {}],
 ];
 const MAX_IN_FLIGHT = 1_000;
+/** Each method's reply window; a peer that runs the round for this replica gets this plus a margin. */
+export const INSPECT_TIMEOUT_SECONDS = 1;
+
+/**
+ * Runs a refresh on the connection's designated replica (peers/inspect-relay.ts), or `local` when
+ * this replica is the designated one or the peer cannot answer.
+ */
+export type InspectForward = (
+  connectionId: string,
+  workername: string | undefined,
+  local: () => Promise<InspectInfo>,
+) => Promise<InspectInfo>;
 
 /**
  * Flower's worker refresh: the eight inspect methods in parallel. Refreshes are coalesced: while one
  * runs for a connection (all workers) or a worker, a second request for the same joins it, and a
- * worker refresh joins an all-workers one — so a burst of refreshes costs one inspect round.
+ * worker refresh joins an all-workers one — so a burst of refreshes costs one inspect round. With
+ * `forward` (gateway peers), `refresh` goes through it and `refreshLocal` is what a peer asks for:
+ * both join the same local rounds, and a peer's request never travels further.
  */
-export function createInspector(options: { control: ControlGateway; logger: Logger; now: () => number }) {
-  const inFlight = new Map<string, Promise<InspectInfo>>();
-
+export function createInspector(options: {
+  control: ControlGateway;
+  logger: Logger;
+  now: () => number;
+  forward?: InspectForward;
+}) {
   const round = async (connectionId: string, workername: string | undefined): Promise<InspectInfo> => {
     const destination = workername ? [workername] : [];
     const outcomes = await Promise.allSettled(
-      METHODS.map(([method, args]) => options.control.inspect(connectionId, method, args, { destination })),
+      METHODS.map(([method, args]) =>
+        options.control.inspect(connectionId, method, args, {
+          destination,
+          timeoutSeconds: INSPECT_TIMEOUT_SECONDS,
+        }),
+      ),
     );
     const failures = outcomes.filter((outcome) => outcome.status === 'rejected');
     if (failures.length === outcomes.length) throw (failures[0] as PromiseRejectedResult).reason;
@@ -61,24 +83,40 @@ export function createInspector(options: { control: ControlGateway; logger: Logg
     return info;
   };
 
-  const join = (key: string, start: () => Promise<InspectInfo>): Promise<InspectInfo> => {
+  const refreshLocal = coalesced(round);
+  const forward = options.forward;
+  const refresh = forward
+    ? coalesced((connectionId, workername) =>
+        forward(connectionId, workername, () => refreshLocal(connectionId, workername)),
+      )
+    : refreshLocal;
+  return { refresh, refreshLocal };
+}
+
+/** The inspect methods of a refresh, in the order a round runs them. */
+export const INSPECT_METHODS: readonly string[] = METHODS.map(([method]) => method);
+
+type Refresh = (connectionId: string, workername?: string) => Promise<InspectInfo>;
+
+/** Single flight per (connection, worker); a worker's refresh joins its connection's running one. */
+function coalesced(start: (connectionId: string, workername: string | undefined) => Promise<InspectInfo>) {
+  const inFlight = new Map<string, Promise<InspectInfo>>();
+  const join = (key: string, run: () => Promise<InspectInfo>): Promise<InspectInfo> => {
     const running = inFlight.get(key);
     if (running) return running;
     if (inFlight.size >= MAX_IN_FLIGHT) throw new UnavailableError('Too many worker refreshes in flight');
-    const promise = start().finally(() => inFlight.delete(key));
+    const promise = run().finally(() => inFlight.delete(key));
     inFlight.set(key, promise);
     return promise;
   };
-
-  return {
-    refresh(connectionId: string, workername?: string): Promise<InspectInfo> {
-      const allKey = `${connectionId}\u0000*`;
-      if (!workername) return join(allKey, () => round(connectionId, undefined));
-      const all = inFlight.get(allKey);
-      if (all) return all.then((info) => only(info, workername));
-      return join(`${connectionId}\u0000${workername}`, () => round(connectionId, workername));
-    },
+  const refresh: Refresh = (connectionId, workername) => {
+    const allKey = `${connectionId}\u0000*`;
+    if (!workername) return join(allKey, () => start(connectionId, undefined));
+    const all = inFlight.get(allKey);
+    if (all) return all.then((info) => only(info, workername));
+    return join(`${connectionId}\u0000${workername}`, () => start(connectionId, workername));
   };
+  return refresh;
 }
 
 export type Inspector = ReturnType<typeof createInspector>;

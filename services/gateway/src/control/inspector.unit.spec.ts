@@ -80,4 +80,32 @@ describe('coalesced worker refresh', () => {
     fake.release();
     await expect(refresh).rejects.toBeInstanceOf(UnavailableError);
   });
+
+  it('with peers, forwards a burst once, and a peer asking joins the round running here', async () => {
+    const fake = fakeControl();
+    const forwarded: Array<string | undefined> = [];
+    const inspector = createInspector({
+      control: fake.control,
+      logger: silentLogger,
+      now: () => 0,
+      // The designated replica for c1 is elsewhere; c2's is this one.
+      forward: (connectionId, workername, local) => {
+        if (connectionId === 'c2') return local();
+        forwarded.push(workername);
+        return Promise.resolve(new Map([['remote@h', { timestamp: 1 }]]));
+      },
+    });
+    const remote = await Promise.all([inspector.refresh('c1'), inspector.refresh('c1', 'remote@h')]);
+    expect(forwarded).toEqual([undefined]);
+    expect(remote[1]).toEqual(new Map([['remote@h', { timestamp: 1 }]]));
+    expect(fake.calls).toHaveLength(0);
+
+    const here = inspector.refresh('c2');
+    const forPeer = inspector.refreshLocal('c2');
+    await Promise.resolve();
+    expect(fake.calls).toHaveLength(8);
+    fake.release();
+    expect(await forPeer).toBe(await here);
+    expect(forwarded).toHaveLength(1);
+  });
 });

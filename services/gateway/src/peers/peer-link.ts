@@ -5,6 +5,7 @@ import { createMembersStore } from '../data/members-store';
 import type { PeerLink } from '../streams/live-streams';
 import type { StreamHub } from '../streams/stream-hub';
 import type { StreamMetrics } from '../streams/stream-metrics';
+import type { InspectRelay } from './inspect-relay';
 import { createPgMembership } from './membership';
 import type { PeerMetrics } from './peer-metrics';
 import { createPeerStreams, type PeerOptions, type PeerStreams } from './peer-streams';
@@ -23,6 +24,8 @@ export function createPeerLink(deps: {
   options: PeerOptions;
   metrics: PeerMetrics;
   stream: { backfill: number; taskMemory: number; workerMemory: number };
+  /** Worker refreshes coalesced across replicas: served on the peer gRPC server, told the members. */
+  inspect?: { relay: InspectRelay; handler: ReturnType<InspectRelay['handler']> };
 }): (hub: StreamHub, metrics: StreamMetrics) => PeerLink {
   return (hub, metrics) => {
     const membership = createPgMembership({
@@ -54,6 +57,14 @@ export function createPeerLink(deps: {
       },
       partitionCount: () => partitionCount,
       logger: deps.logger,
+      inspect: deps.inspect?.handler,
+    });
+    deps.inspect?.relay.attach({
+      self: membership.self,
+      get members() {
+        return membership.members;
+      },
+      partitionCount: () => partitionCount,
     });
     let running = false;
     return {

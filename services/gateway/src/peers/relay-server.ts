@@ -1,5 +1,12 @@
 import { controlCallAuthorized } from '@celeriac/proto/control-auth';
-import { type PeersServer, PeersService, type RelayBatch, type RelayRequest } from '@celeriac/proto/peers';
+import {
+  type PeerInspectReply,
+  type PeerInspectRequest,
+  type PeersServer,
+  PeersService,
+  type RelayBatch,
+  type RelayRequest,
+} from '@celeriac/proto/peers';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import * as grpc from '@grpc/grpc-js';
 import type { PeerMetrics } from './peer-metrics';
@@ -23,6 +30,8 @@ export function createRelayServer(options: {
   partitionCount: () => number;
   metrics: PeerMetrics;
   logger: Logger;
+  /** Peers/Inspect (inspect-server.ts); without it the call answers UNIMPLEMENTED. */
+  inspect?: grpc.handleUnaryCall<PeerInspectRequest, PeerInspectReply>;
 }) {
   const log = options.logger.child({ component: 'relay-server' });
   const open = new Set<AbortController>();
@@ -86,7 +95,13 @@ export function createRelayServer(options: {
       .finally(() => open.delete(abort));
   };
 
-  const implementation: PeersServer = { relay };
+  const implementation: PeersServer = {
+    relay,
+    inspect:
+      options.inspect ??
+      ((_call, callback) =>
+        callback({ code: grpc.status.UNIMPLEMENTED, details: 'inspect not served' }, null)),
+  };
 
   return {
     name: 'relay-server',

@@ -12,9 +12,12 @@ import {
   Client,
   type ClientOptions,
   type ClientReadableStream,
+  type ClientUnaryCall,
   type handleServerStreamingCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 
@@ -43,6 +46,35 @@ export interface RelayBatch {
   records: RelayRecord[];
   /** Every record of the connection before this offset has been sent: where a reopened relay starts. */
   nextOffset: number;
+}
+
+export interface PeerInspectRequest {
+  /** UUID of the connection. */
+  connectionId: string;
+  /** One worker's node name, or empty for every worker of the connection. */
+  workername: string;
+}
+
+/**
+ * One inspect method's reply from one worker: the JSON the worker sent, made safe by the answering
+ * replica; the receiving replica parses and checks it again.
+ */
+export interface PeerInspectMethod {
+  method: string;
+  replyJson: string;
+}
+
+export interface PeerInspectWorker {
+  /** The worker's node name (data: any string a worker calls itself). */
+  node: string;
+  methods: PeerInspectMethod[];
+  /** When the round ran, epoch seconds. */
+  timestamp: number;
+}
+
+/** A list, never a map keyed by worker names. */
+export interface PeerInspectReply {
+  workers: PeerInspectWorker[];
 }
 
 function createBaseRelayRequest(): RelayRequest {
@@ -348,6 +380,358 @@ export const RelayBatch: MessageFns<RelayBatch> = {
   },
 };
 
+function createBasePeerInspectRequest(): PeerInspectRequest {
+  return { connectionId: "", workername: "" };
+}
+
+export const PeerInspectRequest: MessageFns<PeerInspectRequest> = {
+  encode(message: PeerInspectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.connectionId !== "") {
+      writer.uint32(10).string(message.connectionId);
+    }
+    if (message.workername !== "") {
+      writer.uint32(18).string(message.workername);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerInspectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerInspectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.connectionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workername = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerInspectRequest {
+    return {
+      connectionId: isSet(object.connectionId)
+        ? globalThis.String(object.connectionId)
+        : isSet(object.connection_id)
+        ? globalThis.String(object.connection_id)
+        : "",
+      workername: isSet(object.workername) ? globalThis.String(object.workername) : "",
+    };
+  },
+
+  toJSON(message: PeerInspectRequest): unknown {
+    const obj: any = {};
+    if (message.connectionId !== "") {
+      obj.connectionId = message.connectionId;
+    }
+    if (message.workername !== "") {
+      obj.workername = message.workername;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerInspectRequest>): PeerInspectRequest {
+    return PeerInspectRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerInspectRequest>): PeerInspectRequest {
+    const message = createBasePeerInspectRequest();
+    message.connectionId = object.connectionId ?? "";
+    message.workername = object.workername ?? "";
+    return message;
+  },
+};
+
+function createBasePeerInspectMethod(): PeerInspectMethod {
+  return { method: "", replyJson: "" };
+}
+
+export const PeerInspectMethod: MessageFns<PeerInspectMethod> = {
+  encode(message: PeerInspectMethod, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.method !== "") {
+      writer.uint32(10).string(message.method);
+    }
+    if (message.replyJson !== "") {
+      writer.uint32(18).string(message.replyJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerInspectMethod {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerInspectMethod();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.replyJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerInspectMethod {
+    return {
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      replyJson: isSet(object.replyJson)
+        ? globalThis.String(object.replyJson)
+        : isSet(object.reply_json)
+        ? globalThis.String(object.reply_json)
+        : "",
+    };
+  },
+
+  toJSON(message: PeerInspectMethod): unknown {
+    const obj: any = {};
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.replyJson !== "") {
+      obj.replyJson = message.replyJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerInspectMethod>): PeerInspectMethod {
+    return PeerInspectMethod.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerInspectMethod>): PeerInspectMethod {
+    const message = createBasePeerInspectMethod();
+    message.method = object.method ?? "";
+    message.replyJson = object.replyJson ?? "";
+    return message;
+  },
+};
+
+function createBasePeerInspectWorker(): PeerInspectWorker {
+  return { node: "", methods: [], timestamp: 0 };
+}
+
+export const PeerInspectWorker: MessageFns<PeerInspectWorker> = {
+  encode(message: PeerInspectWorker, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== "") {
+      writer.uint32(10).string(message.node);
+    }
+    for (const v of message.methods) {
+      PeerInspectMethod.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.timestamp !== 0) {
+      writer.uint32(25).double(message.timestamp);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerInspectWorker {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerInspectWorker();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.methods.push(PeerInspectMethod.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.timestamp = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerInspectWorker {
+    return {
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      methods: globalThis.Array.isArray(object?.methods)
+        ? object.methods.map((e: any) => PeerInspectMethod.fromJSON(e))
+        : [],
+      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+    };
+  },
+
+  toJSON(message: PeerInspectWorker): unknown {
+    const obj: any = {};
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.methods?.length) {
+      obj.methods = message.methods.map((e) => PeerInspectMethod.toJSON(e));
+    }
+    if (message.timestamp !== 0) {
+      obj.timestamp = floatToJson(message.timestamp);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerInspectWorker>): PeerInspectWorker {
+    return PeerInspectWorker.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerInspectWorker>): PeerInspectWorker {
+    const message = createBasePeerInspectWorker();
+    message.node = object.node ?? "";
+    message.methods = object.methods?.map((e) => PeerInspectMethod.fromPartial(e)) || [];
+    message.timestamp = object.timestamp ?? 0;
+    return message;
+  },
+};
+
+function createBasePeerInspectReply(): PeerInspectReply {
+  return { workers: [] };
+}
+
+export const PeerInspectReply: MessageFns<PeerInspectReply> = {
+  encode(message: PeerInspectReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.workers) {
+      PeerInspectWorker.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerInspectReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerInspectReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workers.push(PeerInspectWorker.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerInspectReply {
+    return {
+      workers: globalThis.Array.isArray(object?.workers)
+        ? object.workers.map((e: any) => PeerInspectWorker.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PeerInspectReply): unknown {
+    const obj: any = {};
+    if (message.workers?.length) {
+      obj.workers = message.workers.map((e) => PeerInspectWorker.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerInspectReply>): PeerInspectReply {
+    return PeerInspectReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerInspectReply>): PeerInspectReply {
+    const message = createBasePeerInspectReply();
+    message.workers = object.workers?.map((e) => PeerInspectWorker.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type PeersService = typeof PeersService;
 export const PeersService = {
   /**
@@ -364,6 +748,21 @@ export const PeersService = {
     responseSerialize: (value: RelayBatch): Buffer => Buffer.from(RelayBatch.encode(value).finish()),
     responseDeserialize: (value: Buffer): RelayBatch => RelayBatch.decode(value),
   },
+  /**
+   * A Flower worker refresh (the inspect round) of one connection, run by the replica that owns the
+   * connection's partition and shared by every refresh of that connection in flight there, so
+   * concurrent refreshes on N replicas cost the Celery workers one round. The caller has already
+   * authorized the connection for its client; the shared token is what authorizes the caller.
+   */
+  inspect: {
+    path: "/celeriac.peers.v1.Peers/Inspect" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PeerInspectRequest): Buffer => Buffer.from(PeerInspectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PeerInspectRequest => PeerInspectRequest.decode(value),
+    responseSerialize: (value: PeerInspectReply): Buffer => Buffer.from(PeerInspectReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PeerInspectReply => PeerInspectReply.decode(value),
+  },
 } as const;
 
 export interface PeersServer extends UntypedServiceImplementation {
@@ -373,6 +772,13 @@ export interface PeersServer extends UntypedServiceImplementation {
    * Positions are Kafka positions, the same on every replica.
    */
   relay: handleServerStreamingCall<RelayRequest, RelayBatch>;
+  /**
+   * A Flower worker refresh (the inspect round) of one connection, run by the replica that owns the
+   * connection's partition and shared by every refresh of that connection in flight there, so
+   * concurrent refreshes on N replicas cost the Celery workers one round. The caller has already
+   * authorized the connection for its client; the shared token is what authorizes the caller.
+   */
+  inspect: handleUnaryCall<PeerInspectRequest, PeerInspectReply>;
 }
 
 export interface PeersClient extends Client {
@@ -383,6 +789,27 @@ export interface PeersClient extends Client {
    */
   relay(request: RelayRequest, options?: Partial<CallOptions>): ClientReadableStream<RelayBatch>;
   relay(request: RelayRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<RelayBatch>;
+  /**
+   * A Flower worker refresh (the inspect round) of one connection, run by the replica that owns the
+   * connection's partition and shared by every refresh of that connection in flight there, so
+   * concurrent refreshes on N replicas cost the Celery workers one round. The caller has already
+   * authorized the connection for its client; the shared token is what authorizes the caller.
+   */
+  inspect(
+    request: PeerInspectRequest,
+    callback: (error: ServiceError | null, response: PeerInspectReply) => void,
+  ): ClientUnaryCall;
+  inspect(
+    request: PeerInspectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PeerInspectReply) => void,
+  ): ClientUnaryCall;
+  inspect(
+    request: PeerInspectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PeerInspectReply) => void,
+  ): ClientUnaryCall;
 }
 
 export const PeersClient = makeGenericClientConstructor(PeersService, "celeriac.peers.v1.Peers") as unknown as {
@@ -397,6 +824,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
