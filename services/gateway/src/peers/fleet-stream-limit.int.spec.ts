@@ -1,15 +1,12 @@
-import { startGateway } from '@celeriac/tests/harness/celeriac-services';
-import { freePort } from '@celeriac/tests/harness/free-port';
 import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
-import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
-import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnection, insertKey } from '../testing/gateway-fixture';
 import { openSse, openWs, type SseStream } from '../testing/gateway-process';
+import { liveMembers, type PeerGateway, startPeerGateway } from '../testing/peer-gateways';
 
-type Gateway = ServiceProcess & { url: string };
+type Gateway = PeerGateway;
 
 const PER_KEY = 2;
 
@@ -21,19 +18,10 @@ describe('a per-key stream limit across three gateway replicas (real PostgreSQL,
   const closers: Array<() => void> = [];
 
   const startReplica = async (): Promise<Gateway> => {
-    const peerPort = await freePort();
-    const gateway = await startGateway({
-      CELERIAC_DATABASE_URL: db.url,
-      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-      CELERIAC_GATEWAY_PEERS_ENABLED: 'true',
-      CELERIAC_GATEWAY_PEER_HOST: '127.0.0.1',
-      CELERIAC_GATEWAY_PEER_PORT: String(peerPort),
-      CELERIAC_GATEWAY_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
-      CELERIAC_GATEWAY_PEER_RENEW_MS: '500',
-      CELERIAC_GATEWAY_PEER_TTL_MS: '3000',
-      CELERIAC_GATEWAY_STREAMS_PER_KEY: String(PER_KEY),
-    });
+    const gateway = await startPeerGateway(
+      { databaseUrl: db.url, eventsTopic: topics.topics.events as string },
+      { CELERIAC_GATEWAY_PEER_TTL_MS: '3000', CELERIAC_GATEWAY_STREAMS_PER_KEY: String(PER_KEY) },
+    );
     gateways.push(gateway);
     return gateway;
   };
@@ -49,11 +37,7 @@ describe('a per-key stream limit across three gateway replicas (real PostgreSQL,
     topics = await createTestTopics(['events'], 3);
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     await Promise.all([startReplica(), startReplica(), startReplica()]);
-    await waitFor(
-      'three live members',
-      async () =>
-        (await pool.query('SELECT 1 FROM celeriac.gateway_members WHERE expires_at > now()')).rowCount === 3,
-    );
+    await waitFor('three live members', async () => (await liveMembers(pool)) === 3);
   });
 
   afterAll(async () => {
@@ -101,11 +85,7 @@ describe('a per-key stream limit across three gateway replicas (real PostgreSQL,
     const connection = await insertConnection(pool, 'fleet-limit-kill');
     const key = await insertKey(pool, 'viewer', [connection]);
     const victim = await startReplica();
-    await waitFor(
-      'four live members',
-      async () =>
-        (await pool.query('SELECT 1 FROM celeriac.gateway_members WHERE expires_at > now()')).rowCount === 4,
-    );
+    await waitFor('four live members', async () => (await liveMembers(pool)) === 4);
     expect((await sse(victim, key, connection)).status).toBe(200);
     expect((await sse(victim, key, connection)).status).toBe(200);
     expect((await sse(at(0), key, connection)).status).toBe(429);

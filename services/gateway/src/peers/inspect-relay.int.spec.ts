@@ -1,7 +1,6 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
-import { startCollector, startGateway } from '@celeriac/tests/harness/celeriac-services';
+import { startCollector } from '@celeriac/tests/harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
-import { freePort } from '@celeriac/tests/harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
 import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
 import { readStackEnv } from '@celeriac/tests/harness/stack-env';
@@ -9,8 +8,9 @@ import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertKey, TEST_SECRET_KEY } from '../testing/gateway-fixture';
+import { metricOf, type PeerGateway, startPeerGateway } from '../testing/peer-gateways';
 
-type Gateway = ServiceProcess & { url: string };
+type Gateway = PeerGateway;
 
 /** One refresh round is the eight inspect methods, each one Control Inspect call on the collector. */
 const ROUND = 8;
@@ -28,19 +28,14 @@ describe('worker refreshes coalesced across gateway replicas (real collector, Ce
   const keys: string[] = [];
   let connectionId: string;
 
-  const metric = async (url: string, prefix: string) => {
-    let sum = 0;
-    for (const line of (await (await fetch(url)).text()).split('\n'))
-      if (line.startsWith(prefix)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return sum;
-  };
   const collectorInspects = () =>
-    metric(
+    metricOf(
       (collector as ServiceProcess).readyUrl.replace('/readyz', '/metrics'),
-      'celeriac_collector_control_requests_total{method="Inspect"',
+      'celeriac_collector_control_requests_total',
+      'method="Inspect"',
     );
   const peerInspects = (gateway: Gateway, outcome: string) =>
-    metric(`${gateway.url}/metrics`, `celeriac_gateway_peer_inspects_total{outcome="${outcome}"}`);
+    metricOf(`${gateway.url}/metrics`, 'celeriac_gateway_peer_inspects_total', `outcome="${outcome}"`);
   const refresh = async (gateway: Gateway, key: string) => {
     const response = await fetch(`${gateway.url}/api/workers?refresh=1&connectionId=${connectionId}`, {
       headers: { authorization: `Bearer ${key}` },
@@ -77,18 +72,15 @@ describe('worker refreshes coalesced across gateway replicas (real collector, Ce
     };
     collector = await startCollector(env);
     const replica = async () => {
-      const peerPort = await freePort();
       gateways.push(
-        await startGateway({
-          ...env,
-          CELERIAC_GATEWAY_PEERS_ENABLED: 'true',
-          CELERIAC_GATEWAY_PEER_HOST: '127.0.0.1',
-          CELERIAC_GATEWAY_PEER_PORT: String(peerPort),
-          CELERIAC_GATEWAY_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
-          CELERIAC_GATEWAY_PEER_RENEW_MS: '500',
-          // A replica killed -9 stays a member this long: the fallback test runs inside that window.
-          CELERIAC_GATEWAY_PEER_TTL_MS: '60000',
-        }),
+        await startPeerGateway(
+          { databaseUrl: db.url, eventsTopic: topics.topics.events as string },
+          {
+            ...env,
+            // A replica killed -9 stays a member this long: the fallback test runs inside that window.
+            CELERIAC_GATEWAY_PEER_TTL_MS: '60000',
+          },
+        ),
       );
     };
     await Promise.all([replica(), replica(), replica()]);
@@ -101,7 +93,7 @@ describe('worker refreshes coalesced across gateway replicas (real collector, Ce
     // Each replica reads only the partitions it owns once it sees all three members.
     await waitFor('every replica to see the other two', async () => {
       const read = await Promise.all(
-        gateways.map((gateway) => metric(`${gateway.url}/metrics`, 'celeriac_gateway_peer_partitions')),
+        gateways.map((gateway) => metricOf(`${gateway.url}/metrics`, 'celeriac_gateway_peer_partitions')),
       );
       return read.reduce((a, b) => a + b, 0) === 3;
     });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CeleryEvent } from '@celeriac/proto/events';
-import { startGateway, startProjector } from '@celeriac/tests/harness/celeriac-services';
-import { freePort } from '@celeriac/tests/harness/free-port';
+import { startProjector } from '@celeriac/tests/harness/celeriac-services';
 import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
 import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
 import { readStackEnv } from '@celeriac/tests/harness/stack-env';
@@ -16,13 +15,14 @@ import { createEventProducer, grantKeys, type Produced } from '../streams/live-s
 import { entryOf } from '../streams/stream-entries';
 import { TaskTracker, WorkerTracker } from '../streams/trackers';
 import { celeryTaskFields, wsFrame } from '../streams/ws-frames';
+import { liveMembers, metricOf, type PeerGateway, startPeerGateway } from '../testing/peer-gateways';
 
 interface Received {
   id: string;
   event: string;
   data: string;
 }
-type Gateway = ServiceProcess & { url: string };
+type Gateway = PeerGateway;
 
 /** A wscelery client of one task: reconnects (to wherever `at` points now) until the test ends. */
 interface TaskWatcher {
@@ -70,37 +70,23 @@ describe('three gateway replicas coordinating over gRPC (real Kafka, PostgreSQL,
   let watching = true;
 
   const startReplica = async (): Promise<Gateway> => {
-    const peerPort = await freePort();
-    const gateway = await startGateway({
-      CELERIAC_DATABASE_URL: db.url,
-      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-      CELERIAC_GATEWAY_PEERS_ENABLED: 'true',
-      CELERIAC_GATEWAY_PEER_HOST: '127.0.0.1',
-      CELERIAC_GATEWAY_PEER_PORT: String(peerPort),
-      CELERIAC_GATEWAY_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
-      CELERIAC_GATEWAY_PEER_RENEW_MS: '500',
-      CELERIAC_GATEWAY_PEER_TTL_MS: '4000',
-      CELERIAC_GATEWAY_PEER_PROGRESS_MS: '200',
-      CELERIAC_GATEWAY_PEER_CONNECT_MS: '1000',
-      CELERIAC_GATEWAY_PEER_FALLBACK_MS: '2000',
-      CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS: '1000',
-      // One key holds every client of this test (18 SSE, 180 WS); the fleet-wide limit has its own test.
-      CELERIAC_GATEWAY_STREAMS_PER_KEY: '1000',
-    });
+    const gateway = await startPeerGateway(
+      { databaseUrl: db.url, eventsTopic: topics.topics.events as string },
+      {
+        CELERIAC_GATEWAY_PEER_TTL_MS: '4000',
+        CELERIAC_GATEWAY_PEER_PROGRESS_MS: '200',
+        CELERIAC_GATEWAY_PEER_CONNECT_MS: '1000',
+        CELERIAC_GATEWAY_PEER_FALLBACK_MS: '2000',
+        CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS: '1000',
+        // One key holds every client of this test (18 SSE, 180 WS); the fleet-wide limit has its own test.
+        CELERIAC_GATEWAY_STREAMS_PER_KEY: '1000',
+      },
+    );
     gateways.push(gateway);
     return gateway;
   };
-  /** A gauge or counter of a replica's /metrics, summed over the label sets containing `labels`. */
-  const metric = async (gateway: Gateway, name: string, labels = '') => {
-    let sum = 0;
-    for (const line of (await (await fetch(`${gateway.url}/metrics`)).text()).split('\n'))
-      if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
-        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return sum;
-  };
-  const liveMembers = async () =>
-    (await pool.query('SELECT member_id FROM celeriac.gateway_members WHERE expires_at > now()')).rowCount;
+  const metric = (gateway: Gateway, name: string, labels = '') =>
+    metricOf(`${gateway.url}/metrics`, name, labels);
 
   /** An EventSource whose reconnects go wherever `target` points now (a load balancer's choice). */
   const listen = (target: () => string, connectionId: string, sink: Received[]) => {
@@ -164,7 +150,7 @@ describe('three gateway replicas coordinating over gRPC (real Kafka, PostgreSQL,
 
   it('SSE and WS clients spread over the replicas get exactly the workload while one is killed -9, restarted, and one added', async () => {
     const [a, b, c] = [await startReplica(), await startReplica(), await startReplica()];
-    await waitFor('three live members', async () => (await liveMembers()) === 3);
+    await waitFor('three live members', async () => (await liveMembers(pool)) === 3);
     const bases = [a, b, c].map((gateway) => gateway.url);
     // Where new WS clients go: the load balancer's live replicas.
     const live = [0, 1, 2];
@@ -222,14 +208,14 @@ describe('three gateway replicas coordinating over gRPC (real Kafka, PostgreSQL,
     // The load balancer sends the killed replica's clients to B; they resume with Last-Event-ID.
     live.splice(live.indexOf(0), 1);
     for (const client of [...clients, ...watchers]) if (client.at === 0) client.at = 1;
-    await waitFor('the dead replica dropped from the members', async () => (await liveMembers()) === 2, {
+    await waitFor('the dead replica dropped from the members', async () => (await liveMembers(pool)) === 2, {
       timeoutMs: 10_000,
     });
     const restarted = await startReplica();
     const added = await startReplica();
     bases.push(restarted.url, added.url);
     live.push(3, 4);
-    await waitFor('four live members', async () => (await liveMembers()) === 4, { timeoutMs: 10_000 });
+    await waitFor('four live members', async () => (await liveMembers(pool)) === 4, { timeoutMs: 10_000 });
     grown();
     await sending;
     expect([restarted, added].every((gateway) => gateway.process.exitCode === null)).toBe(true);

@@ -1,15 +1,12 @@
-import { startGateway } from '@celeriac/tests/harness/celeriac-services';
-import { freePort } from '@celeriac/tests/harness/free-port';
 import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
-import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
-import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnection, insertKey } from '../testing/gateway-fixture';
 import { openSse, openWs } from '../testing/gateway-process';
+import { liveMembers, metricOf, type PeerGateway, startPeerGateway } from '../testing/peer-gateways';
 
-type Gateway = ServiceProcess & { url: string };
+type Gateway = PeerGateway;
 
 // The periodic recheck runs every 15 s (the default): a stream that ends within a second on every
 // replica was ended by the pushed notice, not by its own replica's next tick.
@@ -25,18 +22,10 @@ describe('revocation pushed to every gateway replica (real PostgreSQL, Kafka, th
   const closers: Array<() => void> = [];
 
   const startReplica = async (): Promise<Gateway> => {
-    const peerPort = await freePort();
-    const gateway = await startGateway({
-      CELERIAC_DATABASE_URL: db.url,
-      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-      CELERIAC_GATEWAY_PEERS_ENABLED: 'true',
-      CELERIAC_GATEWAY_PEER_HOST: '127.0.0.1',
-      CELERIAC_GATEWAY_PEER_PORT: String(peerPort),
-      CELERIAC_GATEWAY_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
-      CELERIAC_GATEWAY_PEER_RENEW_MS: '500',
-      CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS: String(HEARTBEAT_MS),
-    });
+    const gateway = await startPeerGateway(
+      { databaseUrl: db.url, eventsTopic: topics.topics.events as string },
+      { CELERIAC_GATEWAY_STREAM_HEARTBEAT_MS: String(HEARTBEAT_MS) },
+    );
     gateways.push(gateway);
     return gateway;
   };
@@ -48,13 +37,8 @@ describe('revocation pushed to every gateway replica (real PostgreSQL, Kafka, th
     );
     return { key, keyId: rows[0]?.key_id as string };
   };
-  const wsClients = async (gateway: Gateway) => {
-    let sum = 0;
-    for (const line of (await (await fetch(`${gateway.url}/metrics`)).text()).split('\n'))
-      if (line.startsWith('celeriac_gateway_stream_clients{') && line.includes('stream="ws"'))
-        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    return sum;
-  };
+  const wsClients = (gateway: Gateway) =>
+    metricOf(`${gateway.url}/metrics`, 'celeriac_gateway_stream_clients', 'stream="ws"');
 
   /** On every replica, one SSE and one WS stream of `key`; resolves with when each one ended. */
   const openEverywhere = async (key: string, connectionId: string) => {
@@ -84,11 +68,7 @@ describe('revocation pushed to every gateway replica (real PostgreSQL, Kafka, th
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     admin = await insertKey(pool, 'admin', 'all');
     await Promise.all([startReplica(), startReplica(), startReplica()]);
-    await waitFor(
-      'three live members',
-      async () =>
-        (await pool.query('SELECT 1 FROM celeriac.gateway_members WHERE expires_at > now()')).rowCount === 3,
-    );
+    await waitFor('three live members', async () => (await liveMembers(pool)) === 3);
   });
 
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { insertKey } from './gateway-fixture';
+import { metricOf } from './peer-gateways';
 
 /**
  * The gateway as deployed (its own process, `main.ts`, configured by environment) over a fresh database
@@ -50,13 +51,8 @@ export async function startGatewayProcess(env: Record<string, string>) {
       return { key, keyId: rows[0]?.key_id as string };
     },
     /** A gauge or counter of /metrics, summed over the label sets matching `labels`. */
-    async metric(name: string, labels = ''): Promise<number> {
-      const text = await (await fetch(`${service.url}/metrics`)).text();
-      let sum = 0;
-      for (const line of text.split('\n'))
-        if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-          if (line.includes(labels)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-      return sum;
+    metric(name: string, labels = ''): Promise<number> {
+      return metricOf(`${service.url}/metrics`, name, labels);
     },
     async close() {
       await service.stop();
