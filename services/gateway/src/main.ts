@@ -26,6 +26,8 @@ import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
 import { createPeerLink } from './peers/peer-link';
 import { createPeerMetrics } from './peers/peer-metrics';
+import { createUsageLedger } from './peers/usage-ledger';
+import { createUsageMetrics } from './peers/usage-metrics';
 import { createFleetStreamLimit } from './streams/fleet-stream-limit';
 import { createLiveStreams } from './streams/live-streams';
 
@@ -66,6 +68,18 @@ const { deps, authenticator, control, sessions } = createGatewayApi({
   resultWaitsPerConnection: 2 * config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
 });
 
+const peerOptions = peerOptionsOf(config, hostname(), randomUUID());
+// With peers, the requests each key is admitted here are reported to the other replicas, which debit
+// them from their own buckets: the per-key rate holds for the fleet (src/peers/README.md).
+const usageMetrics = peerOptions && createUsageMetrics(registry);
+const usageLedger =
+  peerOptions && config.CELERIAC_GATEWAY_PEER_USAGE_MS > 0
+    ? createUsageLedger({
+        maxBytes: config.CELERIAC_GATEWAY_PEER_USAGE_BYTES,
+        onFull: () => usageMetrics?.ledgerFull.inc(),
+      })
+    : undefined;
+
 // Per-key and per-connection quotas, shared by the REST routes and the live streams.
 const refusals = new Counter({
   name: 'celeriac_gateway_quota_refusals_total',
@@ -101,6 +115,7 @@ const quotas = {
     maxBuckets: config.CELERIAC_GATEWAY_RATE_BUCKETS,
     now: Date.now,
     onRefused: () => refusals.inc({ kind: 'rate', scope: 'key' }),
+    onTaken: usageLedger?.record,
   }),
 };
 
@@ -114,7 +129,6 @@ const kafka = createKafka({
 
 // Live streams (SSE + WebSocket): see src/streams/README.md; peers (replicas sharing the partitions): src/peers/README.md.
 const streamOptions = liveStreamOptionsOf(config);
-const peerOptions = peerOptionsOf(config, hostname(), randomUUID());
 // With peers, a key's stream limit counts its streams on every live replica, not on this one alone.
 const streamQuotas = peerOptions
   ? {
@@ -150,6 +164,14 @@ const liveStreams = createLiveStreams({
       options: peerOptions,
       metrics: createPeerMetrics(registry),
       stream: streamOptions,
+      usage: usageLedger &&
+        usageMetrics && {
+          ledger: usageLedger,
+          limiter: quotas.rate,
+          intervalMs: config.CELERIAC_GATEWAY_PEER_USAGE_MS,
+          maxCallers: config.CELERIAC_GATEWAY_PEER_USAGE_CALLERS,
+          metrics: usageMetrics,
+        },
     }),
 });
 

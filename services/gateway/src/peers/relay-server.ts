@@ -1,5 +1,12 @@
 import { controlCallAuthorized } from '@celeriac/proto/control-auth';
-import { type PeersServer, PeersService, type RelayBatch, type RelayRequest } from '@celeriac/proto/peers';
+import {
+  type PeersServer,
+  PeersService,
+  type RelayBatch,
+  type RelayRequest,
+  type UsageAck,
+  type UsageReport,
+} from '@celeriac/proto/peers';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import * as grpc from '@grpc/grpc-js';
 import type { PeerMetrics } from './peer-metrics';
@@ -23,6 +30,8 @@ export function createRelayServer(options: {
   partitionCount: () => number;
   metrics: PeerMetrics;
   logger: Logger;
+  /** `Peers/Usage` (usage-service.ts); without it the call is UNIMPLEMENTED. */
+  usage?: grpc.handleUnaryCall<UsageReport, UsageAck>;
 }) {
   const log = options.logger.child({ component: 'relay-server' });
   const open = new Set<AbortController>();
@@ -86,7 +95,9 @@ export function createRelayServer(options: {
       .finally(() => open.delete(abort));
   };
 
-  const implementation: PeersServer = { relay };
+  const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<UsageAck>) =>
+    callback({ code: grpc.status.UNIMPLEMENTED, details: 'usage reports are off on this replica' });
+  const implementation: PeersServer = { relay, usage: options.usage ?? unimplemented };
 
   return {
     name: 'relay-server',
