@@ -13,22 +13,23 @@ import { createPgPool, pgTimeoutsOf } from '@celeriac/service-runtime/pg-pool';
 import { supervised } from '@celeriac/service-runtime/supervised';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { createConcurrencyQuotas } from './auth/concurrency-quotas';
+import { registerQuotaGauge } from './auth/quota-gauge';
 import { createRateLimiter } from './auth/rate-limit';
 import { createSignInLimiter } from './auth/sign-in-limiter';
 import { gatewayConfigSchema, liveStreamOptionsOf, peerOptionsOf } from './config';
 import { defaultDashboardDir } from './dashboard/static-assets';
 import { databaseCheck } from './data/database-check';
+import { createFleetSlotsStore } from './data/fleet-slots-store';
 import { createGrantNotices } from './data/grant-notices';
 import { createGrantsStore } from './data/grants-store';
-import { createKeyStreamsStore } from './data/key-streams-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
+import { createFleetSlots } from './peers/fleet-slots';
 import { createPeerLink } from './peers/peer-link';
 import { createPeerMetrics } from './peers/peer-metrics';
 import { createUsageLedger } from './peers/usage-ledger';
 import { createUsageMetrics } from './peers/usage-metrics';
-import { createFleetStreamLimit } from './streams/fleet-stream-limit';
 import { createLiveStreams } from './streams/live-streams';
 
 // Composition root: configuration, clients, components; no logic of its own.
@@ -119,6 +120,8 @@ const quotas = {
   }),
 };
 
+registerQuotaGauge(registry, quotas.concurrency);
+
 // The one Kafka client: the live streams' tail and catch-ups, and the readiness probe.
 const kafka = createKafka({
   clientId: 'celeriac-gateway',
@@ -129,17 +132,26 @@ const kafka = createKafka({
 
 // Live streams (SSE + WebSocket): see src/streams/README.md; peers (replicas sharing the partitions): src/peers/README.md.
 const streamOptions = liveStreamOptionsOf(config);
-// With peers, a key's stream limit counts its streams on every live replica, not on this one alone.
-const streamQuotas = peerOptions
+// With peers, the stream and result-wait limits (per key, per connection) count what every live replica holds.
+const fleetQuotas = peerOptions
   ? {
       ...quotas,
-      fleet: createFleetStreamLimit({
-        store: createKeyStreamsStore(pool, peerOptions.memberId),
-        limit: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
-        local: (caller) => quotas.concurrency.held('stream', caller),
+      fleet: createFleetSlots({
+        store: createFleetSlotsStore(pool, peerOptions.memberId),
+        limits: {
+          stream: {
+            key: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
+            connection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
+          },
+          'result-wait': {
+            key: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
+            connection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
+          },
+        },
+        local: quotas.concurrency.held,
         logger,
+        onRefused: (kind, scope) => refusals.inc({ kind, scope }),
       }),
-      onFleetRefused: () => refusals.inc({ kind: 'stream', scope: 'key' }),
     }
   : quotas;
 const liveStreams = createLiveStreams({
@@ -150,7 +162,7 @@ const liveStreams = createLiveStreams({
   authenticator,
   resolveConnection: deps.resolveConnection,
   registry,
-  quotas: streamQuotas,
+  quotas: fleetQuotas,
   checkGrants: createGrantsStore(pool).liveGrants,
   options: streamOptions,
   peers:
@@ -216,7 +228,7 @@ const app = createApp({
   },
   applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
   liveStreamsRouter: liveStreams.router,
-  quotas,
+  quotas: fleetQuotas,
   sessions: {
     ...sessions,
     ttlSeconds: config.CELERIAC_GATEWAY_SESSION_SECONDS,
