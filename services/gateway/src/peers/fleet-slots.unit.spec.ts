@@ -64,11 +64,13 @@ describe('fleet slots', () => {
     expect((await b).ok).toBe(true);
     if (first.ok) first.release();
     await settleNext();
-    await expect.poll(() => written).toEqual([
-      { key: 1, connection: 2 },
-      { key: 1, connection: 2 },
-      { key: 0, connection: 1 },
-    ]);
+    await expect
+      .poll(() => written)
+      .toEqual([
+        { key: 1, connection: 2 },
+        { key: 1, connection: 2 },
+        { key: 0, connection: 1 },
+      ]);
   });
 
   it('refuses by the scope whose limit the other replicas filled, holding nothing afterwards', async () => {
