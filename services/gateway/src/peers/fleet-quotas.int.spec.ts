@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { startGateway } from '@celeriac/tests/harness/celeriac-services';
-import { freePort } from '@celeriac/tests/harness/free-port';
-import { createTestDatabase, createTestTopics } from '@celeriac/tests/harness/isolation';
-import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
-import { readStackEnv } from '@celeriac/tests/harness/stack-env';
+import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
+import { PeersClient, type UsageReport } from '@celeriac/proto/peers';
+import { TEST_CONTROL_TOKEN } from '@celeriac/tests/harness/service-process';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
-import pg from 'pg';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnection, insertKey } from '../testing/gateway-fixture';
 import { openSse } from '../testing/gateway-process';
-
-type Gateway = ServiceProcess & { url: string };
+import { type Replica, startReplicas } from '../testing/gateway-replicas';
 
 const RATE = 10;
 const BURST = 5;
@@ -19,70 +16,53 @@ const WAITS_PER_KEY = 2;
 const STREAMS_PER_CONNECTION = 2;
 
 describe('request rate, result waits and per-connection streams across three gateway replicas (real PostgreSQL, Kafka, processes)', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let topics: Awaited<ReturnType<typeof createTestTopics>>;
-  let pool: pg.Pool;
-  const gateways: Gateway[] = [];
+  let fleet: Awaited<ReturnType<typeof startReplicas>>;
   const closers: Array<() => void> = [];
-  const at = (index: number) => gateways[index % 3] as Gateway;
-  const get = (gateway: Gateway, key: string, path: string, signal?: AbortSignal) =>
+  const at = (index: number) => fleet.at(index);
+  const get = (gateway: Replica, key: string, path: string, signal?: AbortSignal) =>
     fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${key}` }, signal });
   /** The replica's open slots of a kind (celeriac_gateway_quota_slots). */
-  const slots = async (gateway: Gateway, kind: string) => {
+  const slots = async (gateway: Replica, kind: string) => {
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(`celeriac_gateway_quota_slots{kind="${kind}"}`));
     return Number(line?.slice(line.lastIndexOf(' ') + 1) ?? Number.NaN);
   };
   /** A result wait of `key` on `gateway` for a task that never finishes: it holds its slot until aborted. */
-  const holdWait = (gateway: Gateway, key: string) => {
+  const holdWait = (gateway: Replica, key: string) => {
     const abort = new AbortController();
     closers.push(() => abort.abort());
     void get(gateway, key, `/api/task/result/${randomUUID()}?timeout=60`, abort.signal).catch(() => null);
     return abort;
   };
+  /** A `Peers/Usage` call to a replica's peer port, as another replica (or an intruder) would make it. */
+  const report = (gateway: Replica, token: string, usage: UsageReport) =>
+    new Promise<grpc.status>((resolve) => {
+      const client = new PeersClient(gateway.peerAddress, grpc.credentials.createInsecure(), {
+        interceptors: [controlTokenInterceptor(token)],
+      });
+      client.usage(usage, new grpc.Metadata(), { deadline: Date.now() + 5_000 }, (error) => {
+        client.close();
+        resolve(error ? error.code : grpc.status.OK);
+      });
+    });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    topics = await createTestTopics(['events'], 3);
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
-    const start = async () => {
-      const peerPort = await freePort();
-      gateways.push(
-        await startGateway({
-          CELERIAC_DATABASE_URL: db.url,
-          CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-          CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-          CELERIAC_GATEWAY_PEERS_ENABLED: 'true',
-          CELERIAC_GATEWAY_PEER_HOST: '127.0.0.1',
-          CELERIAC_GATEWAY_PEER_PORT: String(peerPort),
-          CELERIAC_GATEWAY_PEER_ADDRESS: `127.0.0.1:${peerPort}`,
-          CELERIAC_GATEWAY_PEER_RENEW_MS: '500',
-          CELERIAC_GATEWAY_PEER_USAGE_MS: '200',
-          CELERIAC_GATEWAY_RATE_PER_SECOND: String(RATE),
-          CELERIAC_GATEWAY_RATE_BURST: String(BURST),
-          CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY: String(WAITS_PER_KEY),
-          CELERIAC_GATEWAY_STREAMS_PER_CONNECTION: String(STREAMS_PER_CONNECTION),
-        }),
-      );
-    };
-    await Promise.all([start(), start(), start()]);
-    await waitFor(
-      'three live members',
-      async () =>
-        (await pool.query('SELECT 1 FROM celeriac.gateway_members WHERE expires_at > now()')).rowCount === 3,
-    );
+    fleet = await startReplicas(3, {
+      CELERIAC_GATEWAY_PEER_USAGE_MS: '200',
+      CELERIAC_GATEWAY_RATE_PER_SECOND: String(RATE),
+      CELERIAC_GATEWAY_RATE_BURST: String(BURST),
+      CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY: String(WAITS_PER_KEY),
+      CELERIAC_GATEWAY_STREAMS_PER_CONNECTION: String(STREAMS_PER_CONNECTION),
+    });
   });
 
   afterAll(async () => {
     for (const close of closers) close();
-    await Promise.allSettled(gateways.map((gateway) => gateway.stop()));
-    await pool?.end();
-    await topics?.remove();
-    await db?.drop();
+    await fleet?.close();
   });
 
   it(`a key limited to ${RATE} requests/s gets about that many through in total when its requests go round-robin to three replicas`, async () => {
-    const key = await insertKey(pool, 'viewer', [await insertConnection(pool, 'fleet-rate')]);
+    const key = await insertKey(fleet.pool, 'viewer', [await insertConnection(fleet.pool, 'fleet-rate')]);
     const counts = { admitted: 0, refused: 0, other: 0 };
     const started = Date.now();
     // Three clients at once, each going round the replicas, as fast as the replicas answer.
@@ -107,10 +87,10 @@ describe('request rate, result waits and per-connection streams across three gat
   });
 
   it(`a key's result wait past its limit of ${WAITS_PER_KEY} is refused on a replica that holds none of its waits`, async () => {
-    const connection = await insertConnection(pool, 'fleet-waits');
+    const connection = await insertConnection(fleet.pool, 'fleet-waits');
     const [key, other] = [
-      await insertKey(pool, 'viewer', [connection]),
-      await insertKey(pool, 'viewer', [connection]),
+      await insertKey(fleet.pool, 'viewer', [connection]),
+      await insertKey(fleet.pool, 'viewer', [connection]),
     ];
     const first = holdWait(at(0), key);
     await waitFor('replica 0 to hold the wait', async () => (await slots(at(0), 'result-wait')) === 1);
@@ -136,8 +116,8 @@ describe('request rate, result waits and per-connection streams across three gat
   });
 
   it(`a connection's stream past its limit of ${STREAMS_PER_CONNECTION} is refused on a replica that holds none of them, whatever the key`, async () => {
-    const connection = await insertConnection(pool, 'fleet-connection-streams');
-    const keys = await Promise.all([0, 1, 2].map(() => insertKey(pool, 'viewer', [connection])));
+    const connection = await insertConnection(fleet.pool, 'fleet-connection-streams');
+    const keys = await Promise.all([0, 1, 2].map(() => insertKey(fleet.pool, 'viewer', [connection])));
     const sse = async (index: number) => {
       const stream = await openSse(at(index).url, keys[index] as string, `?connectionId=${connection}`);
       closers.push(stream.close);
@@ -153,5 +133,29 @@ describe('request rate, result waits and per-connection streams across three gat
     );
     first.close();
     await waitFor('replica 2 to admit a stream of the connection', async () => (await sse(2)).status === 200);
+  });
+
+  it('Peers/Usage takes only the Control token and a whole well-formed report, and debits the key where it is sent', async () => {
+    const key = await insertKey(fleet.pool, 'viewer', [await insertConnection(fleet.pool, 'fleet-usage')]);
+    const { rows } = await fleet.pool.query<{ key_id: string }>(
+      'SELECT key_id FROM celeriac.api_keys WHERE key_hash = sha256($1::bytea)',
+      [Buffer.from(key)],
+    );
+    const spent = { caller: rows[0]?.key_id as string, tokens: 100 };
+    expect(await report(at(0), 'not-the-control-token', { callers: [spent] })).toBe(
+      grpc.status.UNAUTHENTICATED,
+    );
+    // One bad entry refuses the whole report: nothing of it is debited.
+    expect(await report(at(0), TEST_CONTROL_TOKEN, { callers: [spent, { caller: '', tokens: 1 }] })).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
+    expect((await get(at(0), key, '/api/task/types')).status).toBe(200);
+
+    expect(await report(at(0), TEST_CONTROL_TOKEN, { callers: [spent] })).toBe(grpc.status.OK);
+    const refused = await get(at(0), key, '/api/task/types');
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/Too many requests for this API key/);
+    // The report went to replica 0 only; replica 1 still has the key's burst.
+    expect((await get(at(1), key, '/api/task/types')).status).toBe(200);
   });
 });
