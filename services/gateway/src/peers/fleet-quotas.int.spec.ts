@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertConnection, insertKey } from '../testing/gateway-fixture';
 import { openSse } from '../testing/gateway-process';
-import { type Replica, startReplicas } from '../testing/gateway-replicas';
+import { metricOf, type Replica, startReplicas } from '../testing/gateway-replicas';
 
 const RATE = 10;
 const BURST = 5;
@@ -21,12 +21,8 @@ describe('request rate, result waits and per-connection streams across three gat
   const at = (index: number) => fleet.at(index);
   const get = (gateway: Replica, key: string, path: string, signal?: AbortSignal) =>
     fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${key}` }, signal });
-  /** The replica's open slots of a kind (celeriac_gateway_quota_slots). */
-  const slots = async (gateway: Replica, kind: string) => {
-    const text = await (await fetch(`${gateway.url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`celeriac_gateway_quota_slots{kind="${kind}"}`));
-    return Number(line?.slice(line.lastIndexOf(' ') + 1) ?? Number.NaN);
-  };
+  const slots = (gateway: Replica, kind: string) =>
+    metricOf(gateway, `celeriac_gateway_quota_slots{kind="${kind}"}`);
   /** A result wait of `key` on `gateway` for a task that never finishes: it holds its slot until aborted. */
   const holdWait = (gateway: Replica, key: string) => {
     const abort = new AbortController();
@@ -157,5 +153,28 @@ describe('request rate, result waits and per-connection streams across three gat
     expect(((await refused.json()) as { error: string }).error).toMatch(/Too many requests for this API key/);
     // The report went to replica 0 only; replica 1 still has the key's burst.
     expect((await get(at(1), key, '/api/task/types')).status).toBe(200);
+  });
+
+  // Last: it kills a replica.
+  it('a replica killed -9 only costs failed reports: the other two keep answering and keep the rate between them', async () => {
+    const key = await insertKey(fleet.pool, 'viewer', [
+      await insertConnection(fleet.pool, 'fleet-usage-kill'),
+    ]);
+    const failed = () => metricOf(at(0), 'celeriac_gateway_peer_usage_reports_total{outcome="failed"}');
+    const failedBefore = await failed();
+    at(2).process.kill('SIGKILL');
+    const counts = { admitted: 0, refused: 0, other: 0 };
+    const started = Date.now();
+    for (let i = 0; Date.now() - started < RUN_MS; i += 1) {
+      const reply = await get(at(i % 2), key, '/api/task/types');
+      counts[reply.status === 200 ? 'admitted' : reply.status === 429 ? 'refused' : 'other'] += 1;
+      await reply.arrayBuffer();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    expect(counts.other).toBe(0);
+    expect(counts.admitted).toBeLessThanOrEqual(RATE * seconds + 2 * BURST + 2 * RATE);
+    expect(counts.refused).toBeGreaterThan(0);
+    // Replica 2 is still a member until its row expires: the reports to it failed, and were counted.
+    expect(await failed()).toBeGreaterThan(failedBefore);
   });
 });

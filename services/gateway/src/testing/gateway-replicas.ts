@@ -53,3 +53,10 @@ export async function startReplicas(count: number, env: Record<string, string>) 
   }
   return { replicas, pool, close, at: (index: number) => replicas[index % count] as Replica };
 }
+
+/** A series of the replica's /metrics, e.g. `name{kind="stream"}`; 0 when it is not there yet. */
+export async function metricOf(replica: Replica, series: string): Promise<number> {
+  const text = await (await fetch(`${replica.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return Number(line?.slice(line.lastIndexOf(' ') + 1) ?? 0);
+}
