@@ -36,8 +36,10 @@ export interface AppOptions {
   applyTimeoutSeconds: number;
   /** The live streams' router (GET /api/events/stream); it authenticates its own requests. */
   liveStreamsRouter?: Router;
-  /** Per-key request rate and per-key/per-connection caps on waits and refreshes (the streams get the same). */
-  /** `fleet` (peers on): result waits counted over every replica. */
+  /**
+   * Per-key request rate and per-key/per-connection caps on waits and refreshes (the streams get the
+   * same); with `fleet` (peers on), result waits are counted over every replica.
+   */
   quotas?: { concurrency: ConcurrencyQuotas; rate: RateLimiter; fleet?: FleetSlots };
   /** The web dashboard's sign-in (session cookie); without it only API keys are accepted. */
   sessions?: SessionDeps;
