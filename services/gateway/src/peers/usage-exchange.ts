@@ -61,6 +61,7 @@ export function createUsageExchange(
       const deadline = Date.now() + deps.intervalMs;
       clientOf(address).usage({ callers }, new grpc.Metadata(), { deadline }, (error) => {
         inFlight.delete(address);
+        if (!timer) return; // stopped: the call was cancelled, nothing to count
         deps.metrics.reports.inc({ outcome: error ? 'failed' : 'sent' });
         // Logged when a peer starts and stops failing, not at every report.
         if (error && !failing.has(address)) {

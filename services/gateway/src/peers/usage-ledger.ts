@@ -4,6 +4,13 @@ import type { CallerUsage } from '@celeriac/proto/peers';
 const ENTRY_OVERHEAD_BYTES = 80;
 /** A report field is a uint32; a replica never admits that many requests between two reports. */
 const MAX_TOKENS = 0xffff_ffff;
+/**
+ * Encoded size a report stays under, well within the peer server's 64 KiB receive limit
+ * (relay-server.ts). An entry costs at most its caller's UTF-8 bytes plus 10 bytes of tags, lengths
+ * and the varint.
+ */
+export const MAX_REPORT_BYTES = 48 * 1024;
+const entryWireBytes = (caller: string) => Buffer.byteLength(caller) + 10;
 
 /**
  * The request-rate tokens this replica admitted per caller since its last usage report (peers on).
@@ -33,13 +40,22 @@ export function createUsageLedger(options: {
       bytes += cost;
       taken.set(caller, 1);
     },
-    /** Empties the ledger and returns at most `limit` callers, those with the most tokens first. */
+    /**
+     * Empties the ledger and returns at most `limit` callers, those with the most tokens first, and no
+     * more than fit in MAX_REPORT_BYTES.
+     */
     drain(limit: number): CallerUsage[] {
-      const entries = [...taken];
+      const entries = [...taken].sort((a, b) => b[1] - a[1]);
       taken.clear();
       bytes = 0;
-      entries.sort((a, b) => b[1] - a[1]);
-      return entries.slice(0, limit).map(([caller, tokens]) => ({ caller, tokens }));
+      const report: CallerUsage[] = [];
+      let size = 0;
+      for (const [caller, tokens] of entries) {
+        size += entryWireBytes(caller);
+        if (report.length >= limit || size > MAX_REPORT_BYTES) break;
+        report.push({ caller, tokens });
+      }
+      return report;
     },
     get bytes(): number {
       return bytes;

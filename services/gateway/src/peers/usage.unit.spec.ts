@@ -1,6 +1,7 @@
+import { UsageReport } from '@celeriac/proto/peers';
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter } from '../auth/rate-limit';
-import { createUsageLedger } from './usage-ledger';
+import { createUsageLedger, MAX_REPORT_BYTES } from './usage-ledger';
 import { MAX_REPORT_CALLERS, usageReportProblem } from './usage-service';
 
 const limiter = (clock: { now: number }, taken?: string[]) =>
@@ -75,6 +76,15 @@ describe('usage ledger', () => {
     expect(report.length).toBeLessThan(10);
     expect(report[0]).toEqual({ caller: 'key-0', tokens: 2 });
     expect(full).toBe(100 - report.length);
+  });
+
+  it('keeps a report of long callers within the bytes the peer server accepts', () => {
+    const ledger = createUsageLedger({ maxBytes: 10_000_000 });
+    for (let i = 0; i < 1_000; i += 1) ledger.record(`${'é'.repeat(60)}-${i}`);
+    const report = ledger.drain(1_000);
+    expect(report.length).toBeGreaterThan(100);
+    expect(report.length).toBeLessThan(1_000);
+    expect(UsageReport.encode({ callers: report }).finish().byteLength).toBeLessThanOrEqual(MAX_REPORT_BYTES);
   });
 });
 
