@@ -190,6 +190,20 @@ export const gatewayConfigSchema = z.object({
     .min(1_024)
     .max(256 * 1024 * 1024)
     .default(8 * 1024 * 1024),
+  /**
+   * Milliseconds between a replica's request-rate usage reports to the other replicas (the per-key rate
+   * then holds for the fleet); also each report's deadline. 0 turns the exchange off. Default 500.
+   */
+  CELERIAC_GATEWAY_PEER_USAGE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  /** API keys one usage report carries at most, the busiest first. Default 500. */
+  CELERIAC_GATEWAY_PEER_USAGE_CALLERS: z.coerce.number().int().min(1).max(1_000).default(500),
+  /** Bytes of per-key usage a replica gathers between two reports. Default 1048576 (1 MiB). */
+  CELERIAC_GATEWAY_PEER_USAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1024 * 1024)
+    .default(1024 * 1024),
   ...kafkaSecurityFields,
   /** PostgreSQL connect/statement/query/idle timeouts (see service-runtime pg-pool.ts). */
   ...pgTimeoutKnobs,

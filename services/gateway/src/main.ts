@@ -13,21 +13,24 @@ import { createPgPool, pgTimeoutsOf } from '@celeriac/service-runtime/pg-pool';
 import { supervised } from '@celeriac/service-runtime/supervised';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { createConcurrencyQuotas } from './auth/concurrency-quotas';
+import { registerQuotaGauge } from './auth/quota-gauge';
 import { createRateLimiter } from './auth/rate-limit';
 import { createSignInLimiter } from './auth/sign-in-limiter';
 import { gatewayConfigSchema, liveStreamOptionsOf, peerOptionsOf } from './config';
 import { defaultDashboardDir } from './dashboard/static-assets';
 import { databaseCheck } from './data/database-check';
+import { createFleetSlotsStore } from './data/fleet-slots-store';
 import { createGrantNotices } from './data/grant-notices';
 import { createGrantsStore } from './data/grants-store';
-import { createKeyStreamsStore } from './data/key-streams-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
+import { createFleetSlots } from './peers/fleet-slots';
 import { createInspectRelay } from './peers/inspect-relay';
 import { createPeerLink } from './peers/peer-link';
 import { createPeerMetrics } from './peers/peer-metrics';
-import { createFleetStreamLimit } from './streams/fleet-stream-limit';
+import { createUsageLedger } from './peers/usage-ledger';
+import { createUsageMetrics } from './peers/usage-metrics';
 import { createLiveStreams } from './streams/live-streams';
 
 // Composition root: configuration, clients, components; no logic of its own.
@@ -78,6 +81,18 @@ const { deps, authenticator, control, sessions } = createGatewayApi({
   inspectForward: inspectRelay?.forward,
 });
 
+const peerOptions = peerOptionsOf(config, hostname(), randomUUID());
+// With peers, the requests each key is admitted here are reported to the other replicas, which debit
+// them from their own buckets: the per-key rate holds for the fleet (src/peers/README.md).
+const usageMetrics = peerOptions && createUsageMetrics(registry);
+const usageLedger =
+  peerOptions && config.CELERIAC_GATEWAY_PEER_USAGE_MS > 0
+    ? createUsageLedger({
+        maxBytes: config.CELERIAC_GATEWAY_PEER_USAGE_BYTES,
+        onFull: () => usageMetrics?.ledgerFull.inc(),
+      })
+    : undefined;
+
 // Per-key and per-connection quotas, shared by the REST routes and the live streams.
 const refusals = new Counter({
   name: 'celeriac_gateway_quota_refusals_total',
@@ -113,8 +128,11 @@ const quotas = {
     maxBuckets: config.CELERIAC_GATEWAY_RATE_BUCKETS,
     now: Date.now,
     onRefused: () => refusals.inc({ kind: 'rate', scope: 'key' }),
+    onTaken: usageLedger?.record,
   }),
 };
+
+registerQuotaGauge(registry, quotas.concurrency);
 
 // The one Kafka client: the live streams' tail and catch-ups, and the readiness probe.
 const kafka = createKafka({
@@ -126,18 +144,26 @@ const kafka = createKafka({
 
 // Live streams (SSE + WebSocket): see src/streams/README.md; peers (replicas sharing the partitions): src/peers/README.md.
 const streamOptions = liveStreamOptionsOf(config);
-const peerOptions = peerOptionsOf(config, hostname(), randomUUID());
-// With peers, a key's stream limit counts its streams on every live replica, not on this one alone.
-const streamQuotas = peerOptions
+// With peers, the stream and result-wait limits (per key, per connection) count what every live replica holds.
+const fleetQuotas = peerOptions
   ? {
       ...quotas,
-      fleet: createFleetStreamLimit({
-        store: createKeyStreamsStore(pool, peerOptions.memberId),
-        limit: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
-        local: (caller) => quotas.concurrency.held('stream', caller),
+      fleet: createFleetSlots({
+        store: createFleetSlotsStore(pool, peerOptions.memberId),
+        limits: {
+          stream: {
+            key: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
+            connection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
+          },
+          'result-wait': {
+            key: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
+            connection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
+          },
+        },
+        local: quotas.concurrency.held,
         logger,
+        onRefused: (kind, scope) => refusals.inc({ kind, scope }),
       }),
-      onFleetRefused: () => refusals.inc({ kind: 'stream', scope: 'key' }),
     }
   : quotas;
 const liveStreams = createLiveStreams({
@@ -148,7 +174,7 @@ const liveStreams = createLiveStreams({
   authenticator,
   resolveConnection: deps.resolveConnection,
   registry,
-  quotas: streamQuotas,
+  quotas: fleetQuotas,
   checkGrants: createGrantsStore(pool).liveGrants,
   options: streamOptions,
   peers:
@@ -163,6 +189,14 @@ const liveStreams = createLiveStreams({
       metrics: createPeerMetrics(registry),
       stream: streamOptions,
       inspect: inspectRelay && { relay: inspectRelay, handler: inspectRelay.handler(deps.inspector) },
+      usage: usageLedger &&
+        usageMetrics && {
+          ledger: usageLedger,
+          limiter: quotas.rate,
+          intervalMs: config.CELERIAC_GATEWAY_PEER_USAGE_MS,
+          maxCallers: config.CELERIAC_GATEWAY_PEER_USAGE_CALLERS,
+          metrics: usageMetrics,
+        },
     }),
 });
 
@@ -207,7 +241,7 @@ const app = createApp({
   },
   applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
   liveStreamsRouter: liveStreams.router,
-  quotas,
+  quotas: fleetQuotas,
   sessions: {
     ...sessions,
     ttlSeconds: config.CELERIAC_GATEWAY_SESSION_SECONDS,

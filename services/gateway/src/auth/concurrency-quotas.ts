@@ -25,7 +25,8 @@ export type Acquired =
   | { readonly ok: true; readonly release: () => void }
   | { readonly ok: false; readonly message: string; readonly retryAfterSeconds: number };
 
-const NOUN: Record<QuotaKind, string> = {
+/** What a refusal calls each kind (the fleet-wide limits word theirs the same way). */
+export const QUOTA_NOUNS: Record<QuotaKind, string> = {
   stream: 'open streams',
   'result-wait': 'result waits',
   refresh: 'worker refreshes',
@@ -45,6 +46,8 @@ export function createConcurrencyQuotas(
   onRefused: (kind: QuotaKind, scope: 'key' | 'connection') => void = () => {},
 ) {
   const held = new Map<string, number>();
+  // Per kind: four entries at most.
+  const open = new Map<QuotaKind, number>();
   const count = (slot: string) => held.get(slot) ?? 0;
   const move = (slot: string, delta: number) => {
     const next = count(slot) + delta;
@@ -59,16 +62,17 @@ export function createConcurrencyQuotas(
       const connectionSlot = `${kind}\u0000c\u0000${holder.connectionId}`;
       if (count(bySlot) >= limit.perKey) {
         onRefused(kind, 'key');
-        return refusal(`Too many ${NOUN[kind]} for this API key (limit ${limit.perKey}); retry later`);
+        return refusal(`Too many ${QUOTA_NOUNS[kind]} for this API key (limit ${limit.perKey}); retry later`);
       }
       if (count(connectionSlot) >= limit.perConnection) {
         onRefused(kind, 'connection');
         return refusal(
-          `Too many ${NOUN[kind]} for this connection (limit ${limit.perConnection}); retry later`,
+          `Too many ${QUOTA_NOUNS[kind]} for this connection (limit ${limit.perConnection}); retry later`,
         );
       }
       move(bySlot, 1);
       move(connectionSlot, 1);
+      open.set(kind, (open.get(kind) ?? 0) + 1);
       let released = false;
       return {
         ok: true,
@@ -77,12 +81,20 @@ export function createConcurrencyQuotas(
           released = true;
           move(bySlot, -1);
           move(connectionSlot, -1);
+          open.set(kind, (open.get(kind) ?? 1) - 1);
         },
       };
     },
-    /** Slots of `kind` the caller holds on this replica (the fleet-wide stream limit adds the others'). */
-    held(kind: QuotaKind, caller: string): number {
-      return count(`${kind}\u0000k\u0000${caller}`);
+    /**
+     * Slots of `kind` a caller (scope `key`) or a connection holds on this replica (the fleet-wide
+     * limits add the other replicas').
+     */
+    held(kind: QuotaKind, holder: string, scope: 'key' | 'connection' = 'key'): number {
+      return count(`${kind}\u0000${scope === 'key' ? 'k' : 'c'}\u0000${holder}`);
+    },
+    /** Slots of `kind` held on this replica by everyone (a gauge). */
+    open(kind: QuotaKind): number {
+      return open.get(kind) ?? 0;
     },
     /** Slots in use, for tests and metrics. */
     get size(): number {

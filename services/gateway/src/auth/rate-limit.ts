@@ -10,6 +10,8 @@ export interface RateLimitOptions {
   now: () => number;
   /** Told of each refusal (a metric). */
   onRefused?: () => void;
+  /** Told of each request admitted (peers on: the usage reported to the other replicas). */
+  onTaken?: (caller: string) => void;
 }
 
 interface Bucket {
@@ -25,19 +27,25 @@ interface Bucket {
  */
 export function createRateLimiter(options: RateLimitOptions) {
   const buckets = new Map<string, Bucket>();
+  /** The caller's bucket, refilled up to now and moved to the most recently used end. */
+  const refilled = (caller: string): Bucket => {
+    const now = options.now();
+    const bucket = buckets.get(caller) ?? { tokens: options.burst, at: now };
+    buckets.delete(caller);
+    const added = ((now - bucket.at) / 1000) * options.ratePerSecond;
+    bucket.tokens = Math.min(options.burst, bucket.tokens + Math.max(0, added));
+    bucket.at = now;
+    if (buckets.size >= options.maxBuckets) buckets.delete(buckets.keys().next().value as string);
+    buckets.set(caller, bucket);
+    return bucket;
+  };
   return {
     take(caller: string): RateDecision {
       if (options.ratePerSecond <= 0) return { ok: true };
-      const now = options.now();
-      const bucket = buckets.get(caller) ?? { tokens: options.burst, at: now };
-      buckets.delete(caller);
-      const refilled = ((now - bucket.at) / 1000) * options.ratePerSecond;
-      bucket.tokens = Math.min(options.burst, bucket.tokens + Math.max(0, refilled));
-      bucket.at = now;
-      if (buckets.size >= options.maxBuckets) buckets.delete(buckets.keys().next().value as string);
-      buckets.set(caller, bucket);
+      const bucket = refilled(caller);
       if (bucket.tokens >= 1) {
         bucket.tokens -= 1;
+        options.onTaken?.(caller);
         return { ok: true };
       }
       // A refused request costs nothing: the caller may come back as soon as one token is there.
@@ -46,6 +54,17 @@ export function createRateLimiter(options: RateLimitOptions) {
         ok: false,
         retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / options.ratePerSecond)),
       };
+    },
+    /**
+     * Removes `tokens` the caller spent on other replicas (peers' usage reports), so the fleet admits
+     * about `ratePerSecond` for the key wherever its requests land. The bucket may go below zero, down
+     * to `-burst`: a key that overspent waits here too, but a flood of reports cannot shut it out for
+     * longer than two bursts' worth of refill.
+     */
+    debit(caller: string, tokens: number): void {
+      if (options.ratePerSecond <= 0 || !(tokens > 0)) return;
+      const bucket = refilled(caller);
+      bucket.tokens = Math.max(-options.burst, bucket.tokens - tokens);
     },
     get size(): number {
       return buckets.size;

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { requestConnection } from '../http/auth-middleware';
+import { acquireAcrossFleet, type FleetSlots } from '../peers/fleet-slots';
 import { type ConcurrencyQuotas, callerOf, type QuotaKind } from './concurrency-quotas';
 import type { Principal } from './principal';
 import type { RateLimiter } from './rate-limit';
@@ -23,15 +24,17 @@ export function rateLimit(limiter: RateLimiter): RequestHandler {
 
 /**
  * Holds a `kind` slot for the caller and the connection while the request runs (released when the
- * response ends or the client goes away). `applies` says whether this request is one that holds
- * (a result request with `timeout`, a worker list with `refresh`). A request whose connection cannot
- * be resolved holds nothing: the route answers it with the same error it always did.
+ * response ends or the client goes away); with peers, `fleet` counts result waits over every replica.
+ * `applies` says whether this request is one that holds (a result request with `timeout`, a worker
+ * list with `refresh`). A request whose connection cannot be resolved holds nothing: the route answers
+ * it with the same error it always did.
  */
 export function holdSlot(
   quotas: ConcurrencyQuotas,
   kind: QuotaKind,
   resolve: ResolveConnection,
   applies: (req: Request) => boolean = () => true,
+  fleet?: FleetSlots,
 ): RequestHandler {
   return async (req, res, next) => {
     const principal = res.locals.principal as Principal | undefined;
@@ -42,18 +45,22 @@ export function holdSlot(
     } catch {
       return next();
     }
-    const slot = quotas.acquire(kind, {
+    // Aborted when the client goes away, for a handler that can stop its work early (result waits).
+    // Listened to before the fleet is asked, so a client gone meanwhile still frees its slot.
+    const gone = new AbortController();
+    let release: (() => void) | undefined;
+    res.once('close', () => {
+      gone.abort();
+      release?.();
+    });
+    const slot = await acquireAcrossFleet(quotas, fleet, kind, {
       caller: callerOf(principal.keyId, req.socket.remoteAddress),
       connectionId,
     });
     if (!slot.ok) return refuseTooMany(res, slot.message, slot.retryAfterSeconds);
-    // Aborted when the client goes away, for a handler that can stop its work early (result waits).
-    const gone = new AbortController();
+    release = slot.release;
+    if (gone.signal.aborted) return release();
     res.locals.requestSignal = gone.signal;
-    res.once('close', () => {
-      slot.release();
-      gone.abort();
-    });
     next();
   };
 }

@@ -13,6 +13,7 @@ import { taskControlRoutes } from '../flower/task-control-routes';
 import { taskRunRoutes } from '../flower/task-run-routes';
 import { tasksRoutes } from '../flower/tasks-routes';
 import { workersRoutes } from '../flower/workers-routes';
+import type { FleetSlots } from '../peers/fleet-slots';
 import { adminRoutes } from '../v1/admin-routes';
 import { v1GapRoutes } from '../v1/gap-routes';
 import { openApiDocument } from '../v1/openapi-document';
@@ -35,8 +36,11 @@ export interface AppOptions {
   applyTimeoutSeconds: number;
   /** The live streams' router (GET /api/events/stream); it authenticates its own requests. */
   liveStreamsRouter?: Router;
-  /** Per-key request rate and per-key/per-connection caps on waits and refreshes (the streams get the same). */
-  quotas?: { concurrency: ConcurrencyQuotas; rate: RateLimiter };
+  /**
+   * Per-key request rate and per-key/per-connection caps on waits and refreshes (the streams get the
+   * same); with `fleet` (peers on), result waits are counted over every replica.
+   */
+  quotas?: { concurrency: ConcurrencyQuotas; rate: RateLimiter; fleet?: FleetSlots };
   /** The web dashboard's sign-in (session cookie); without it only API keys are accepted. */
   sessions?: SessionDeps;
   /** The built web dashboard served at `/` (index.html + assets/); without it `/` is a 404. */
@@ -72,11 +76,11 @@ export function createApp(options: AppOptions): Express {
     // A waiting request holds its slot until its response ends or its client leaves.
     app.post(
       '/api/task/apply/:taskname',
-      holdSlot(quotas.concurrency, 'result-wait', deps.resolveConnection),
+      holdSlot(quotas.concurrency, 'result-wait', deps.resolveConnection, undefined, quotas.fleet),
     );
     app.get(
       '/api/task/result/:taskid',
-      holdSlot(quotas.concurrency, 'result-wait', deps.resolveConnection, hasTimeout),
+      holdSlot(quotas.concurrency, 'result-wait', deps.resolveConnection, hasTimeout, quotas.fleet),
     );
   }
   // apply/async-apply/send-task read their raw body as JSON, so they go before the form parser.

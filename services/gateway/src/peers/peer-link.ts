@@ -1,6 +1,7 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
+import type { RateLimiter } from '../auth/rate-limit';
 import { createMembersStore } from '../data/members-store';
 import type { PeerLink } from '../streams/live-streams';
 import type { StreamHub } from '../streams/stream-hub';
@@ -10,6 +11,8 @@ import { createPgMembership } from './membership';
 import type { PeerMetrics } from './peer-metrics';
 import { createPeerStreams, type PeerOptions, type PeerStreams } from './peer-streams';
 import { createRelayServer } from './relay-server';
+import { createUsageExchange, type UsageExchangeOptions } from './usage-exchange';
+import { usageHandler } from './usage-service';
 
 /**
  * Gateway peers for the live streams (see README.md here): membership in PostgreSQL, the peer gRPC
@@ -26,6 +29,8 @@ export function createPeerLink(deps: {
   stream: { backfill: number; taskMemory: number; workerMemory: number };
   /** Worker refreshes coalesced across replicas: served on the peer gRPC server, told the members. */
   inspect?: { relay: InspectRelay; handler: ReturnType<InspectRelay['handler']> };
+  /** The fleet-wide request rate (usage-exchange.ts); absent when it is off. */
+  usage?: UsageExchangeOptions & { limiter: Pick<RateLimiter, 'debit'> };
 }): (hub: StreamHub, metrics: StreamMetrics) => PeerLink {
   return (hub, metrics) => {
     const membership = createPgMembership({
@@ -37,6 +42,10 @@ export function createPeerLink(deps: {
     });
     let streams: PeerStreams | undefined;
     let partitionCount = 0;
+    const usage = deps.usage && {
+      exchange: createUsageExchange({ ...deps.usage, membership, token: deps.token, logger: deps.logger }),
+      handler: usageHandler({ token: deps.token, limiter: deps.usage.limiter, metrics: deps.usage.metrics }),
+    };
     const server = createRelayServer({
       host: deps.options.host,
       port: deps.options.port,
@@ -58,6 +67,7 @@ export function createPeerLink(deps: {
       partitionCount: () => partitionCount,
       logger: deps.logger,
       inspect: deps.inspect?.handler,
+      usage: usage?.handler,
     });
     deps.inspect?.relay.attach({
       self: membership.self,
@@ -100,11 +110,13 @@ export function createPeerLink(deps: {
         await server.start();
         await membership.start();
         streams.start();
+        usage?.exchange.start();
         running = true;
       },
       async stop() {
         if (!running) return;
         running = false;
+        usage?.exchange.stop();
         await membership.stop();
         streams?.stop();
         await server.stop();

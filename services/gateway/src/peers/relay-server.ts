@@ -6,6 +6,8 @@ import {
   PeersService,
   type RelayBatch,
   type RelayRequest,
+  type UsageAck,
+  type UsageReport,
 } from '@celeriac/proto/peers';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import * as grpc from '@grpc/grpc-js';
@@ -32,6 +34,8 @@ export function createRelayServer(options: {
   logger: Logger;
   /** Peers/Inspect (inspect-server.ts); without it the call answers UNIMPLEMENTED. */
   inspect?: grpc.handleUnaryCall<PeerInspectRequest, PeerInspectReply>;
+  /** `Peers/Usage` (usage-service.ts); without it the call is UNIMPLEMENTED. */
+  usage?: grpc.handleUnaryCall<UsageReport, UsageAck>;
 }) {
   const log = options.logger.child({ component: 'relay-server' });
   const open = new Set<AbortController>();
@@ -95,12 +99,14 @@ export function createRelayServer(options: {
       .finally(() => open.delete(abort));
   };
 
+  // A replica without a handler (the feature off here) says so rather than leaving the caller waiting.
+  const unimplemented =
+    (what: string) => (_call: unknown, callback: (error: Partial<grpc.StatusObject>, value: null) => void) =>
+      callback({ code: grpc.status.UNIMPLEMENTED, details: `${what} not served on this replica` }, null);
   const implementation: PeersServer = {
     relay,
-    inspect:
-      options.inspect ??
-      ((_call, callback) =>
-        callback({ code: grpc.status.UNIMPLEMENTED, details: 'inspect not served' }, null)),
+    inspect: options.inspect ?? unimplemented('worker refreshes'),
+    usage: options.usage ?? unimplemented('usage reports'),
   };
 
   return {

@@ -1,16 +1,14 @@
 import { type ConcurrencyQuotas, callerOf } from '../auth/concurrency-quotas';
 import type { Principal } from '../auth/principal';
 import type { RateLimiter } from '../auth/rate-limit';
-import type { FleetStreamLimit } from './fleet-stream-limit';
+import type { FleetSlots } from '../peers/fleet-slots';
 
 /** The gateway's quotas as the streams see them; absent in tests of the streams alone. */
 export interface StreamQuotas {
   concurrency: ConcurrencyQuotas;
   rate: RateLimiter;
-  /** Peers on: the per-key stream limit also counts the other replicas' streams. */
-  fleet?: FleetStreamLimit;
-  /** Told of a refusal by the fleet-wide limit (the refusals metric). */
-  onFleetRefused?: () => void;
+  /** Peers on: the per-key and per-connection stream limits also count the other replicas' streams. */
+  fleet?: FleetSlots;
 }
 
 export type Admission =
@@ -20,7 +18,7 @@ export type Admission =
 const ADMITTED: Admission = { ok: true, release: () => {} };
 
 /**
- * `admitLocally`, then, with peers, the key's streams on every live replica. All or nothing: a refusal
+ * `admitLocally`, then, with peers, the key's and the connection's streams on every live replica. All or nothing: a refusal
  * holds no slot here and counts nothing in the fleet.
  */
 export async function admitStream(
@@ -33,19 +31,15 @@ export async function admitStream(
   const admission = admitLocally(quotas, principal, connectionId, remoteAddress, catchUp);
   const fleet = quotas?.fleet;
   if (!admission.ok || !fleet) return admission;
-  const caller = callerOf(principal.keyId, remoteAddress);
+  const holder = { caller: callerOf(principal.keyId, remoteAddress), connectionId };
   const release = () => {
     admission.release();
-    fleet.released(caller);
+    fleet.released('stream', holder);
   };
-  if (await fleet.admit(caller)) return { ...admission, release };
+  const refusal = await fleet.admit('stream', holder);
+  if (!refusal) return { ...admission, release };
   release();
-  quotas.onFleetRefused?.();
-  return {
-    ok: false,
-    message: `Too many open streams for this API key across the gateway replicas (limit ${fleet.limit}); retry later`,
-    retryAfterSeconds: 1,
-  };
+  return refusal;
 }
 
 /**

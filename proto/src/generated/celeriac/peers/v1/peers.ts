@@ -77,6 +77,21 @@ export interface PeerInspectReply {
   workers: PeerInspectWorker[];
 }
 
+export interface CallerUsage {
+  /** The API key id, or address:<client address> when auth is disabled (the rate limiter's caller). */
+  caller: string;
+  /** Requests admitted for that caller on the sending replica since its previous report. */
+  tokens: number;
+}
+
+export interface UsageReport {
+  /** Largest first; at most the sender's CELERIAC_GATEWAY_PEER_USAGE_CALLERS entries. */
+  callers: CallerUsage[];
+}
+
+export interface UsageAck {
+}
+
 function createBaseRelayRequest(): RelayRequest {
   return { connectionId: "", partition: 0, fromOffset: 0 };
 }
@@ -732,6 +747,212 @@ export const PeerInspectReply: MessageFns<PeerInspectReply> = {
   },
 };
 
+function createBaseCallerUsage(): CallerUsage {
+  return { caller: "", tokens: 0 };
+}
+
+export const CallerUsage: MessageFns<CallerUsage> = {
+  encode(message: CallerUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caller !== "") {
+      writer.uint32(10).string(message.caller);
+    }
+    if (message.tokens !== 0) {
+      writer.uint32(16).uint32(message.tokens);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallerUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallerUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caller = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tokens = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallerUsage {
+    return {
+      caller: isSet(object.caller) ? globalThis.String(object.caller) : "",
+      tokens: isSet(object.tokens) ? globalThis.Number(object.tokens) : 0,
+    };
+  },
+
+  toJSON(message: CallerUsage): unknown {
+    const obj: any = {};
+    if (message.caller !== "") {
+      obj.caller = message.caller;
+    }
+    if (message.tokens !== 0) {
+      obj.tokens = Math.round(message.tokens);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CallerUsage>): CallerUsage {
+    return CallerUsage.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CallerUsage>): CallerUsage {
+    const message = createBaseCallerUsage();
+    message.caller = object.caller ?? "";
+    message.tokens = object.tokens ?? 0;
+    return message;
+  },
+};
+
+function createBaseUsageReport(): UsageReport {
+  return { callers: [] };
+}
+
+export const UsageReport: MessageFns<UsageReport> = {
+  encode(message: UsageReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.callers) {
+      CallerUsage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.callers.push(CallerUsage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageReport {
+    return {
+      callers: globalThis.Array.isArray(object?.callers) ? object.callers.map((e: any) => CallerUsage.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: UsageReport): unknown {
+    const obj: any = {};
+    if (message.callers?.length) {
+      obj.callers = message.callers.map((e) => CallerUsage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UsageReport>): UsageReport {
+    return UsageReport.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UsageReport>): UsageReport {
+    const message = createBaseUsageReport();
+    message.callers = object.callers?.map((e) => CallerUsage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUsageAck(): UsageAck {
+  return {};
+}
+
+export const UsageAck: MessageFns<UsageAck> = {
+  encode(_: UsageAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): UsageAck {
+    return {};
+  },
+
+  toJSON(_: UsageAck): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<UsageAck>): UsageAck {
+    return UsageAck.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<UsageAck>): UsageAck {
+    const message = createBaseUsageAck();
+    return message;
+  },
+};
+
 export type PeersService = typeof PeersService;
 export const PeersService = {
   /**
@@ -763,6 +984,20 @@ export const PeersService = {
     responseSerialize: (value: PeerInspectReply): Buffer => Buffer.from(PeerInspectReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): PeerInspectReply => PeerInspectReply.decode(value),
   },
+  /**
+   * Request-rate tokens the calling replica admitted per API key since its last report: the receiver
+   * debits them from its own buckets, so a key's rate holds for the fleet. Sent to every live member
+   * every few hundred milliseconds with a short deadline; a lost report only makes the limit looser.
+   */
+  usage: {
+    path: "/celeriac.peers.v1.Peers/Usage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UsageReport): Buffer => Buffer.from(UsageReport.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UsageReport => UsageReport.decode(value),
+    responseSerialize: (value: UsageAck): Buffer => Buffer.from(UsageAck.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UsageAck => UsageAck.decode(value),
+  },
 } as const;
 
 export interface PeersServer extends UntypedServiceImplementation {
@@ -779,6 +1014,12 @@ export interface PeersServer extends UntypedServiceImplementation {
    * authorized the connection for its client; the shared token is what authorizes the caller.
    */
   inspect: handleUnaryCall<PeerInspectRequest, PeerInspectReply>;
+  /**
+   * Request-rate tokens the calling replica admitted per API key since its last report: the receiver
+   * debits them from its own buckets, so a key's rate holds for the fleet. Sent to every live member
+   * every few hundred milliseconds with a short deadline; a lost report only makes the limit looser.
+   */
+  usage: handleUnaryCall<UsageReport, UsageAck>;
 }
 
 export interface PeersClient extends Client {
@@ -809,6 +1050,23 @@ export interface PeersClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PeerInspectReply) => void,
+  ): ClientUnaryCall;
+  /**
+   * Request-rate tokens the calling replica admitted per API key since its last report: the receiver
+   * debits them from its own buckets, so a key's rate holds for the fleet. Sent to every live member
+   * every few hundred milliseconds with a short deadline; a lost report only makes the limit looser.
+   */
+  usage(request: UsageReport, callback: (error: ServiceError | null, response: UsageAck) => void): ClientUnaryCall;
+  usage(
+    request: UsageReport,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UsageAck) => void,
+  ): ClientUnaryCall;
+  usage(
+    request: UsageReport,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UsageAck) => void,
   ): ClientUnaryCall;
 }
 
