@@ -128,15 +128,15 @@ describe('result waits per key and per connection', () => {
     const secondReply = call(second.key, `/api/task/result/${randomUUID()}?timeout=60`, {
       signal: secondWait.signal,
     }).catch(() => null);
-    // Once that wait is admitted (a probe that gets in answers at once, timeout 0.01 s), the connection is full.
-    const connectionFull = await waitFor(
+    // Once that wait is admitted the connection is full. Waited on through the slots gauge: probing with
+    // requests would spend the key's request rate and, on a slow machine, end in a rate refusal.
+    await waitFor(
       "the other key's wait to be admitted",
-      async () => {
-        const probe = await call(second.key, `/api/task/result/${randomUUID()}?timeout=0.01`);
-        return probe.status === 429 ? probe : undefined;
-      },
+      async () => (await gw.metric('celeriac_gateway_quota_slots', 'kind="result-wait"')) === 3,
       { intervalMs: 200 },
     );
+    const connectionFull = await call(second.key, `/api/task/result/${randomUUID()}?timeout=0.01`);
+    expect(connectionFull.status).toBe(429);
     expect(((await connectionFull.json()) as { error: string }).error).toMatch(
       /for this connection \(limit 3\)/,
     );
