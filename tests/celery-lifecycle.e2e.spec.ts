@@ -1,18 +1,13 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { adminCli, stackServiceEnv } from './harness/admin-cli';
 import { startCollector, startGateway, startProjector } from './harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from './harness/celery-worker';
 import { createTestDatabase, createTestTopics } from './harness/isolation';
 import type { ServiceProcess } from './harness/service-process';
-import { REPO_ROOT, readStackEnv } from './harness/stack-env';
 import { createTestBroker, TEST_BROKER_KINDS, type TestBroker } from './harness/test-brokers';
 import { waitFor } from './harness/wait-for';
-
-const run = promisify(execFile);
 
 /**
  * The product as a user meets it: collector, projector and gateway running as deployed, a real Celery
@@ -46,44 +41,11 @@ describe.each(TEST_BROKER_KINDS)('a Celery task seen end to end through Celeriac
       createTestTopics(['events', 'deadletter']),
       createTestBroker(brokerKind),
     ]);
-    const env = {
-      CELERIAC_DATABASE_URL: database.url,
-      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-      CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-      CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
-    };
-    const admin = (...args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...env },
-      });
-    const added = await admin('connections', 'add', '--name', 'e2e', '--broker-url', vhost.url);
-    connectionId = (JSON.parse(added.stdout) as { connectionId: string }).connectionId;
-    const created = await admin(
-      'keys',
-      'create',
-      '--name',
-      'e2e',
-      '--role',
-      'operator',
-      '--connections',
-      connectionId,
-    );
-    key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1] ?? '';
-    expect(key).not.toBe('');
-    const support = await admin(
-      'keys',
-      'create',
-      '--name',
-      'waldur',
-      '--role',
-      'support',
-      '--connections',
-      connectionId,
-    );
-    supportKey = /key \(shown once, store it now\): (\S+)/.exec(support.stdout)?.[1] ?? '';
-    expect(supportKey).not.toBe('');
+    const env = stackServiceEnv({ databaseUrl: database.url, topics: topics.topics });
+    const admin = adminCli(env);
+    connectionId = await admin.addConnection('e2e', vhost.url);
+    key = await admin.createKey('e2e', 'operator', [connectionId]);
+    supportKey = await admin.createKey('waldur', 'support', [connectionId]);
 
     const [collector, projector, gatewayService] = await Promise.all([
       startCollector(env),

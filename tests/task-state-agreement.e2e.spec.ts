@@ -1,16 +1,11 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminCli, stackServiceEnv } from './harness/admin-cli';
 import { startCollector, startGateway, startProjector } from './harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from './harness/celery-worker';
 import { createTestDatabase, createTestTopics, createTestVhost } from './harness/isolation';
 import type { ServiceProcess } from './harness/service-process';
-import { REPO_ROOT, readStackEnv } from './harness/stack-env';
 import { waitFor } from './harness/wait-for';
-
-const run = promisify(execFile);
 
 /**
  * The API (projector -> PostgreSQL) and the SSE stream (the gateway's own tail of Kafka) resolve a
@@ -41,32 +36,10 @@ describe('the API and the SSE stream agree on task states', () => {
       createTestTopics(['events', 'deadletter']),
       createTestVhost(),
     ]);
-    const env = {
-      CELERIAC_DATABASE_URL: database.url,
-      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-      CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-      CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
-    };
-    const admin = (...args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...env },
-      });
-    const added = await admin('connections', 'add', '--name', 'agree', '--broker-url', vhost.url);
-    connectionId = (JSON.parse(added.stdout) as { connectionId: string }).connectionId;
-    const created = await admin(
-      'keys',
-      'create',
-      '--name',
-      'agree',
-      '--role',
-      'operator',
-      '--connections',
-      connectionId,
-    );
-    key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1] ?? '';
-    expect(key).not.toBe('');
+    const env = stackServiceEnv({ databaseUrl: database.url, topics: topics.topics });
+    const admin = adminCli(env);
+    connectionId = await admin.addConnection('agree', vhost.url);
+    key = await admin.createKey('agree', 'operator', [connectionId]);
     const [collector, projector, gatewayService] = await Promise.all([
       startCollector(env),
       startProjector(env),

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { adminCli, stackServiceEnv } from '../harness/admin-cli';
 import { startCollector, startGateway, startProjector } from '../harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../harness/isolation';
@@ -62,27 +62,18 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     createTestVhost(),
   ]);
   const env = {
-    CELERIAC_DATABASE_URL: database.url,
-    CELERIAC_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-    CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
+    ...stackServiceEnv({
+      databaseUrl: database.url,
+      topics: topics.topics,
+      kafkaBrokers: stack.kafkaBrokers,
+    }),
     CELERIAC_GATEWAY_DASHBOARD_DIR: DASHBOARD_DIST,
   };
-  const admin = async (...args: string[]) =>
-    (
-      await run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...env },
-      })
-    ).stdout;
-  const addConnection = async (name: string, url: string) =>
-    (
-      JSON.parse(await admin('connections', 'add', '--name', name, '--broker-url', url)) as {
-        connectionId: string;
-      }
-    ).connectionId;
-  const [idA, idB] = [await addConnection('alpha', vhostA.url), await addConnection('bravo', vhostB.url)];
+  const admin = adminCli(env);
+  const [idA, idB] = [
+    await admin.addConnection('alpha', vhostA.url),
+    await admin.addConnection('bravo', vhostB.url),
+  ];
 
   const services: ServiceProcess[] = [];
   const workers: CeleryWorker[] = [];
@@ -107,21 +98,7 @@ export async function startDashboardStack(): Promise<DashboardStack> {
       gateway: gateway.url,
       a: { name: 'alpha', connectionId: idA, brokerUrl: vhostA.url, worker: workerA },
       b: { name: 'bravo', connectionId: idB, brokerUrl: vhostB.url, worker: workerB },
-      async createKey(name, role, connections) {
-        const out = await admin(
-          'keys',
-          'create',
-          '--name',
-          name,
-          '--role',
-          role,
-          '--connections',
-          connections.join(','),
-        );
-        const key = /key \(shown once, store it now\): (\S+)/.exec(out)?.[1];
-        if (!key) throw new Error(`admin keys create printed no key: ${out}`);
-        return key;
-      },
+      createKey: (name, role, connections) => admin.createKey(name, role, connections),
       async sendTask(tenant, name, args) {
         const script =
           'import json,sys\nfrom demo_app import app\nprint(app.send_task(sys.argv[1], args=json.loads(sys.argv[2])).id)';

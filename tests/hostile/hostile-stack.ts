@@ -1,15 +1,11 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { adminCli, stackServiceEnv } from '../harness/admin-cli';
 import { type CeleryWorker, startCeleryWorker } from '../harness/celery-worker';
 import { freePort } from '../harness/free-port';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../harness/isolation';
 import { type ServiceProcess, startService } from '../harness/service-process';
-import { REPO_ROOT, readStackEnv } from '../harness/stack-env';
 import type { ServiceTarget } from './gateway-watch';
 import type { SuiteKeys } from './request-auth';
-
-const run = promisify(execFile);
 
 export interface RunningService extends ServiceTarget {
   process(): ServiceProcess;
@@ -68,41 +64,17 @@ export async function startHostileStack(): Promise<HostileStack> {
     createTestTopics(['events', 'deadletter']),
     createTestVhost(),
   ]);
-  const env = {
-    CELERIAC_DATABASE_URL: database.url,
-    CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-    CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
-  };
-  const admin = (...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-    });
-  const added = await admin('connections', 'add', '--name', 'hostile', '--broker-url', vhost.url);
-  const connectionId = (JSON.parse(added.stdout) as { connectionId: string }).connectionId;
-  const createKey = async (role: string, scope: string[]) => {
-    const created = await admin(
-      'keys',
-      'create',
-      '--name',
-      `hostile-${role}-${scope.length}`,
-      '--role',
-      role,
-      ...scope,
-    );
-    const key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1];
-    if (!key) throw new Error(`no key in the admin CLI output: ${created.stdout}`);
-    return key;
-  };
-  const bound = ['--connections', connectionId];
+  const env = stackServiceEnv({ databaseUrl: database.url, topics: topics.topics });
+  const admin = adminCli(env);
+  const connectionId = await admin.addConnection('hostile', vhost.url);
+  const createKey = (role: string, scope: string[] | 'all') =>
+    admin.createKey(`hostile-${role}-${scope.length}`, role, scope);
   const [viewer, operator, support, adminKey, adminAll] = await Promise.all([
-    createKey('viewer', bound),
-    createKey('operator', bound),
-    createKey('support', bound),
-    createKey('admin', bound),
-    createKey('admin', ['--all']),
+    createKey('viewer', [connectionId]),
+    createKey('operator', [connectionId]),
+    createKey('support', [connectionId]),
+    createKey('admin', [connectionId]),
+    createKey('admin', 'all'),
   ]);
 
   const [opsCollector, grpcPort, opsProjector, gatewayPort] = await Promise.all([
