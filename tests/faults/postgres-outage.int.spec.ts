@@ -8,6 +8,7 @@ import { readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
 import { sentTaskEventIds, storedTaskCount, storedTaskEvents } from './event-evidence';
 import { type FaultStack, isAlive, readiness, startFaultStack } from './fault-stack';
+import { runOutage } from './outage-scenario';
 
 // PostgreSQL crashes (pg_ctl stop -m immediate) while a real worker is busy. Collector, projector and
 // gateway share a PostgreSQL server of this test's own; Kafka and RabbitMQ are the shared ones.
@@ -41,84 +42,22 @@ describe('the whole stack across a PostgreSQL outage', () => {
   it('keeps every service up and not ready while PostgreSQL is down, then stores every event exactly once', {
     timeout: 170_000,
   }, async () => {
-    const { connectionId, gateway, services } = stack as FaultStack;
-    const allTaskEventsStored = async () => {
-      const expected = sentTaskEventIds(connectionId, tap?.elements ?? []);
-      const stored = await storedTaskEvents(postgres.url, connectionId);
-      return expected.size > 0 && [...expected].every((id) => stored.has(id)) ? { expected, stored } : false;
-    };
-    await sendTraffic(vhost.url, ['--count', '60', '--rate', '60', '--mix', 'add=80,error=20']);
-    await waitFor('the first tasks in PostgreSQL', allTaskEventsStored, {
-      timeoutMs: 60_000,
-      intervalMs: 500,
-    });
-
-    // Traffic keeps flowing through the outage.
-    const traffic = sendTraffic(vhost.url, ['--count', '200', '--rate', '20', '--mix', 'add=80,error=20']);
-    await postgres.stop('immediate');
-    for (const service of services) {
-      const down = await waitFor(
-        `${service.name} to report PostgreSQL down on /readyz`,
-        async () => {
-          const ready = await readiness(service);
-          return ready.status === 503 && ready.reason?.includes('postgresql') ? ready : false;
-        },
-        { timeoutMs: 30_000, intervalMs: 250 },
-      );
-      expect(down.reason).toMatch(/^postgresql unreachable/);
-    }
-    const api = await fetch(`${gateway.url}/api/tasks?limit=5`);
-    expect(api.status).toBe(503);
-    expect(api.headers.get('content-type')).toMatch(/application\/json/);
-    expect(((await api.json()) as { error?: string }).error).toMatch(/database is unavailable/);
-    // Replicas started now, with PostgreSQL down, come up and wait instead of exiting.
-    late = (await stack?.startLateReplicas()) ?? [];
-    for (const service of late)
-      await waitFor(
-        `late ${service.name} to report PostgreSQL down on /readyz`,
-        async () => {
-          const ready = await readiness(service);
-          return ready.status === 503 && ready.reason?.startsWith('postgresql unreachable');
-        },
-        { timeoutMs: 30_000, intervalMs: 250 },
-      );
-    for (const service of [...services, ...late])
-      expect(isAlive(service), `${service.name} alive`).toBe(true);
-
-    await postgres.start();
-    for (const service of [...services, ...late])
-      await waitFor(
-        `${service.name} to be ready again`,
-        async () => (await readiness(service)).status === 200,
-        {
-          timeoutMs: 60_000,
-          intervalMs: 250,
-        },
-      );
-    await traffic;
-    await waitFor(
-      'all 260 tasks to finish on the wire',
-      () =>
-        (tap?.elements ?? []).filter((e) => e.type === 'task-succeeded' || e.type === 'task-failed').length >=
-        260,
-      { timeoutMs: 60_000 },
-    );
-    const { expected, stored } = await waitFor(
-      'every task event Celery sent, in PostgreSQL',
-      allTaskEventsStored,
-      {
-        timeoutMs: 90_000,
-        intervalMs: 500,
+    late = await runOutage({
+      stack: stack as FaultStack,
+      tap: tap as NonNullable<typeof tap>,
+      brokerUrl: vhost.url,
+      databaseUrl: postgres.url,
+      dependency: 'postgresql',
+      takeDown: () => postgres.stop('immediate'),
+      bringBack: () => postgres.start(),
+      checkApiDuringOutage: async (response) => {
+        expect(response.status).toBe(503);
+        expect(response.headers.get('content-type')).toMatch(/application\/json/);
+        expect(((await response.json()) as { error?: string }).error).toMatch(/database is unavailable/);
       },
-    );
-    // Exactly once: nothing beyond what Celery sent, and no event twice.
-    expect([...stored.keys()].filter((id) => !expected.has(id))).toEqual([]);
-    expect([...stored.values()].filter((n) => n !== 1)).toEqual([]);
-    expect(await storedTaskCount(postgres.url, connectionId)).toBe(260);
-    const api2 = await fetch(`${gateway.url}/api/tasks?limit=5`);
-    expect(api2.status).toBe(200);
-    for (const service of [...services, ...late])
-      expect(isAlive(service), `${service.name} alive`).toBe(true);
+      readyAgainMs: 60_000,
+    });
+    expect((await fetch(`${(stack as FaultStack).gateway.url}/api/tasks?limit=5`)).status).toBe(200);
   });
 
   it('treats a PostgreSQL that hangs (no answer at all) the same way, through its connect and query timeouts', {
