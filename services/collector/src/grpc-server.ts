@@ -1,5 +1,6 @@
 import { type ControlServer, ControlService as ControlServiceDefinition } from '@celeriac/proto/control';
 import { controlCallAuthorized } from '@celeriac/proto/control-auth';
+import { type GrpcListener, listenGrpc } from '@celeriac/proto/grpc-listener';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import * as grpc from '@grpc/grpc-js';
 import type { ControlService } from './control-service';
@@ -43,8 +44,7 @@ export function createGrpcServer(options: {
   logger: Logger;
 }) {
   const log = options.logger.child({ component: 'grpc-server' });
-  let server: grpc.Server | undefined;
-  let boundPort = 0;
+  let listener: GrpcListener | undefined;
 
   function unary<Req, Res>(
     method: string,
@@ -84,37 +84,24 @@ export function createGrpcServer(options: {
   return {
     name: 'grpc-server',
     get isRunning() {
-      return server !== undefined;
+      return listener !== undefined;
     },
     get port() {
-      return boundPort;
+      return listener?.port ?? 0;
     },
     async start() {
-      const created = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-      created.addService(ControlServiceDefinition, implementation);
-      boundPort = await new Promise<number>((resolve, reject) =>
-        created.bindAsync(
-          `${options.host}:${options.port}`,
-          grpc.ServerCredentials.createInsecure(),
-          (error, port) => (error ? reject(error) : resolve(port)),
-        ),
-      );
-      server = created;
+      listener = await listenGrpc({
+        host: options.host,
+        port: options.port,
+        service: ControlServiceDefinition,
+        implementation,
+        maxReceiveBytes: 4 * 1024 * 1024,
+      });
     },
     async stop() {
-      const current = server;
-      server = undefined;
-      if (!current) return;
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          current.forceShutdown();
-          resolve();
-        }, 5000);
-        current.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      const current = listener;
+      listener = undefined;
+      await current?.close(5_000);
     },
   };
 }

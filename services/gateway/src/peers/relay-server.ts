@@ -1,4 +1,5 @@
 import { controlCallAuthorized } from '@celeriac/proto/control-auth';
+import { type GrpcListener, listenGrpc } from '@celeriac/proto/grpc-listener';
 import {
   type PeerInspectReply,
   type PeerInspectRequest,
@@ -39,8 +40,7 @@ export function createRelayServer(options: {
 }) {
   const log = options.logger.child({ component: 'relay-server' });
   const open = new Set<AbortController>();
-  let server: grpc.Server | undefined;
-  let boundPort = 0;
+  let listener: GrpcListener | undefined;
 
   function invalid(request: RelayRequest): string | null {
     if (request.connectionId.length > 36 || !UUID.test(request.connectionId))
@@ -112,42 +112,29 @@ export function createRelayServer(options: {
   return {
     name: 'relay-server',
     get isRunning() {
-      return server !== undefined;
+      return listener !== undefined;
     },
     get port() {
-      return boundPort;
+      return listener?.port ?? 0;
     },
     get openRelays() {
       return open.size;
     },
     async start() {
-      const created = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 });
-      created.addService(PeersService, implementation);
-      boundPort = await new Promise<number>((resolve, reject) =>
-        created.bindAsync(
-          `${options.host}:${options.port}`,
-          grpc.ServerCredentials.createInsecure(),
-          (error, port) => (error ? reject(error) : resolve(port)),
-        ),
-      );
-      server = created;
+      listener = await listenGrpc({
+        host: options.host,
+        port: options.port,
+        service: PeersService,
+        implementation,
+        maxReceiveBytes: 64 * 1024,
+      });
     },
     async stop() {
-      const current = server;
-      server = undefined;
-      if (!current) return;
+      const current = listener;
+      listener = undefined;
       // Relays never end on their own: cancel them, and their peers reopen at the partitions' new owners.
       for (const abort of open) abort.abort();
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          current.forceShutdown();
-          resolve();
-        }, 2_000);
-        current.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await current?.close(2_000);
     },
   };
 }
