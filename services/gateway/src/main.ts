@@ -24,6 +24,7 @@ import { createKeyStreamsStore } from './data/key-streams-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
+import { meterKafkaReads } from './kafka-read-metrics';
 import { createPeerLink } from './peers/peer-link';
 import { createPeerMetrics } from './peers/peer-metrics';
 import { createFleetStreamLimit } from './streams/fleet-stream-limit';
@@ -105,12 +106,15 @@ const quotas = {
 };
 
 // The one Kafka client: the live streams' tail and catch-ups, and the readiness probe.
-const kafka = createKafka({
-  clientId: 'celeriac-gateway',
-  brokers: config.CELERIAC_KAFKA_BROKERS,
-  security: kafkaSecurityOf(config),
-  logger,
-});
+const kafka = meterKafkaReads(
+  createKafka({
+    clientId: 'celeriac-gateway',
+    brokers: config.CELERIAC_KAFKA_BROKERS,
+    security: kafkaSecurityOf(config),
+    logger,
+  }),
+  registry,
+);
 
 // Live streams (SSE + WebSocket): see src/streams/README.md; peers (replicas sharing the partitions): src/peers/README.md.
 const streamOptions = liveStreamOptionsOf(config);
