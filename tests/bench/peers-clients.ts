@@ -20,7 +20,7 @@ export async function holdClients(
   gateway: Gateway,
   connections: readonly string[],
   count: number,
-  /** Client i presents keys[i / perKey]. */
+  /** Client i presents key i mod n, n = count / perKey (so the clients opened at once use different keys). */
   keys: readonly string[],
   perKey: number,
   concurrency = 50,
@@ -33,7 +33,7 @@ export async function holdClients(
   const opener = async () => {
     while (next < count) {
       const connectionId = connections[next % connections.length] as string;
-      const key = keys[Math.floor(next / perKey)] as string;
+      const key = keys[next % Math.min(keys.length, Math.ceil(count / perKey))] as string;
       next += 1;
       try {
         clients.push(await sseClient({ port: gateway.port, path: streamPath(connectionId), key }));
