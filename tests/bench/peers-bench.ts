@@ -23,6 +23,7 @@ import type { ServiceProcess } from '../harness/service-process';
 import { readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
 import { type Held, holdClients, type Watcher, watch } from './peers-clients';
+import { monitorTier } from './peers-monitor';
 import { type RunFigures, renderReport, type Settings } from './peers-report';
 import { type Gateway, ownerOfPartition, scrape, startTier } from './peers-tier';
 import { connectionsOverPartitions, ingest } from './peers-workload';
@@ -101,6 +102,7 @@ async function measure(run: string): Promise<RunFigures> {
   const gateways = await startTier({ replicas, peers, partitions: settings.partitions, env, pool });
   const held: Held[] = [];
   const watchers: Watcher[] = [];
+  const monitor = peers ? monitorTier(pool, gateways) : undefined;
   try {
     const rssIdle = gateways.map((gateway) => rssMb(gateway.process.pid));
     held.push(
@@ -156,6 +158,7 @@ async function measure(run: string): Promise<RunFigures> {
       { timeoutMs: 60_000, intervalMs: 100 },
     );
     const after = await snapshot();
+    const health = await monitor?.stop();
     const loadAfter = loadavg()[0] as number;
     await Promise.all(queries.map((query) => query.stop()));
     const relayed = (watcher: Watcher) => {
@@ -194,8 +197,10 @@ async function measure(run: string): Promise<RunFigures> {
       delivered: watchers.reduce((sum, watcher) => sum + inWindow(watcher).length, 0),
       expected: watchers.reduce((sum, watcher) => sum + expected(watcher), 0),
       load: [loadBefore, loadAfter],
+      health,
     };
   } finally {
+    await monitor?.stop();
     for (const watcher of watchers) watcher.close();
     for (const clients of held) clients.close();
     await Promise.allSettled(gateways.map((gateway) => gateway.stop()));

@@ -1,6 +1,7 @@
 /** The peers benchmark's figures and their markdown report (tests/bench/PEERS-REPORT.md). */
 import { cpus, totalmem } from 'node:os';
 import type { Held } from './peers-clients';
+import type { TierHealth } from './peers-monitor';
 import { percentile } from './stack-measures';
 
 export interface Settings {
@@ -47,6 +48,8 @@ export interface RunFigures {
   delivered: number;
   expected: number;
   load: [number, number];
+  /** Peers runs: membership and ownership from the tier's start to the end of the window. */
+  health?: TierHealth;
 }
 
 const fmt = (value: number, digits = 0) =>
@@ -115,6 +118,13 @@ export function renderReport(settings: Settings, results: RunFigures[]): string 
         latencyRow(r, 'through a relay', r.relayLatencyMs),
     )
     .join('');
+  const health = results
+    .filter((r) => r.health)
+    .map((r) => {
+      const h = r.health as TierHealth;
+      return `| ${nameOf(r.run)} | ${h.maxRenewAgeS.map((age) => age.toFixed(1)).join(' / ')} | ${h.minLiveMembers} of ${r.replicas} | ${h.layouts.join(' → ')} | ${r.replicaFigures.map((f) => f.fallbacks).join(' / ')} |`;
+    })
+    .join('\n');
   return `# Gateway peers: one replica against three, same workload
 
 Command: \`node --import tsx tests/bench/peers-bench.ts\` (part of \`npm run bench\`; this run: BENCH_PEERS_RUNS=${settings.runs.join(',')} BENCH_PEERS_CLIENTS=${settings.clients} BENCH_PEERS_RATE=${settings.rate} BENCH_PEERS_SECONDS=${settings.seconds} BENCH_PEERS_WARMUP_S=${settings.warmupSeconds} BENCH_PEERS_PARTITIONS=${settings.partitions} BENCH_PEERS_LIVE=${settings.live} BENCH_PEERS_IDLE=${settings.idle}), run at ${new Date().toISOString()}.
@@ -148,6 +158,15 @@ ${runs}
 | run | replica | partitions read from Kafka | Kafka bytes per event | CPU per event (µs) | SSE clients opened | RSS MB idle / with clients / peak | API p50 / p95 ms (samples) | relays received / fallbacks |
 |---|---:|---:|---:|---:|---|---|---|---|
 ${replicas}
+
+## Peers tier health (sampled every second from the tier's start to the end of the window)
+
+A replica whose heartbeat row is older than the TTL (\`CELERIAC_GATEWAY_PEER_TTL_MS\`, 10 s by default) is gone
+for the others, which take its partitions; a replica that keeps local clients of a partition keeps reading it.
+
+| run | oldest heartbeat per replica (s) | fewest live members | partitions read per replica, as they changed | relay fallbacks to Kafka per replica |
+|---|---|---|---|---|
+${health}
 
 ## Event to client
 

@@ -1,0 +1,54 @@
+/**
+ * What the peers tier did during a run, sampled every second: how late each replica's heartbeat
+ * was (a replica whose row is older than the TTL counts as gone for the others, who then take its
+ * partitions), how many members were live, and each replica's partitions read from Kafka.
+ */
+import type pg from 'pg';
+import { type Gateway, scrape } from './peers-tier';
+
+export interface TierHealth {
+  /** Per replica, the oldest its heartbeat row got (seconds since the last renewal). */
+  maxRenewAgeS: number[];
+  minLiveMembers: number;
+  /** Distinct partition counts per replica (e.g. "2,3,1"), in the order they were seen. */
+  layouts: string[];
+}
+
+export function monitorTier(pool: pg.Pool, gateways: readonly Gateway[]) {
+  const health: TierHealth = {
+    maxRenewAgeS: gateways.map(() => 0),
+    minLiveMembers: gateways.length,
+    layouts: [],
+  };
+  let running = true;
+  const sample = async () => {
+    const { rows } = await pool.query<{ peer_address: string; age: number; live: boolean }>(
+      `SELECT peer_address, extract(epoch FROM now() - renewed_at)::float8 AS age, expires_at > now() AS live
+         FROM celeriac.gateway_members`,
+    );
+    health.minLiveMembers = Math.min(health.minLiveMembers, rows.filter((row) => row.live).length);
+    gateways.forEach((gateway, i) => {
+      const age =
+        rows.find((row) => row.peer_address === gateway.peerAddress)?.age ?? Number.POSITIVE_INFINITY;
+      health.maxRenewAgeS[i] = Math.max(health.maxRenewAgeS[i] ?? 0, age);
+    });
+    const layout = (
+      await Promise.all(gateways.map((gateway) => scrape(gateway, 'celeriac_gateway_peer_partitions')))
+    ).join(',');
+    if (health.layouts.at(-1) !== layout) health.layouts.push(layout);
+  };
+  const done = (async () => {
+    while (running) {
+      await sample().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  })();
+  return {
+    health,
+    async stop(): Promise<TierHealth> {
+      running = false;
+      await done;
+      return health;
+    },
+  };
+}
