@@ -23,7 +23,7 @@ import type { ServiceProcess } from '../harness/service-process';
 import { readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
 import { type Held, holdClients, type Watcher, watch } from './peers-clients';
-import { monitorTier } from './peers-monitor';
+import { monitorTier, tierEvents } from './peers-monitor';
 import { type RunFigures, renderReport, type Settings } from './peers-report';
 import { type Gateway, ownerOfPartition, scrape, startTier } from './peers-tier';
 import { connectionsOverPartitions, ingest } from './peers-workload';
@@ -99,7 +99,9 @@ async function measure(run: string): Promise<RunFigures> {
   const replicas = Number(run.split('-')[0]);
   const peers = run.endsWith('-peers');
   console.log(`== ${run}: starting ${replicas} replica(s)`);
-  const gateways = await startTier({ replicas, peers, partitions: settings.partitions, env, pool });
+  // Info logs on peers replicas: they say why a relay fell back to Kafka (read back at the end).
+  const runEnv = peers ? { ...env, CELERIAC_LOG_LEVEL: 'info' } : env;
+  const gateways = await startTier({ replicas, peers, partitions: settings.partitions, env: runEnv, pool });
   const held: Held[] = [];
   const watchers: Watcher[] = [];
   const monitor = peers ? monitorTier(pool, gateways) : undefined;
@@ -159,6 +161,11 @@ async function measure(run: string): Promise<RunFigures> {
     );
     const after = await snapshot();
     const health = await monitor?.stop();
+    if (health) {
+      const events = tierEvents(gateways);
+      health.fallbackReasons = events.fallbacks;
+      health.memberChanges = events.memberChanges;
+    }
     const loadAfter = loadavg()[0] as number;
     await Promise.all(queries.map((query) => query.stop()));
     const relayed = (watcher: Watcher) => {

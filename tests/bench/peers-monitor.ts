@@ -12,6 +12,9 @@ export interface TierHealth {
   minLiveMembers: number;
   /** Distinct partition counts per replica (e.g. "2,3,1"), in the order they were seen. */
   layouts: string[];
+  /** From the replicas' logs: relay fallbacks by reason, and membership changes seen. */
+  fallbackReasons?: Map<string, number>;
+  memberChanges?: number;
 }
 
 export function monitorTier(pool: pg.Pool, gateways: readonly Gateway[]) {
@@ -51,4 +54,27 @@ export function monitorTier(pool: pg.Pool, gateways: readonly Gateway[]) {
       return health;
     },
   };
+}
+
+/** The tier's own account (info logs): why relays fell back to Kafka, and membership changes. */
+export function tierEvents(gateways: readonly Gateway[]): {
+  fallbacks: Map<string, number>;
+  memberChanges: number;
+} {
+  const fallbacks = new Map<string, number>();
+  let memberChanges = 0;
+  for (const gateway of gateways)
+    for (const line of gateway.output().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+        if (entry.msg === 'gateway members changed') memberChanges += 1;
+        if (entry.msg !== 'relay unavailable; reading Kafka') continue;
+        const reason = (entry.err?.message ?? 'unknown').slice(0, 120);
+        fallbacks.set(reason, (fallbacks.get(reason) ?? 0) + 1);
+      } catch {
+        // Not a log entry of ours.
+      }
+    }
+  return { fallbacks, memberChanges };
 }

@@ -62,6 +62,10 @@ const RUN_NAMES: Record<string, string> = {
   '3-peers': 'three replicas, peers on',
 };
 const nameOf = (run: string) => (Object.hasOwn(RUN_NAMES, run) ? RUN_NAMES[run] : run) as string;
+const reasons = (h: TierHealth) =>
+  h.fallbackReasons && h.fallbackReasons.size > 0
+    ? ` (${[...h.fallbackReasons].map(([reason, n]) => `${n}× \`${reason}\``).join('; ')})`
+    : '';
 const bytesPerEvent = (r: RunFigures) => sum(r.replicaFigures.map((f) => f.fetchBytes)) / r.events;
 const apiP95 = (r: RunFigures) =>
   percentile(
@@ -122,7 +126,7 @@ export function renderReport(settings: Settings, results: RunFigures[]): string 
     .filter((r) => r.health)
     .map((r) => {
       const h = r.health as TierHealth;
-      return `| ${nameOf(r.run)} | ${h.maxRenewAgeS.map((age) => age.toFixed(1)).join(' / ')} | ${h.minLiveMembers} of ${r.replicas} | ${h.layouts.join(' → ')} | ${r.replicaFigures.map((f) => f.fallbacks).join(' / ')} |`;
+      return `| ${nameOf(r.run)} | ${h.maxRenewAgeS.map((age) => age.toFixed(1)).join(' / ')} | ${h.minLiveMembers} of ${r.replicas} | ${h.layouts.join(' → ')} | ${r.replicaFigures.map((f) => f.fallbacks).join(' / ')}${reasons(h)} | ${h.memberChanges ?? 'n/a'} |`;
     })
     .join('\n');
   return `# Gateway peers: one replica against three, same workload
@@ -164,8 +168,8 @@ ${replicas}
 A replica whose heartbeat row is older than the TTL (\`CELERIAC_GATEWAY_PEER_TTL_MS\`, 10 s by default) is gone
 for the others, which take its partitions; a replica that keeps local clients of a partition keeps reading it.
 
-| run | oldest heartbeat per replica (s) | fewest live members | partitions read per replica, as they changed | relay fallbacks to Kafka per replica |
-|---|---|---|---|---|
+| run | oldest heartbeat per replica (s) | fewest live members | partitions read per replica, as they changed | relay fallbacks to Kafka per replica (reasons logged) | membership changes logged (all replicas, from start) |
+|---|---|---|---|---|---|
 ${health}
 
 ## Event to client
