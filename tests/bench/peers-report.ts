@@ -176,5 +176,18 @@ ${health}
 
 | run | path | samples | p50 ms | p95 ms | p99 ms | max ms |
 |---|---|---:|---:|---:|---:|---:|
-${latencies}`;
+${latencies}
+## Reading the figures
+
+- Every replica here has a watcher on every live connection, so every replica decodes every event,
+  read from Kafka or relayed: peers save Kafka reads, not decoding, and each relayed copy adds a gRPC
+  encode on the owner and a decode on the receiver. A replica's CPU per event can only fall below the
+  one-replica figure when its clients watch fewer connections than the whole tier.
+- A relay that stays silent for 3 × \`CELERIAC_GATEWAY_PEER_PROGRESS_MS\` + \`CELERIAC_GATEWAY_PEER_CONNECT_MS\`
+  (6 s by default) is replaced by a Kafka reader of the whole partition, for one connection, for
+  \`CELERIAC_GATEWAY_PEER_FALLBACK_MS\`: each fallback reads that partition's bytes once more, which shows in the
+  tier's bytes per event.
+- Latency includes the produce (see its own column) and the scheduling of every process on the shared
+  cores; compare the paths within one run rather than across runs taken under different loads.
+`;
 }
