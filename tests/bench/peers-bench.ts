@@ -25,7 +25,7 @@ import { waitFor } from '../harness/wait-for';
 import { type Held, holdClients, type Watcher, watch } from './peers-clients';
 import { monitorTier, tierEvents } from './peers-monitor';
 import { type RunFigures, renderReport, type Settings } from './peers-report';
-import { type Gateway, ownerOfPartition, scrape, startTier } from './peers-tier';
+import { type Gateway, ownerOfPartition, scrape, scrapeMany, startTier } from './peers-tier';
 import { connectionsOverPartitions, ingest } from './peers-workload';
 import { cpuSeconds, querier, rssMb } from './stack-measures';
 
@@ -139,9 +139,29 @@ async function measure(run: string): Promise<RunFigures> {
     const before = await snapshot();
     const loadBefore = loadavg()[0] as number;
     let peakRss = [...rssHeld];
-    const sampling = setInterval(() => {
+    // One /metrics answer per replica a second: reading it resets the event-loop delay histogram,
+    // so its max is the worst delay of that second.
+    const loopLagMs = gateways.map(() => 0);
+    const heapMb = gateways.map(() => 0);
+    const sample = async () => {
       peakRss = peakRss.map((rss, i) => Math.max(rss, rssMb(gateways[i]?.process.pid)));
-    }, 1_000);
+      const read = await Promise.all(
+        gateways.map((gateway) =>
+          scrapeMany(gateway, [
+            ['nodejs_eventloop_lag_max_seconds'],
+            ['nodejs_heap_size_used_bytes'],
+            ['celeriac_gateway_peer_partitions'],
+          ]),
+        ),
+      );
+      read.forEach(([lag = 0, heap = 0], i) => {
+        loopLagMs[i] = Math.max(loopLagMs[i] ?? 0, lag * 1000);
+        heapMb[i] = Math.max(heapMb[i] ?? 0, heap / 2 ** 20);
+      });
+      if (peers) monitor?.layout(read.map((values) => values[2] ?? 0));
+    };
+    await sample();
+    const sampling = setInterval(() => void sample().catch(() => undefined), 1_000);
     const window = await ingest(producer, ids, settings.rate, settings.seconds);
     clearInterval(sampling);
     const inWindow = (watcher: Watcher) =>
@@ -187,6 +207,8 @@ async function measure(run: string): Promise<RunFigures> {
         apiFailures: queries[i]?.failures() ?? 0,
         relaysReceived: peers ? await scrape(gateway, 'celeriac_gateway_peer_relays', 'side="received"') : 0,
         fallbacks: peers ? await scrape(gateway, 'celeriac_gateway_peer_fallbacks_total') : 0,
+        loopLagMaxMs: loopLagMs[i] ?? Number.NaN,
+        heapPeakMb: heapMb[i] ?? Number.NaN,
       })),
     );
     const latency = (through: boolean) =>

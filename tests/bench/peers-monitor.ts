@@ -1,10 +1,10 @@
 /**
  * What the peers tier did during a run, sampled every second: how late each replica's heartbeat
  * was (a replica whose row is older than the TTL counts as gone for the others, who then take its
- * partitions), how many members were live, and each replica's partitions read from Kafka.
+ * partitions), how many members were live, and (told by the caller) each replica's partitions read.
  */
 import type pg from 'pg';
-import { type Gateway, scrape } from './peers-tier';
+import type { Gateway } from './peers-tier';
 
 export interface TierHealth {
   /** Per replica, the oldest its heartbeat row got (seconds since the last renewal). */
@@ -35,10 +35,6 @@ export function monitorTier(pool: pg.Pool, gateways: readonly Gateway[]) {
         rows.find((row) => row.peer_address === gateway.peerAddress)?.age ?? Number.POSITIVE_INFINITY;
       health.maxRenewAgeS[i] = Math.max(health.maxRenewAgeS[i] ?? 0, age);
     });
-    const layout = (
-      await Promise.all(gateways.map((gateway) => scrape(gateway, 'celeriac_gateway_peer_partitions')))
-    ).join(',');
-    if (health.layouts.at(-1) !== layout) health.layouts.push(layout);
   };
   const done = (async () => {
     while (running) {
@@ -48,6 +44,11 @@ export function monitorTier(pool: pg.Pool, gateways: readonly Gateway[]) {
   })();
   return {
     health,
+    /** Partitions read per replica now (the caller scrapes /metrics once a second anyway). */
+    layout(read: readonly number[]) {
+      const layout = read.join(',');
+      if (health.layouts.at(-1) !== layout) health.layouts.push(layout);
+    },
     async stop(): Promise<TierHealth> {
       running = false;
       await done;

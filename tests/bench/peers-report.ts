@@ -30,6 +30,9 @@ export interface ReplicaFigures {
   apiFailures: number;
   relaysReceived: number;
   fallbacks: number;
+  /** Worst event-loop delay seen in any second of the window. */
+  loopLagMaxMs: number;
+  heapPeakMb: number;
 }
 
 export interface RunFigures {
@@ -111,7 +114,7 @@ export function renderReport(settings: Settings, results: RunFigures[]): string 
     .flatMap((r) =>
       r.replicaFigures.map(
         (f, i) =>
-          `| ${nameOf(r.run)} | ${i + 1} | ${f.partitions} | ${fmt(f.fetchBytes / r.events)} | ${fmt((f.cpuSeconds / r.events) * 1e6, 1)} | ${fmt(f.clients.opened)}${f.clients.failed ? ` (${fmt(f.clients.failed)} refused: ${f.clients.firstError})` : ''} in ${(f.clients.ms / 1000).toFixed(1)} s | ${fmt(f.rssIdleMb)} / ${fmt(f.rssHeldMb)} / ${fmt(f.rssPeakMb)} | ${fmt(percentile(f.apiMs, 50), 1)} / ${fmt(percentile(f.apiMs, 95), 1)} (${f.apiMs.length}, ${f.apiFailures} failed) | ${r.peers ? `${f.relaysReceived} / ${f.fallbacks}` : '—'} |`,
+          `| ${nameOf(r.run)} | ${i + 1} | ${f.partitions} | ${fmt(f.fetchBytes / r.events)} | ${fmt((f.cpuSeconds / r.events) * 1e6, 1)} | ${fmt(f.clients.opened)}${f.clients.failed ? ` (${fmt(f.clients.failed)} refused: ${f.clients.firstError})` : ''} in ${(f.clients.ms / 1000).toFixed(1)} s | ${fmt(f.rssIdleMb)} / ${fmt(f.rssHeldMb)} / ${fmt(f.rssPeakMb)} | ${fmt(f.heapPeakMb)} | ${fmt(f.loopLagMaxMs)} | ${fmt(percentile(f.apiMs, 50), 1)} / ${fmt(percentile(f.apiMs, 95), 1)} (${f.apiMs.length}, ${f.apiFailures} failed) | ${r.peers ? `${f.relaysReceived} / ${f.fallbacks}` : '—'} |`,
       ),
     )
     .join('\n');
@@ -159,8 +162,8 @@ ${runs}
 
 ## Each replica
 
-| run | replica | partitions read from Kafka | Kafka bytes per event | CPU per event (µs) | SSE clients opened | RSS MB idle / with clients / peak | API p50 / p95 ms (samples) | relays received / fallbacks |
-|---|---:|---:|---:|---:|---|---|---|---|
+| run | replica | partitions read from Kafka | Kafka bytes per event | CPU per event (µs) | SSE clients opened | RSS MB idle / with clients / peak | heap used peak MB | worst event-loop delay ms | API p50 / p95 ms (samples) | relays open / fallbacks |
+|---|---:|---:|---:|---:|---|---|---:|---:|---|---|
 ${replicas}
 
 ## Peers tier health (sampled every second from the tier's start to the end of the window)

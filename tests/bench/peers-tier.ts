@@ -8,13 +8,23 @@ import { waitFor } from '../harness/wait-for';
 
 export type Gateway = ServiceProcess & { url: string; port: number; peerAddress: string | undefined };
 
-/** A gauge or counter of a replica's /metrics, summed over the label sets containing `labels`. */
+/** Gauges or counters of one /metrics answer, each summed over the label sets containing `labels`. */
+export async function scrapeMany(
+  gateway: Gateway,
+  names: readonly (readonly [string, string?])[],
+): Promise<number[]> {
+  const lines = (await (await fetch(`${gateway.url}/metrics`)).text()).split('\n');
+  return names.map(([name, labels = '']) => {
+    let sum = 0;
+    for (const line of lines)
+      if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    return sum;
+  });
+}
+
 export async function scrape(gateway: Gateway, name: string, labels = ''): Promise<number> {
-  let sum = 0;
-  for (const line of (await (await fetch(`${gateway.url}/metrics`)).text()).split('\n'))
-    if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
+  return (await scrapeMany(gateway, [[name, labels]]))[0] as number;
 }
 
 /**
