@@ -134,7 +134,7 @@ export function renderReport(settings: Settings, results: RunFigures[]): string 
     .join('\n');
   return `# Gateway peers: one replica against three, same workload
 
-Command: \`node --import tsx tests/bench/peers-bench.ts\` (part of \`npm run bench\`; this run: BENCH_PEERS_RUNS=${settings.runs.join(',')} BENCH_PEERS_CLIENTS=${settings.clients} BENCH_PEERS_RATE=${settings.rate} BENCH_PEERS_SECONDS=${settings.seconds} BENCH_PEERS_WARMUP_S=${settings.warmupSeconds} BENCH_PEERS_PARTITIONS=${settings.partitions} BENCH_PEERS_LIVE=${settings.live} BENCH_PEERS_IDLE=${settings.idle}), run at ${new Date().toISOString()}.
+Command: \`node --import tsx tests/bench/peers-bench.ts\` (part of \`npm run bench\`; this run: BENCH_PEERS_RUNS=${settings.runs.join(',')} BENCH_PEERS_CLIENTS=${settings.clients} BENCH_PEERS_RATE=${settings.rate} BENCH_PEERS_SECONDS=${settings.seconds} BENCH_PEERS_WARMUP_S=${settings.warmupSeconds} BENCH_PEERS_PARTITIONS=${settings.partitions} BENCH_PEERS_LIVE=${settings.live} BENCH_PEERS_IDLE=${settings.idle}), report written at ${new Date().toISOString()} (when the last run ended).
 Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores (nproc), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}.
 On the same cores at once: Kafka (one KRaft node), PostgreSQL, the projector, every gateway replica, and this process
 (producer, every SSE client, the API clients); other sessions' tests may have run too: see the load averages
