@@ -23,9 +23,9 @@ import type { ServiceProcess } from '../harness/service-process';
 import { readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
 import { type Held, holdClients, type Watcher, watch } from './peers-clients';
-import { monitorTier, tierEvents } from './peers-monitor';
+import { monitorTier, sampleReplicas, tierEvents } from './peers-monitor';
 import { type RunFigures, renderReport, type Settings } from './peers-report';
-import { type Gateway, ownerOfPartition, scrape, scrapeMany, startTier } from './peers-tier';
+import { type Gateway, ownerOfPartition, scrape, startTier } from './peers-tier';
 import { connectionsOverPartitions, ingest } from './peers-workload';
 import { cpuSeconds, querier, rssMb } from './stack-measures';
 
@@ -64,7 +64,9 @@ const idle = connectionsOverPartitions(settings.idle, settings.partitions).map((
 // Many keys, as many users would have: one key's streams are admitted one at a time fleet-wide (a
 // per-key lock), which is not what this measures. CLIENTS_PER_KEY is the default per-key limit.
 const CLIENTS_PER_KEY = 50;
-const keyCount = Math.ceil((3 * settings.clients) / CLIENTS_PER_KEY) + 1;
+const keysPerReplica = Math.max(1, Math.ceil(settings.clients / CLIENTS_PER_KEY));
+// Key 0 for the watchers and the API clients, then each replica's own keys (3 replicas at most).
+const keyCount = 1 + 3 * keysPerReplica;
 const granted = Object.values(
   await grantKeys(
     database.url,
@@ -75,7 +77,7 @@ const granted = Object.values(
 );
 const key = granted[0] as string;
 const clientKeys = (replica: number) =>
-  granted.slice(1 + Math.ceil((replica * settings.clients) / CLIENTS_PER_KEY));
+  granted.slice(1 + replica * keysPerReplica, 1 + (replica + 1) * keysPerReplica);
 const pool = new pg.Pool({ connectionString: database.url, max: 2 });
 const producer = await createEventProducer(stack.kafkaBrokers, env.CELERIAC_EVENTS_TOPIC);
 const services: ServiceProcess[] = [];
@@ -138,32 +140,9 @@ async function measure(run: string): Promise<RunFigures> {
       );
     const before = await snapshot();
     const loadBefore = loadavg()[0] as number;
-    let peakRss = [...rssHeld];
-    // One /metrics answer per replica a second: reading it resets the event-loop delay histogram,
-    // so its max is the worst delay of that second.
-    const loopLagMs = gateways.map(() => 0);
-    const heapMb = gateways.map(() => 0);
-    const sample = async () => {
-      peakRss = peakRss.map((rss, i) => Math.max(rss, rssMb(gateways[i]?.process.pid)));
-      const read = await Promise.all(
-        gateways.map((gateway) =>
-          scrapeMany(gateway, [
-            ['nodejs_eventloop_lag_max_seconds'],
-            ['nodejs_heap_size_used_bytes'],
-            ['celeriac_gateway_peer_partitions'],
-          ]),
-        ),
-      );
-      read.forEach(([lag = 0, heap = 0], i) => {
-        loopLagMs[i] = Math.max(loopLagMs[i] ?? 0, lag * 1000);
-        heapMb[i] = Math.max(heapMb[i] ?? 0, heap / 2 ** 20);
-      });
-      if (peers) monitor?.layout(read.map((values) => values[2] ?? 0));
-    };
-    await sample();
-    const sampling = setInterval(() => void sample().catch(() => undefined), 1_000);
+    const sampler = await sampleReplicas(gateways, rssHeld, (layout) => monitor?.layout(layout));
     const window = await ingest(producer, ids, settings.rate, settings.seconds);
-    clearInterval(sampling);
+    const { peakRss, loopLagMs, heapMb } = sampler.stop();
     const inWindow = (watcher: Watcher) =>
       watcher.samples.filter((s) => s.stampMs >= window.from && s.stampMs <= window.to + 3);
     const expected = (watcher: Watcher) => window.perConnection.get(watcher.connectionId) ?? 0;

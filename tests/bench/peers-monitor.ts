@@ -4,7 +4,8 @@
  * partitions), how many members were live, and (told by the caller) each replica's partitions read.
  */
 import type pg from 'pg';
-import type { Gateway } from './peers-tier';
+import { type Gateway, scrapeMany } from './peers-tier';
+import { rssMb } from './stack-measures';
 
 export interface TierHealth {
   /** Per replica, the oldest its heartbeat row got (seconds since the last renewal). */
@@ -78,4 +79,46 @@ export function tierEvents(gateways: readonly Gateway[]): {
       }
     }
   return { fallbacks, memberChanges };
+}
+
+/**
+ * Each replica's peak RSS, heap used and worst event-loop delay, from one /metrics answer per replica
+ * a second (reading it resets the delay histogram, so its max is the worst delay of that second);
+ * `onLayout` gets the partitions each replica reads.
+ */
+export async function sampleReplicas(
+  gateways: readonly Gateway[],
+  rssNowMb: readonly number[],
+  onLayout: (read: number[]) => void,
+) {
+  const peakRss = [...rssNowMb];
+  const loopLagMs = gateways.map(() => 0);
+  const heapMb = gateways.map(() => 0);
+  const sample = async () => {
+    gateways.forEach((gateway, i) => {
+      peakRss[i] = Math.max(peakRss[i] ?? 0, rssMb(gateway.process.pid));
+    });
+    const read = await Promise.all(
+      gateways.map((gateway) =>
+        scrapeMany(gateway, [
+          ['nodejs_eventloop_lag_max_seconds'],
+          ['nodejs_heap_size_used_bytes'],
+          ['celeriac_gateway_peer_partitions'],
+        ]),
+      ),
+    );
+    read.forEach(([lag = 0, heap = 0], i) => {
+      loopLagMs[i] = Math.max(loopLagMs[i] ?? 0, lag * 1000);
+      heapMb[i] = Math.max(heapMb[i] ?? 0, heap / 2 ** 20);
+    });
+    onLayout(read.map((values) => values[2] ?? 0));
+  };
+  await sample();
+  const timer = setInterval(() => void sample().catch(() => undefined), 1_000);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { peakRss, loopLagMs, heapMb };
+    },
+  };
 }
