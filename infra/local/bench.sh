@@ -28,6 +28,10 @@ echo "== benchmark: the whole stack against Flower, same events"
 node --import tsx tests/bench/stack-bench.ts
 reports+=("tests/bench/STACK-REPORT.md")
 
+echo "== benchmark: gateway peers, one replica against three (Kafka bytes and CPU per event, 5,000 clients per replica, relay latency)"
+node --import tsx tests/bench/peers-bench.ts
+reports+=("tests/bench/PEERS-REPORT.md")
+
 echo "== benchmark: the hostile-input suite at bench size (100,000 requests)"
 node --import tsx tests/bench/hostile-bench.ts
 reports+=("tests/bench/HOSTILE-REPORT.md")

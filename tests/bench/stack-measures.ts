@@ -15,6 +15,17 @@ export const rssMb = (pid: number | undefined) => {
   }
 };
 
+/**
+ * CPU seconds (user + system) a process used so far, from /proc/<pid>/stat (fields 14 and 15, in
+ * clock ticks of 1/100 s on Linux); a delta over a window is that window's CPU.
+ */
+export const cpuSeconds = (pid: number | undefined) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
 /** The publish timeline: how many events (all, and task events) were out at each moment. */
 export class Timeline {
   readonly times: number[] = [];

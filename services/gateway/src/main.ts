@@ -25,6 +25,7 @@ import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
+import { meterKafkaReads } from './kafka-read-metrics';
 import { createFleetSlots } from './peers/fleet-slots';
 import { createInspectRelay } from './peers/inspect-relay';
 import { createPeerLink } from './peers/peer-link';
@@ -135,12 +136,15 @@ const quotas = {
 registerQuotaGauge(registry, quotas.concurrency);
 
 // The one Kafka client: the live streams' tail and catch-ups, and the readiness probe.
-const kafka = createKafka({
-  clientId: 'celeriac-gateway',
-  brokers: config.CELERIAC_KAFKA_BROKERS,
-  security: kafkaSecurityOf(config),
-  logger,
-});
+const kafka = meterKafkaReads(
+  createKafka({
+    clientId: 'celeriac-gateway',
+    brokers: config.CELERIAC_KAFKA_BROKERS,
+    security: kafkaSecurityOf(config),
+    logger,
+  }),
+  registry,
+);
 
 // Live streams (SSE + WebSocket): see src/streams/README.md; peers (replicas sharing the partitions): src/peers/README.md.
 const streamOptions = liveStreamOptionsOf(config);

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { WebSocket } from 'ws';
 import { taskEvent, taskLifecycle } from '../event-fixtures';
 import { createEventProducer, grantKeys } from '../live-streams.testkit';
+import { sseClient } from './sse-client';
 
 /**
  * Live-streams benchmark: `node --import tsx services/gateway/src/streams/bench/streams-bench.ts`.
@@ -36,38 +36,12 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-function sseClient(port: number, connectionId: string, onEvent?: (data: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: `/api/events/stream?connectionId=${connectionId}&types=job`,
-        headers: { Authorization: `Bearer ${benchKey}` },
-        agent: false,
-      },
-      (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`sse status ${res.statusCode}`));
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (!onEvent) return;
-          buffer += chunk;
-          // One pass over the buffer: re-slicing it per event would make the client the bottleneck.
-          let from = 0;
-          for (let end = buffer.indexOf('\n\n', from); end !== -1; end = buffer.indexOf('\n\n', from)) {
-            const block = buffer.slice(from, end);
-            from = end + 2;
-            const at = block.indexOf('\ndata: ');
-            if (at !== -1 && block.includes('event: job:state_change')) onEvent(block.slice(at + 7));
-          }
-          buffer = buffer.slice(from);
-        });
-        resolve();
-      },
-    );
-    req.on('error', reject);
-    req.end();
+function watchSse(port: number, connectionId: string, onEvent?: (data: string) => void): Promise<unknown> {
+  return sseClient({
+    port,
+    path: `/api/events/stream?connectionId=${connectionId}&types=job`,
+    key: benchKey,
+    onEvent: onEvent && ((event, data) => event === 'job:state_change' && onEvent(data)),
   });
 }
 
@@ -117,7 +91,7 @@ async function main(): Promise<void> {
     const openStarted = Date.now();
     for (let i = 0; i < CLIENTS; i += 1) {
       const connectionId = idleConnections[i % idleConnections.length] as string;
-      if (i % 2 === 0) await sseClient(port, connectionId);
+      if (i % 2 === 0) await watchSse(port, connectionId);
       else sockets.push(await wsClient(port, connectionId, randomUUID()));
     }
     const openMs = Date.now() - openStarted;
@@ -129,7 +103,7 @@ async function main(): Promise<void> {
     const wsLatency: number[] = [];
     const watched = Array.from({ length: WATCHERS }, () => randomUUID());
     for (let i = 0; i < WATCHERS; i += 1) {
-      await sseClient(port, live, (data) =>
+      await watchSse(port, live, (data) =>
         sseLatency.push(Date.now() - Date.parse((JSON.parse(data) as { timestamp: string }).timestamp)),
       );
       sockets.push(
