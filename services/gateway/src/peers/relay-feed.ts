@@ -88,6 +88,13 @@ export class RelayFeed {
           continue;
         }
         refusals = 0;
+        // The owner was serving this relay (the feed moved on) and cut it or went quiet: ask it again
+        // from here; only an owner that delivers nothing sends this replica to Kafka, where it would
+        // read a whole partition for one connection.
+        if (this.from() > request.from) {
+          log.info({ err: error, connectionId: this.connectionId }, 'relay ended; reopening at the owner');
+          continue;
+        }
         log.info({ err: error, connectionId: this.connectionId }, 'relay unavailable; reading Kafka');
         this.sources.metrics.fallbacks.inc();
         await this.readKafka(abort.signal).catch((failure: unknown) =>

@@ -47,13 +47,23 @@ export async function serveRelay(
   let heldBytes = 0;
   let overflow = false;
   let wake: (() => void) | undefined;
+  // Rejects once the records held for the peer pass the budget, even while a write waits for room:
+  // a peer that stopped reading is cut off (it reopens from its position) rather than fed nothing
+  // silently until its watchdog gives up on this replica and reads the whole partition from Kafka.
+  let cutOff!: (error: Error) => void;
+  const overflowed = new Promise<never>((_, reject) => {
+    cutOff = reject;
+  });
+  overflowed.catch(() => {});
   const untap = deps.taps.add({
     connectionId,
     push(record) {
       if (overflow) return;
       heldBytes += record.value.length + 64;
-      if (heldBytes > deps.maxBufferedBytes) overflow = true;
-      else held.push(record);
+      if (heldBytes > deps.maxBufferedBytes) {
+        overflow = true;
+        cutOff(new RelayOverflowError('relay peer too slow: reopen from its position'));
+      } else held.push(record);
       wake?.();
     },
   });
@@ -81,7 +91,7 @@ export async function serveRelay(
     let sent = live;
     let idle = false;
     while (!signal.aborted) {
-      if (overflow) throw new RelayOverflowError('relay peer too slow: reopen from its position');
+      if (overflow) await overflowed;
       const position = hub.position(partition);
       if (position === undefined) throw new NotOwnerError(`partition ${partition} moved`);
       if (held.length > 0 || position > sent || idle) {
@@ -90,7 +100,12 @@ export async function serveRelay(
         heldBytes = 0;
         sent = Math.max(sent, position, (records.at(-1)?.offset ?? -1) + 1);
         // Sent even when nothing changed: the peer's watchdog takes silence for a dead owner.
-        await sink({ records, nextOffset: sent });
+        await Promise.race([sink({ records, nextOffset: sent }), overflowed]);
+      }
+      // Records that came while the batch was written go now, not with the next record or tick.
+      if (held.length > 0) {
+        idle = false;
+        continue;
       }
       idle = await new Promise<boolean>((resolve) => {
         const woken = () => {
