@@ -123,7 +123,10 @@ async function measure(run: string): Promise<RunFigures> {
     const owners = new Map<number, Gateway | undefined>();
     if (peers)
       for (const connection of live)
-        owners.set(connection.partition, await ownerOfPartition(pool, gateways, connection.partition));
+        owners.set(
+          connection.partition,
+          await ownerOfPartition(pool, gateways, connection.partition, settings.partitions),
+        );
     const auth = { authorization: `Bearer ${key}` };
     const queries = gateways.map((gateway) =>
       querier(gateway.url, `${settings.apiPath}&connectionId=${live[0]?.id}`, auth),

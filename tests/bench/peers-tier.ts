@@ -65,7 +65,9 @@ export async function startTier(options: {
           );
           if (members.rowCount !== options.replicas) return false;
           const owners = await Promise.all(
-            Array.from({ length: options.partitions }, (_, p) => ownerOfPartition(options.pool, gateways, p)),
+            Array.from({ length: options.partitions }, (_, p) =>
+              ownerOfPartition(options.pool, gateways, p, options.partitions),
+            ),
           );
           const read = await Promise.all(
             gateways.map((gateway) => scrape(gateway, 'celeriac_gateway_peer_partitions')),
@@ -88,6 +90,7 @@ export async function ownerOfPartition(
   pool: pg.Pool,
   gateways: readonly Gateway[],
   partition: number,
+  partitions: number,
 ): Promise<Gateway | undefined> {
   const { rows } = await pool.query<{ member_id: string; peer_address: string }>(
     'SELECT member_id, peer_address FROM celeriac.gateway_members WHERE expires_at > now()',
@@ -95,6 +98,7 @@ export async function ownerOfPartition(
   const owner = ownerOf(
     rows.map((row) => row.member_id),
     partition,
+    partitions,
   );
   const address = rows.find((row) => row.member_id === owner)?.peer_address;
   return gateways.find((gateway) => gateway.peerAddress === address);

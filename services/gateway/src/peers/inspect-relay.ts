@@ -61,6 +61,7 @@ export function createInspectRelay(options: {
     const owner = ownerOf(
       members.map((member) => member.memberId),
       partitionOf(connectionId),
+      count,
     );
     if (owner === undefined || owner === view.self.memberId) return undefined;
     return members.find((member) => member.memberId === owner)?.peerAddress;

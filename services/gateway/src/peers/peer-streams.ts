@@ -98,6 +98,7 @@ export function createPeerStreams(deps: {
     const id = ownerOf(
       membership.members.map((m) => m.memberId),
       partition,
+      deps.partitionCount,
     );
     return membership.members.find((m) => m.memberId === id)?.peerAddress;
   };
@@ -107,7 +108,7 @@ export function createPeerStreams(deps: {
     const set = new Set<number>();
     const members = membership.members.map((m) => m.memberId);
     for (let p = 0; p < deps.partitionCount; p += 1)
-      if (ownerOf(members, p) === membership.self.memberId) set.add(p);
+      if (ownerOf(members, p, deps.partitionCount) === membership.self.memberId) set.add(p);
     for (const connection of onMain.keys()) {
       const p = partitionOf(connection);
       if (hub.position(p) !== undefined) set.add(p);
