@@ -4,13 +4,14 @@
  * events/s without freezing the page. A private database, topic and connection; the real gateway
  * process; Debian's Chromium through playwright-core. Writes tests/bench/DASHBOARD-REPORT.md.
  */
+
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import { launchChromium, newContext, signIn } from '../browser/browser';
 import { DASHBOARD_DIST } from '../browser/dashboard-stack';
+import { adminCli, stackServiceEnv } from '../harness/admin-cli';
 import { startGateway } from '../harness/celeriac-services';
 import { createTestDatabase, createTestTopics } from '../harness/isolation';
 import { REPO_ROOT, readStackEnv } from '../harness/stack-env';
@@ -36,35 +37,17 @@ async function main(): Promise<void> {
     createTestTopics(['events', 'deadletter']),
   ]);
   const env = {
-    CELERIAC_DATABASE_URL: database.url,
-    CELERIAC_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-    CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
+    ...stackServiceEnv({
+      databaseUrl: database.url,
+      topics: topics.topics,
+      kafkaBrokers: stack.kafkaBrokers,
+    }),
     CELERIAC_GATEWAY_DASHBOARD_DIR: DASHBOARD_DIST,
   };
-  const admin = async (...args: string[]) =>
-    (
-      await run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...env },
-      })
-    ).stdout;
-  const connectionId = (
-    JSON.parse(
-      await admin(
-        'connections',
-        'add',
-        '--name',
-        'bench',
-        '--broker-url',
-        'amqp://bench:bench@127.0.0.1:5672/bench',
-      ),
-    ) as { connectionId: string }
-  ).connectionId;
-  const key = /key \(shown once, store it now\): (\S+)/.exec(
-    await admin('keys', 'create', '--name', 'bench', '--role', 'operator', '--connections', connectionId),
-  )?.[1] as string;
+  const admin = adminCli(env);
+  // A connection nobody consumes: the tasks are seeded into PostgreSQL, the live load into Kafka.
+  const connectionId = await admin.addConnection('bench', 'amqp://bench:bench@127.0.0.1:5672/bench');
+  const key = await admin.createKey('bench', 'operator', [connectionId]);
   const seedMs = await seedTasks(database.url, connectionId, TASKS);
   const gateway = await startGateway(env);
   const browser = await launchChromium();

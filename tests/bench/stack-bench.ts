@@ -13,24 +13,23 @@
  * moment, of the newest event that side has applied. Meanwhile one client per side asks
  * /api/tasks?state=FAILURE&limit=100, one request at a time. Writes tests/bench/STACK-REPORT.md.
  */
-import { type ChildProcess, execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { backlogMessages } from '@celeriac/collector/bench/event-mix';
 import amqp from 'amqplib';
 import pg from 'pg';
+import { adminCli, stackServiceEnv } from '../harness/admin-cli';
 import { startCollector, startGateway, startProjector } from '../harness/celeriac-services';
 import { createTestDatabase, createTestTopics, createTestVhost } from '../harness/isolation';
 import type { ServiceProcess } from '../harness/service-process';
-import { REPO_ROOT, readStackEnv } from '../harness/stack-env';
+import { readStackEnv } from '../harness/stack-env';
 import { waitFor } from '../harness/wait-for';
 import { flowerApplied, startFlower } from './flower';
 import { percentile, querier, rssMb, sleep, Timeline } from './stack-measures';
 
-const run = promisify(execFile);
 const REPORT = fileURLToPath(new URL('./STACK-REPORT.md', import.meta.url));
 const PHASES = (process.env.BENCH_STACK_PHASES ?? '4000:20,8000:20,16000:20,32000:10')
   .split(',')
@@ -55,40 +54,21 @@ const [database, topics, vhost] = await Promise.all([
   createTestVhost(),
 ]);
 const env = {
-  CELERIAC_DATABASE_URL: database.url,
-  CELERIAC_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-  CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-  CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-  CELERIAC_SECRET_KEY: randomBytes(32).toString('base64'),
+  ...stackServiceEnv({ databaseUrl: database.url, topics: topics.topics, kafkaBrokers: stack.kafkaBrokers }),
   CELERIAC_LOG_LEVEL: 'warn',
 };
 const services: ServiceProcess[] = [];
 let flower: ChildProcess | undefined;
 const db = new pg.Pool({ connectionString: database.url, max: 2 });
 try {
-  const admin = (...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'services/gateway/src/cli/admin.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-    });
-  const added = await admin('connections', 'add', '--name', 'bench', '--broker-url', vhost.url);
-  const connectionId = (JSON.parse(added.stdout) as { connectionId: string }).connectionId;
+  const admin = adminCli(env);
+  const connectionId = await admin.addConnection('bench', vhost.url);
   // Snapshots off: every record in the topic is then one published Celery event.
   await db.query(
     `UPDATE celeriac.connections SET options = options || '{"inspectIntervalMs":0,"queueSampleIntervalMs":0}'::jsonb WHERE connection_id = $1`,
     [connectionId],
   );
-  const created = await admin(
-    'keys',
-    'create',
-    '--name',
-    'bench',
-    '--role',
-    'viewer',
-    '--connections',
-    connectionId,
-  );
-  const key = /key \(shown once, store it now\): (\S+)/.exec(created.stdout)?.[1] ?? '';
+  const key = await admin.createKey('bench', 'viewer', [connectionId]);
 
   const [collector, projector, gateway] = await Promise.all([
     startCollector(env),

@@ -15,7 +15,7 @@ export function stackServiceEnv(options: {
   topics: { events?: string; deadletter?: string };
   kafkaBrokers?: readonly string[];
   secretKey?: string;
-}): Record<string, string> {
+}) {
   return {
     CELERIAC_DATABASE_URL: options.databaseUrl,
     CELERIAC_KAFKA_BROKERS: (options.kafkaBrokers ?? readStackEnv().kafkaBrokers).join(','),
