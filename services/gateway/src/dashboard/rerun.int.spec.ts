@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { stackServiceEnv } from '@celeriac/tests/harness/admin-cli';
 import { startCollector, startGateway, startProjector } from '@celeriac/tests/harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
 import { createTestDatabase, createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
 import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
-import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,13 +29,7 @@ beforeAll(async () => {
   cleanups.push(db.drop, topics.remove, vhost.remove);
   pool = new pg.Pool({ connectionString: db.url, max: 3 });
   pool.on('error', () => {});
-  const env = {
-    CELERIAC_DATABASE_URL: db.url,
-    CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-    CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-    CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-    CELERIAC_SECRET_KEY: TEST_SECRET_KEY,
-  };
+  const env = stackServiceEnv({ databaseUrl: db.url, topics: topics.topics, secretKey: TEST_SECRET_KEY });
   const { rows } = await pool.query<{ connection_id: string }>(
     'INSERT INTO celeriac.connections (name, broker_url_encrypted) VALUES ($1, $2) RETURNING connection_id',
     ['rerun', createSecretBox(TEST_SECRET_KEY).seal(vhost.url)],

@@ -1,9 +1,9 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { stackServiceEnv } from '@celeriac/tests/harness/admin-cli';
 import { startCollector } from '@celeriac/tests/harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
 import { createTestDatabase, createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
 import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
-import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,13 +63,7 @@ describe('worker refreshes coalesced across gateway replicas (real collector, Ce
       await insertKey(pool, 'viewer', [connectionId]),
       await insertKey(pool, 'viewer', [connectionId]),
     );
-    const env = {
-      CELERIAC_DATABASE_URL: db.url,
-      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-      CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-      CELERIAC_SECRET_KEY: TEST_SECRET_KEY,
-    };
+    const env = stackServiceEnv({ databaseUrl: db.url, topics: topics.topics, secretKey: TEST_SECRET_KEY });
     collector = await startCollector(env);
     const replica = async () => {
       gateways.push(

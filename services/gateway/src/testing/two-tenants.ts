@@ -1,9 +1,9 @@
 import { createSecretBox } from '@celeriac/connection-secrets/secret-box';
+import { stackServiceEnv } from '@celeriac/tests/harness/admin-cli';
 import { startCollector, startGateway, startProjector } from '@celeriac/tests/harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from '@celeriac/tests/harness/celery-worker';
 import { createTestDatabase, createTestTopics, createTestVhost } from '@celeriac/tests/harness/isolation';
 import type { ServiceProcess } from '@celeriac/tests/harness/service-process';
-import { readStackEnv } from '@celeriac/tests/harness/stack-env';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import pg from 'pg';
 import type { Role } from '../auth/principal';
@@ -70,11 +70,7 @@ export async function startTwoTenants() {
   };
   try {
     const env = {
-      CELERIAC_DATABASE_URL: db.url,
-      CELERIAC_KAFKA_BROKERS: readStackEnv().kafkaBrokers.join(','),
-      CELERIAC_EVENTS_TOPIC: topics.topics.events as string,
-      CELERIAC_DEAD_LETTER_TOPIC: topics.topics.deadletter as string,
-      CELERIAC_SECRET_KEY: TEST_SECRET_KEY,
+      ...stackServiceEnv({ databaseUrl: db.url, topics: topics.topics, secretKey: TEST_SECRET_KEY }),
       CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS: '30',
     };
     const box = createSecretBox(TEST_SECRET_KEY);
