@@ -1,7 +1,7 @@
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { adminCli, stackServiceEnv } from './harness/admin-cli';
+import { adminCli, type JsonApi, jsonApi, stackServiceEnv } from './harness/admin-cli';
 import { startCollector, startGateway, startProjector } from './harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from './harness/celery-worker';
 import { createTestDatabase, createTestTopics } from './harness/isolation';
@@ -27,13 +27,7 @@ describe.each(TEST_BROKER_KINDS)('a Celery task seen end to end through Celeriac
   let key = '';
   let supportKey = '';
 
-  const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${gateway}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  let api: JsonApi;
 
   beforeAll(async () => {
     [database, topics, vhost] = await Promise.all([
@@ -54,6 +48,7 @@ describe.each(TEST_BROKER_KINDS)('a Celery task seen end to end through Celeriac
     ]);
     services.push(collector, projector, gatewayService);
     gateway = gatewayService.url;
+    api = jsonApi(gateway, key);
     worker = await startCeleryWorker({ brokerUrl: vhost.url, name: 'e2e' });
   });
 

@@ -1,6 +1,6 @@
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminCli, stackServiceEnv } from './harness/admin-cli';
+import { adminCli, type JsonApi, jsonApi, stackServiceEnv } from './harness/admin-cli';
 import { startCollector, startGateway, startProjector } from './harness/celeriac-services';
 import { type CeleryWorker, startCeleryWorker } from './harness/celery-worker';
 import { createTestDatabase, createTestTopics, createTestVhost } from './harness/isolation';
@@ -22,13 +22,7 @@ describe('the API and the SSE stream agree on task states', () => {
   let connectionId = '';
   let key = '';
 
-  const api = async (path: string, init: RequestInit = {}) => {
-    const response = await fetch(`${gateway}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  let api: JsonApi;
 
   beforeAll(async () => {
     [database, topics, vhost] = await Promise.all([
@@ -47,6 +41,7 @@ describe('the API and the SSE stream agree on task states', () => {
     ]);
     services.push(collector, projector, gatewayService);
     gateway = gatewayService.url;
+    api = jsonApi(gateway, key);
     worker = await startCeleryWorker({ brokerUrl: vhost.url, name: 'agree', concurrency: 4 });
   });
 

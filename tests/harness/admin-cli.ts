@@ -53,3 +53,20 @@ export function adminCli(env: Record<string, string>) {
     },
   };
 }
+
+/** What a JSON API call answered: its status and its parsed body. */
+export type JsonApi = (
+  path: string,
+  init?: RequestInit,
+) => Promise<{ status: number; body: Record<string, unknown> }>;
+
+/** Calls `base`'s API with `key`, as a script would, and parses the JSON answer. */
+export function jsonApi(base: string, key: string): JsonApi {
+  return async (path, init = {}) => {
+    const response = await fetch(`${base}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+}
