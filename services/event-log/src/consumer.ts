@@ -21,6 +21,8 @@ export interface GroupConsumer {
   readonly isRunning: boolean;
   /** True once the member joined the group and holds its assignment. */
   readonly joined: boolean;
+  /** The partitions this member holds now; empty while it is not joined. */
+  readonly assignment: readonly number[];
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export function createGroupConsumer(options: {
   let consumer: Consumer | undefined;
   let running = false;
   let joined = false;
+  let assignment: readonly number[] = [];
 
   async function seekToStored(consumerNow: Consumer, partitions: number[]): Promise<void> {
     try {
@@ -69,6 +72,9 @@ export function createGroupConsumer(options: {
     get joined() {
       return joined;
     },
+    get assignment() {
+      return assignment;
+    },
     async start() {
       if (running) return;
       const current = options.kafka.consumer({
@@ -81,16 +87,19 @@ export function createGroupConsumer(options: {
       current.on(current.events.GROUP_JOIN, (event) => {
         joined = true;
         const partitions = event.payload.memberAssignment[options.topic] ?? [];
+        assignment = [...partitions];
         void seekToStored(current, partitions);
       });
       current.on(current.events.CRASH, (event) => {
         joined = false;
+        assignment = [];
         // kafkajs gave up on this consumer for good: say so, so readiness fails and a supervisor restarts.
         if (!event.payload.restart && consumer === current) running = false;
         log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
       });
       current.on(current.events.REBALANCING, () => {
         joined = false;
+        assignment = [];
       });
       await current.connect();
       await current.subscribe({ topic: options.topic, fromBeginning: true });
@@ -128,6 +137,7 @@ export function createGroupConsumer(options: {
       consumer = undefined;
       running = false;
       joined = false;
+      assignment = [];
       // disconnect() lets the batch in hand finish, so its transaction and commit complete.
       if (current) await current.disconnect();
     },

@@ -33,7 +33,7 @@ export function createProjector(options: {
   topic: string;
   batchSize: number;
   concurrency: number;
-}): Component & { readonly joined: boolean } {
+}): Component & { readonly joined: boolean; readonly assignment: readonly number[] } {
   const log = options.logger.child({ component: 'projector' });
 
   const apply = (batch: PartitionBatch, messages: RawMessage[], rejected: ReadonlySet<number>) =>
@@ -98,6 +98,9 @@ export function createProjector(options: {
     },
     get joined() {
       return consumer.joined;
+    },
+    get assignment() {
+      return consumer.assignment;
     },
     start: () => consumer.start(),
     stop: () => consumer.stop(),

@@ -31,7 +31,9 @@ describe('several projector replicas in one consumer group', () => {
     const topic = topics.topics.events as string;
     const io = createLogIo(stack.kafkaBrokers);
     await io.connect();
-    const connections = Array.from({ length: 8 }, () => randomUUID());
+    // 32 connections over 4 partitions: each replica's two partitions get events (all 32 keys
+    // falling on one replica's half has odds of 2 in 2^32).
+    const connections = Array.from({ length: 32 }, () => randomUUID());
     const first = await startProjector({
       databaseUrl: database.url,
       brokers: stack.kafkaBrokers,
@@ -47,9 +49,19 @@ describe('several projector replicas in one consumer group', () => {
       batchSize: 200,
     });
     try {
+      // Produce only once the group settled with both members: a replica still joining while the
+      // other drains the whole backlog would have nothing to apply.
+      await waitFor(
+        'both replicas to hold partitions',
+        () =>
+          first.assignment.length > 0 &&
+          second.assignment.length > 0 &&
+          first.assignment.length + second.assignment.length === 4,
+        { timeoutMs: 90_000 },
+      );
       for (const connectionId of connections)
         await io.produce(topic, [
-          ...syntheticEvents({ connectionId, tasks: 500, startMs: Date.now() - 3_600_000 }),
+          ...syntheticEvents({ connectionId, tasks: 125, startMs: Date.now() - 3_600_000 }),
         ]);
       const end = await io.endOffset(topic);
       await waitFor(

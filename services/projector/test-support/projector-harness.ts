@@ -55,6 +55,10 @@ export async function startProjector(options: {
     metrics,
     pool,
     sweeper,
+    /** The Kafka partitions this replica holds now. */
+    get assignment() {
+      return projector.assignment;
+    },
     /** Idempotent, like every component's stop(). */
     stop() {
       stopping ??= (async () => {
