@@ -3,7 +3,7 @@ import { booleanFlag, commaList } from '@celeriac/service-runtime/config';
 import { dependencyProbeKnobs } from '@celeriac/service-runtime/dependency-probe';
 import { pgTimeoutKnobs } from '@celeriac/service-runtime/pg-pool';
 import { z } from 'zod';
-import type { PeerOptions } from './peers/peer-streams';
+import type { GatewayPeersOptions } from './peers/gateway-peers';
 import type { LiveStreamOptions } from './streams/live-streams';
 
 /** The gateway's environment. Parsed once, in main.ts, with parseConfig. */
@@ -239,7 +239,7 @@ export function peerOptionsOf(
   config: GatewayConfig,
   hostname: string,
   memberId: string,
-): PeerOptions | undefined {
+): GatewayPeersOptions | undefined {
   if (!config.CELERIAC_GATEWAY_PEERS_ENABLED) return undefined;
   return {
     host: config.CELERIAC_GATEWAY_PEER_HOST,
@@ -256,5 +256,14 @@ export function peerOptionsOf(
     progressMs: config.CELERIAC_GATEWAY_PEER_PROGRESS_MS,
     fallbackMs: config.CELERIAC_GATEWAY_PEER_FALLBACK_MS,
     idleMs: config.CELERIAC_GATEWAY_PEER_IDLE_MS,
+    inspect: {
+      marginMs: config.CELERIAC_GATEWAY_PEER_INSPECT_MARGIN_MS,
+      maxReplyBytes: config.CELERIAC_GATEWAY_PEER_INSPECT_BYTES,
+    },
+    usage: {
+      intervalMs: config.CELERIAC_GATEWAY_PEER_USAGE_MS,
+      maxCallers: config.CELERIAC_GATEWAY_PEER_USAGE_CALLERS,
+      maxBytes: config.CELERIAC_GATEWAY_PEER_USAGE_BYTES,
+    },
   };
 }

@@ -12,26 +12,20 @@ import { createLogger } from '@celeriac/service-runtime/logger';
 import { createPgPool, pgTimeoutsOf } from '@celeriac/service-runtime/pg-pool';
 import { supervised } from '@celeriac/service-runtime/supervised';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
-import { createConcurrencyQuotas } from './auth/concurrency-quotas';
+import { createConcurrencyQuotas, type QuotaLimits } from './auth/concurrency-quotas';
 import { registerQuotaGauge } from './auth/quota-gauge';
 import { createRateLimiter } from './auth/rate-limit';
 import { createSignInLimiter } from './auth/sign-in-limiter';
 import { gatewayConfigSchema, liveStreamOptionsOf, peerOptionsOf } from './config';
 import { defaultDashboardDir } from './dashboard/static-assets';
 import { databaseCheck } from './data/database-check';
-import { createFleetSlotsStore } from './data/fleet-slots-store';
 import { createGrantNotices } from './data/grant-notices';
 import { createGrantsStore } from './data/grants-store';
 import { createGatewayApi } from './gateway-api';
 import { createApp } from './http/app';
 import { createHttpServer } from './http/server';
 import { meterKafkaReads } from './kafka-read-metrics';
-import { createFleetSlots } from './peers/fleet-slots';
-import { createInspectRelay } from './peers/inspect-relay';
-import { createPeerLink } from './peers/peer-link';
-import { createPeerMetrics } from './peers/peer-metrics';
-import { createUsageLedger } from './peers/usage-ledger';
-import { createUsageMetrics } from './peers/usage-metrics';
+import { createGatewayPeers } from './peers/gateway-peers';
 import { createLiveStreams } from './streams/live-streams';
 
 // Composition root: configuration, clients, components; no logic of its own.
@@ -57,16 +51,11 @@ const controlToken = resolveControlToken({
   tokenFile: config.CELERIAC_CONTROL_TOKEN_FILE,
   disabled: config.CELERIAC_CONTROL_AUTH_DISABLED,
 });
-// With peers, a worker refresh runs on one replica per connection however many replicas are asked.
-const inspectRelay = config.CELERIAC_GATEWAY_PEERS_ENABLED
-  ? createInspectRelay({
-      token: controlToken,
-      marginMs: config.CELERIAC_GATEWAY_PEER_INSPECT_MARGIN_MS,
-      maxReplyBytes: config.CELERIAC_GATEWAY_PEER_INSPECT_BYTES,
-      registry,
-      logger,
-    })
-  : undefined;
+// Peers (replicas sharing the work, src/peers/README.md): a worker refresh runs on one replica per
+// connection, the per-key request rate and stream limits hold for the fleet, each partition is read once.
+const peerOptions = peerOptionsOf(config, hostname(), randomUUID());
+const peers =
+  peerOptions && createGatewayPeers({ options: peerOptions, pool, token: controlToken, registry, logger });
 const { deps, authenticator, control, sessions } = createGatewayApi({
   pool,
   logger,
@@ -79,20 +68,8 @@ const { deps, authenticator, control, sessions } = createGatewayApi({
   tasksResponseBytes: config.CELERIAC_GATEWAY_TASKS_RESPONSE_BYTES,
   // Twice the live requests' allowance: room for waits whose clients just left, still one tenant's own.
   resultWaitsPerConnection: 2 * config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
-  inspectForward: inspectRelay?.forward,
+  inspectForward: peers?.inspectForward,
 });
-
-const peerOptions = peerOptionsOf(config, hostname(), randomUUID());
-// With peers, the requests each key is admitted here are reported to the other replicas, which debit
-// them from their own buckets: the per-key rate holds for the fleet (src/peers/README.md).
-const usageMetrics = peerOptions && createUsageMetrics(registry);
-const usageLedger =
-  peerOptions && config.CELERIAC_GATEWAY_PEER_USAGE_MS > 0
-    ? createUsageLedger({
-        maxBytes: config.CELERIAC_GATEWAY_PEER_USAGE_BYTES,
-        onFull: () => usageMetrics?.ledgerFull.inc(),
-      })
-    : undefined;
 
 // Per-key and per-connection quotas, shared by the REST routes and the live streams.
 const refusals = new Counter({
@@ -101,39 +78,41 @@ const refusals = new Counter({
   labelNames: ['kind', 'scope'],
   registers: [registry],
 });
-const quotas = {
-  concurrency: createConcurrencyQuotas(
-    {
-      stream: {
-        perKey: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
-        perConnection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
-      },
-      'result-wait': {
-        perKey: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
-        perConnection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
-      },
-      refresh: {
-        perKey: config.CELERIAC_GATEWAY_REFRESHES_PER_KEY,
-        perConnection: config.CELERIAC_GATEWAY_REFRESHES_PER_CONNECTION,
-      },
-      'catch-up': {
-        perKey: config.CELERIAC_GATEWAY_CATCH_UPS_PER_KEY,
-        perConnection: config.CELERIAC_GATEWAY_CATCH_UPS_PER_CONNECTION,
-      },
-    },
-    (kind, scope) => refusals.inc({ kind, scope }),
-  ),
+const quotaLimits: QuotaLimits = {
+  stream: {
+    perKey: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
+    perConnection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
+  },
+  'result-wait': {
+    perKey: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
+    perConnection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
+  },
+  refresh: {
+    perKey: config.CELERIAC_GATEWAY_REFRESHES_PER_KEY,
+    perConnection: config.CELERIAC_GATEWAY_REFRESHES_PER_CONNECTION,
+  },
+  'catch-up': {
+    perKey: config.CELERIAC_GATEWAY_CATCH_UPS_PER_KEY,
+    perConnection: config.CELERIAC_GATEWAY_CATCH_UPS_PER_CONNECTION,
+  },
+};
+const localQuotas = {
+  concurrency: createConcurrencyQuotas(quotaLimits, (kind, scope) => refusals.inc({ kind, scope })),
   rate: createRateLimiter({
     ratePerSecond: config.CELERIAC_GATEWAY_RATE_PER_SECOND,
     burst: config.CELERIAC_GATEWAY_RATE_BURST,
     maxBuckets: config.CELERIAC_GATEWAY_RATE_BUCKETS,
     now: Date.now,
     onRefused: () => refusals.inc({ kind: 'rate', scope: 'key' }),
-    onTaken: usageLedger?.record,
+    onTaken: peers?.recordRequest,
   }),
 };
 
-registerQuotaGauge(registry, quotas.concurrency);
+registerQuotaGauge(registry, localQuotas.concurrency);
+// With peers, the stream and result-wait limits (per key, per connection) count what every live replica holds.
+const quotas = peers
+  ? peers.fleetQuotas(localQuotas, quotaLimits, (kind, scope) => refusals.inc({ kind, scope }))
+  : localQuotas;
 
 // The one Kafka client: the live streams' tail and catch-ups, and the readiness probe.
 const kafka = meterKafkaReads(
@@ -148,28 +127,6 @@ const kafka = meterKafkaReads(
 
 // Live streams (SSE + WebSocket): see src/streams/README.md; peers (replicas sharing the partitions): src/peers/README.md.
 const streamOptions = liveStreamOptionsOf(config);
-// With peers, the stream and result-wait limits (per key, per connection) count what every live replica holds.
-const fleetQuotas = peerOptions
-  ? {
-      ...quotas,
-      fleet: createFleetSlots({
-        store: createFleetSlotsStore(pool, peerOptions.memberId),
-        limits: {
-          stream: {
-            key: config.CELERIAC_GATEWAY_STREAMS_PER_KEY,
-            connection: config.CELERIAC_GATEWAY_STREAMS_PER_CONNECTION,
-          },
-          'result-wait': {
-            key: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_KEY,
-            connection: config.CELERIAC_GATEWAY_RESULT_WAITS_PER_CONNECTION,
-          },
-        },
-        local: quotas.concurrency.held,
-        logger,
-        onRefused: (kind, scope) => refusals.inc({ kind, scope }),
-      }),
-    }
-  : quotas;
 const liveStreams = createLiveStreams({
   logger,
   pool,
@@ -178,30 +135,16 @@ const liveStreams = createLiveStreams({
   authenticator,
   resolveConnection: deps.resolveConnection,
   registry,
-  quotas: fleetQuotas,
+  quotas,
   checkGrants: createGrantsStore(pool).liveGrants,
   options: streamOptions,
-  peers:
-    peerOptions &&
-    createPeerLink({
-      pool,
-      kafka,
-      topic: config.CELERIAC_EVENTS_TOPIC,
-      token: controlToken,
-      logger,
-      options: peerOptions,
-      metrics: createPeerMetrics(registry),
-      stream: streamOptions,
-      inspect: inspectRelay && { relay: inspectRelay, handler: inspectRelay.handler(deps.inspector) },
-      usage: usageLedger &&
-        usageMetrics && {
-          ledger: usageLedger,
-          limiter: quotas.rate,
-          intervalMs: config.CELERIAC_GATEWAY_PEER_USAGE_MS,
-          maxCallers: config.CELERIAC_GATEWAY_PEER_USAGE_CALLERS,
-          metrics: usageMetrics,
-        },
-    }),
+  peers: peers?.link({
+    kafka,
+    topic: config.CELERIAC_EVENTS_TOPIC,
+    inspector: deps.inspector,
+    limiter: localQuotas.rate,
+    stream: streamOptions,
+  }),
 });
 
 // A key revoked or a connection deleted on any replica (or by the CLI) ends its streams here at once.
@@ -245,7 +188,7 @@ const app = createApp({
   },
   applyTimeoutSeconds: config.CELERIAC_GATEWAY_APPLY_TIMEOUT_SECONDS,
   liveStreamsRouter: liveStreams.router,
-  quotas: fleetQuotas,
+  quotas,
   sessions: {
     ...sessions,
     ttlSeconds: config.CELERIAC_GATEWAY_SESSION_SECONDS,
@@ -279,7 +222,7 @@ const clients = {
     if (!clientsOpen) return;
     clientsOpen = false;
     control.close();
-    inspectRelay?.close();
+    peers?.close();
     await kafkaCheck.close();
     await pool.end();
   },

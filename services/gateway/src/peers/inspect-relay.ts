@@ -7,6 +7,7 @@ import type { Member } from '../data/members-store';
 import { connectionPartitioner } from './connection-partition';
 import { createInspectClient } from './inspect-client';
 import { createInspectHandler, type InspectOutcome } from './inspect-server';
+import type { PeerChannels } from './peer-channels';
 import { ownerOf } from './rendezvous';
 
 /** What the relay needs from the peers once they run (peer-link.ts attaches it). */
@@ -26,7 +27,9 @@ export interface InspectPeerView {
  * inspect round, counted as `outcome="fallback"`.
  */
 export function createInspectRelay(options: {
+  /** The token peers' Peers/Inspect calls must carry (checked by the handler). */
   token: string | undefined;
+  channels: PeerChannels;
   marginMs: number;
   maxReplyBytes: number;
   registry: Registry;
@@ -41,8 +44,7 @@ export function createInspectRelay(options: {
   });
   const count = (outcome: InspectOutcome) => counter.inc({ outcome });
   const client = createInspectClient({
-    token: options.token,
-    maxReplyBytes: options.maxReplyBytes,
+    channels: options.channels,
     deadlineMs: INSPECT_TIMEOUT_SECONDS * 1000 + options.marginMs,
   });
   let view: InspectPeerView | undefined;
@@ -101,9 +103,6 @@ export function createInspectRelay(options: {
     },
     attach(peers: InspectPeerView): void {
       view = peers;
-    },
-    close(): void {
-      client.close();
     },
   };
 }

@@ -8,6 +8,7 @@ import type { StreamHub } from '../streams/stream-hub';
 import type { StreamMetrics } from '../streams/stream-metrics';
 import type { InspectRelay } from './inspect-relay';
 import { createPgMembership } from './membership';
+import type { PeerChannels } from './peer-channels';
 import type { PeerMetrics } from './peer-metrics';
 import { createPeerStreams, type PeerOptions, type PeerStreams } from './peer-streams';
 import { createRelayServer } from './relay-server';
@@ -16,13 +17,16 @@ import { usageHandler } from './usage-service';
 
 /**
  * Gateway peers for the live streams (see README.md here): membership in PostgreSQL, the peer gRPC
- * server, and the per-connection relays. Built by main.ts only when peers are enabled.
+ * server, and the per-connection relays. Built by gateway-peers.ts.
  */
 export function createPeerLink(deps: {
   pool: pg.Pool;
   kafka: Kafka;
   topic: string;
+  /** The token every call to this replica's peer server must carry. */
   token: string | undefined;
+  /** Calls to the other replicas (gateway-peers.ts). */
+  channels: PeerChannels;
   logger: Logger;
   options: PeerOptions;
   metrics: PeerMetrics;
@@ -43,7 +47,12 @@ export function createPeerLink(deps: {
     let streams: PeerStreams | undefined;
     let partitionCount = 0;
     const usage = deps.usage && {
-      exchange: createUsageExchange({ ...deps.usage, membership, token: deps.token, logger: deps.logger }),
+      exchange: createUsageExchange({
+        ...deps.usage,
+        membership,
+        channels: deps.channels,
+        logger: deps.logger,
+      }),
       handler: usageHandler({ token: deps.token, limiter: deps.usage.limiter, metrics: deps.usage.metrics }),
     };
     const server = createRelayServer({
@@ -69,6 +78,8 @@ export function createPeerLink(deps: {
       inspect: deps.inspect?.handler,
       usage: usage?.handler,
     });
+    // A replica that left takes its channel with it.
+    membership.onChange((members) => deps.channels.retain(members.map((member) => member.peerAddress)));
     deps.inspect?.relay.attach({
       self: membership.self,
       get members() {
@@ -99,7 +110,7 @@ export function createPeerLink(deps: {
           membership,
           kafka: deps.kafka,
           topic: deps.topic,
-          token: deps.token,
+          channels: deps.channels,
           partitionCount,
           logger: deps.logger,
           metrics,

@@ -6,8 +6,9 @@ import type { StreamMetrics } from '../streams/stream-metrics';
 import { connectionPartitioner } from './connection-partition';
 import type { Membership } from './membership';
 import { createOwnedTails, type OwnedTails } from './owned-tails';
+import type { PeerChannels } from './peer-channels';
 import type { PeerMetrics } from './peer-metrics';
-import { createRelayClients } from './relay-client';
+import { createRelayClient } from './relay-client';
 import { RelayFeed } from './relay-feed';
 import { serveRelay } from './relay-source';
 import { createRelayTaps } from './relay-taps';
@@ -47,7 +48,7 @@ export function createPeerStreams(deps: {
   membership: Membership;
   kafka: Kafka;
   topic: string;
-  token: string | undefined;
+  channels: PeerChannels;
   partitionCount: number;
   logger: Logger;
   metrics: StreamMetrics;
@@ -80,8 +81,8 @@ export function createPeerStreams(deps: {
       },
     };
   };
-  const clients = createRelayClients({
-    token: deps.token,
+  const relayTo = createRelayClient({
+    channels: deps.channels,
     connectMs: options.connectMs,
     stallMs: 3 * options.progressMs + options.connectMs,
   });
@@ -132,7 +133,7 @@ export function createPeerStreams(deps: {
     const address = ownerAddress(request.partition);
     if (address === undefined) return Promise.reject(new Error('no gateway member owns the partition'));
     if (address === options.advertisedAddress) return serveRelay(source, request, sink, signal);
-    return clients.relay(address, request, sink, signal);
+    return relayTo(address, request, sink, signal);
   };
 
   function feedOf(connectionId: string): RelayFeed {
@@ -221,7 +222,6 @@ export function createPeerStreams(deps: {
       clearInterval(timer);
       for (const feed of feeds.values()) feed.stop();
       feeds.clear();
-      clients.close();
     },
   };
 }

@@ -1,40 +1,23 @@
-import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
-import { PeersClient, type RelayBatch } from '@celeriac/proto/peers';
+import type { RelayBatch } from '@celeriac/proto/peers';
 import * as grpc from '@grpc/grpc-js';
+import type { PeerChannels } from './peer-channels';
 import { NotOwnerError, type RelaySink } from './relay-source';
 
 /**
- * Relay calls to other replicas, one channel per peer address. A relay is a server stream with no
+ * Relay calls to other replicas, over the shared peer channels. A relay is a server stream with no
  * end, so its deadline is a watchdog instead: the first batch must come within `connectMs`, and the
  * owner sends its position at least every progress interval, so `stallMs` of silence means the peer
  * is gone (kill -9 leaves no FIN behind a NAT) and the caller falls back to Kafka.
  */
-export function createRelayClients(options: {
-  token: string | undefined;
-  connectMs: number;
-  stallMs: number;
-}) {
-  const clients = new Map<string, PeersClient>();
-  const clientOf = (address: string) => {
-    let client = clients.get(address);
-    if (!client) {
-      client = new PeersClient(address, grpc.credentials.createInsecure(), {
-        interceptors: options.token ? [controlTokenInterceptor(options.token)] : [],
-        'grpc.max_receive_message_length': 8 * 1024 * 1024,
-      });
-      clients.set(address, client);
-    }
-    return client;
-  };
-
-  function relay(
+export function createRelayClient(options: { channels: PeerChannels; connectMs: number; stallMs: number }) {
+  return function relay(
     address: string,
     request: { connectionId: string; partition: number; from: number },
     sink: RelaySink,
     signal: AbortSignal,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const call = clientOf(address).relay({
+      const call = options.channels.of(address).relay({
         connectionId: request.connectionId,
         partition: request.partition,
         fromOffset: request.from,
@@ -74,13 +57,5 @@ export function createRelayClients(options: {
       );
       call.on('end', () => settle(signal.aborted ? undefined : new Error('relay ended by its owner')));
     });
-  }
-
-  return {
-    relay,
-    close() {
-      for (const client of clients.values()) client.close();
-      clients.clear();
-    },
   };
 }

@@ -1,8 +1,7 @@
-import { controlTokenInterceptor } from '@celeriac/proto/control-auth';
-import { PeersClient } from '@celeriac/proto/peers';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import * as grpc from '@grpc/grpc-js';
 import type { Membership } from './membership';
+import type { PeerChannels } from './peer-channels';
 import type { UsageLedger } from './usage-ledger';
 import type { UsageMetrics } from './usage-metrics';
 
@@ -19,37 +18,20 @@ export interface UsageExchangeOptions {
  * Sends this replica's request-rate usage to every other live member every `intervalMs`
  * (`Peers/Usage`). A report goes to each peer once: a peer that is down or slow misses it (failed or
  * skipped, counted, logged when it starts and stops failing), which only lets the key a little more through there;
- * requests never wait on a peer. One channel per peer address, closed when the address leaves.
+ * requests never wait on a peer. Calls go over the shared peer channels.
  */
 export function createUsageExchange(
-  deps: UsageExchangeOptions & { membership: Membership; token: string | undefined; logger: Logger },
+  deps: UsageExchangeOptions & { membership: Membership; channels: PeerChannels; logger: Logger },
 ) {
   const log = deps.logger.child({ component: 'usage-exchange' });
-  const clients = new Map<string, PeersClient>();
   const inFlight = new Set<string>();
   const failing = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
 
-  const clientOf = (address: string) => {
-    let client = clients.get(address);
-    if (!client) {
-      client = new PeersClient(address, grpc.credentials.createInsecure(), {
-        interceptors: deps.token ? [controlTokenInterceptor(deps.token)] : [],
-      });
-      clients.set(address, client);
-    }
-    return client;
-  };
-
   function report(): void {
     const self = deps.membership.self.memberId;
     const peers = deps.membership.members.filter((m) => m.memberId !== self).map((m) => m.peerAddress);
-    for (const [address, client] of clients)
-      if (!peers.includes(address)) {
-        client.close();
-        clients.delete(address);
-        failing.delete(address);
-      }
+    for (const address of failing) if (!peers.includes(address)) failing.delete(address);
     const callers = deps.ledger.drain(deps.maxCallers);
     if (callers.length === 0) return;
     for (const address of peers) {
@@ -59,7 +41,7 @@ export function createUsageExchange(
       }
       inFlight.add(address);
       const deadline = Date.now() + deps.intervalMs;
-      clientOf(address).usage({ callers }, new grpc.Metadata(), { deadline }, (error) => {
+      deps.channels.of(address).usage({ callers }, new grpc.Metadata(), { deadline }, (error) => {
         inFlight.delete(address);
         if (!timer) return; // stopped: the call was cancelled, nothing to count
         deps.metrics.reports.inc({ outcome: error ? 'failed' : 'sent' });
@@ -86,8 +68,6 @@ export function createUsageExchange(
     stop(): void {
       clearInterval(timer);
       timer = undefined;
-      for (const client of clients.values()) client.close();
-      clients.clear();
       inFlight.clear();
       failing.clear();
     },
