@@ -159,6 +159,18 @@ describe.each(OVERLAYS)('k8s overlay %s', (overlay) => {
         expect(portOf('grpc')).toBe(config.grpcPort);
         expect(config.grpcAdvertise).toBe(`10.1.2.3:${config.grpcPort}`);
       }
+      if (service.name === 'gateway' && config.CELERIAC_GATEWAY_PEERS_ENABLED) {
+        // Each replica is dialled by the others at its own pod IP, on a port only gateways may reach.
+        expect(portOf('peers')).toBe(config.CELERIAC_GATEWAY_PEER_PORT);
+        expect(config.CELERIAC_GATEWAY_PEER_ADDRESS).toBe(`10.1.2.3:${config.CELERIAC_GATEWAY_PEER_PORT}`);
+        const policy = objects.find(
+          (o) => o.kind === 'NetworkPolicy' && o.spec.podSelector.matchLabels?.app === 'celeriac-gateway',
+        );
+        expect(policy?.spec.ingress).toContainEqual({
+          from: [{ podSelector: { matchLabels: { app: 'celeriac-gateway' } } }],
+          ports: [{ protocol: 'TCP', port: 'peers' }],
+        });
+      }
       const main = readFileSync(join(REPO_ROOT, service.entry), 'utf8');
       const deadlineMs = Number(/shutdownDeadlineMs:\s*([\d_]+)/.exec(main)?.[1]?.replaceAll('_', ''));
       const preStop = container.lifecycle?.preStop?.sleep?.seconds ?? 0;
