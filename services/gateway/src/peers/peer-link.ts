@@ -32,7 +32,7 @@ export function createPeerLink(deps: {
   metrics: PeerMetrics;
   stream: { backfill: number; taskMemory: number; workerMemory: number };
   /** Worker refreshes coalesced across replicas: served on the peer gRPC server, told the members. */
-  inspect?: { relay: InspectRelay; handler: ReturnType<InspectRelay['handler']> };
+  inspect: { relay: InspectRelay; handler: ReturnType<InspectRelay['handler']> };
   /** The fleet-wide request rate (usage-exchange.ts); absent when it is off. */
   usage?: UsageExchangeOptions & { limiter: Pick<RateLimiter, 'debit'> };
 }): (hub: StreamHub, metrics: StreamMetrics) => PeerLink {
@@ -75,12 +75,12 @@ export function createPeerLink(deps: {
       },
       partitionCount: () => partitionCount,
       logger: deps.logger,
-      inspect: deps.inspect?.handler,
+      inspect: deps.inspect.handler,
       usage: usage?.handler,
     });
     // A replica that left takes its channel with it.
     membership.onChange((members) => deps.channels.retain(members.map((member) => member.peerAddress)));
-    deps.inspect?.relay.attach({
+    deps.inspect.relay.attach({
       self: membership.self,
       get members() {
         return membership.members;
