@@ -45,7 +45,7 @@ export function monitorTier(pool: pg.Pool, gateways: readonly Gateway[]) {
   })();
   return {
     health,
-    /** Partitions read per replica now (the caller scrapes /metrics once a second anyway). */
+    /** Partitions read per replica now (the caller scrapes /metrics every few seconds anyway). */
     layout(read: readonly number[]) {
       const layout = read.join(',');
       if (health.layouts.at(-1) !== layout) health.layouts.push(layout);
@@ -82,9 +82,17 @@ export function tierEvents(gateways: readonly Gateway[]): {
 }
 
 /**
+ * Seconds between two /metrics reads of a replica. Prometheus scrapes every 15-30 s; each read walks
+ * every open handle and file descriptor (prom-client's process metrics: 5,000 sockets here), which at
+ * one read a second was 9% of a replica's CPU, load the product does not carry. Every 5 s keeps the
+ * measured tier close to production and still follows ownership changes.
+ */
+const SAMPLE_MS = Number(process.env.BENCH_PEERS_SAMPLE_MS ?? 5_000);
+
+/**
  * Each replica's peak RSS, heap used and worst event-loop delay, from one /metrics answer per replica
- * a second (reading it resets the delay histogram, so its max is the worst delay of that second);
- * `onLayout` gets the partitions each replica reads.
+ * every SAMPLE_MS (reading it resets the delay histogram, so its max is the worst delay since the
+ * last read); `onLayout` gets the partitions each replica reads.
  */
 export async function sampleReplicas(
   gateways: readonly Gateway[],
@@ -114,7 +122,7 @@ export async function sampleReplicas(
     onLayout(read.map((values) => values[2] ?? 0));
   };
   await sample();
-  const timer = setInterval(() => void sample().catch(() => undefined), 1_000);
+  const timer = setInterval(() => void sample().catch(() => undefined), SAMPLE_MS);
   return {
     stop() {
       clearInterval(timer);
