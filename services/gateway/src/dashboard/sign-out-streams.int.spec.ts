@@ -148,6 +148,24 @@ describe('signing out of the dashboard (two gateway replicas)', () => {
     }
   });
 
+  it('a session dropped by the key signing in a 51st time ends its streams too', async () => {
+    const key = await insertKey(fleet.pool, 'viewer', [connection]);
+    const [first, second] = [fleet.at(0), fleet.at(1)];
+    const oldest = await signIn(first, key);
+    const [opened] = await openStreams([second], oldest.cookie);
+    if (!opened) throw new Error('no stream opened');
+    // A key holds at most 50 sessions (sessions-store.ts): the 51st sign-in drops the oldest.
+    for (let i = 0; i < 49; i++) await signIn(first, key);
+    expect(opened.sse.text).not.toContain('disconnect');
+    const from = Date.now();
+    await signIn(first, key);
+    const sseEnd = await within(opened.sse.end, WITHIN_MS);
+    expect(sseEnd, 'SSE stream still open a second after its session was dropped').not.toBe('still open');
+    expect(await within(opened.ws, WITHIN_MS)).toMatchObject({ code: 1008, reason: 'revoked' });
+    expect(opened.sse.text).toContain(REVOKED_SSE);
+    console.info(`dropped session's SSE stream ended ${Number(sseEnd) - from} ms after the 51st sign-in`);
+  });
+
   it('a session that expires ends its open streams then, without waiting for the periodic recheck', async () => {
     const key = await insertKey(fleet.pool, 'viewer', [connection]);
     const gateway = fleet.at(0);
@@ -173,7 +191,9 @@ describe('signing out of the dashboard (two gateway replicas)', () => {
     expect(wsEnd).toMatchObject({ code: 1008, reason: 'revoked' });
     // Not before its time (the gateway's timer is set from the database's clock).
     expect(Number(sseEnd)).toBeGreaterThanOrEqual(endsAt - 100);
-    console.info(`expired session's streams ended ${Math.round(Number(sseEnd) - endsAt)} ms (SSE) after its expiry`);
+    console.info(
+      `expired session's streams ended ${Math.round(Number(sseEnd) - endsAt)} ms (SSE) after its expiry`,
+    );
     const refused = await sseWithCookie(gateway, session.cookie);
     expect(refused.status).toBe(401);
     expect(JSON.parse(refused.text)).toEqual({ error: 'missing or invalid API key' });
