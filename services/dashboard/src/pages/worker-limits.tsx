@@ -6,7 +6,9 @@ import { InlineField, NumberField } from '../components/inline-field';
 /** Rate limit and soft/hard time limits of one task name on one worker (Flower's task control routes). */
 export function WorkerLimits(props: { connectionId: string; worker: string; taskNames: string[] }) {
   const { connectionId, worker, taskNames } = props;
-  const [task, setTask] = useState(taskNames[0] ?? '');
+  // The names arrive after the first render: until one is chosen, the list's first one is meant.
+  const [chosen, setTask] = useState('');
+  const task = taskNames.includes(chosen) ? chosen : (taskNames[0] ?? '');
   const [rate, setRate] = useState('10/m');
   const [soft, setSoft] = useState('');
   const [hard, setHard] = useState('');
