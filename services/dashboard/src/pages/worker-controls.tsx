@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { apiUrl, postJson } from '../api/client';
+import { flowerCommand } from '../api/flower-command';
 import { ConfirmButton } from '../components/confirm-dialog';
+import { InlineField, NumberField } from '../components/inline-field';
 
 /** Flower's worker control routes; each is confirmed in a dialog that then shows the worker's reply. */
 export function WorkerControls({
@@ -17,14 +18,8 @@ export function WorkerControls({
   const [max, setMax] = useState('4');
   const [queue, setQueue] = useState('');
   const name = encodeURIComponent(worker);
-  const send =
-    (path: string, params: Record<string, string> = {}) =>
-    async () =>
-      (
-        await postJson<{ message: string }>(
-          apiUrl(`/api/worker/${path}/${name}`, { connectionId, ...params }),
-        )
-      ).message;
+  const send = (path: string, params: Record<string, string> = {}) =>
+    flowerCommand(`/api/worker/${path}/${name}`, { connectionId, ...params });
 
   return (
     <section className="card" aria-label="Control">
@@ -47,17 +42,7 @@ export function WorkerControls({
         />
       </div>
       <div className="actions">
-        <label className="inline">
-          Processes{' '}
-          <input
-            type="number"
-            min={1}
-            max={64}
-            value={n}
-            onChange={(e) => setN(e.target.value)}
-            className="narrow"
-          />
-        </label>
+        <NumberField label="Processes" min={1} max={64} value={n} onChange={setN} />
         <ConfirmButton
           label="Grow pool"
           title={`Grow the pool of ${worker} by ${n}?`}
@@ -74,26 +59,8 @@ export function WorkerControls({
         />
       </div>
       <div className="actions">
-        <label className="inline">
-          Min{' '}
-          <input
-            type="number"
-            min={0}
-            value={min}
-            onChange={(e) => setMin(e.target.value)}
-            className="narrow"
-          />
-        </label>
-        <label className="inline">
-          Max{' '}
-          <input
-            type="number"
-            min={1}
-            value={max}
-            onChange={(e) => setMax(e.target.value)}
-            className="narrow"
-          />
-        </label>
+        <NumberField label="Min" min={0} value={min} onChange={setMin} />
+        <NumberField label="Max" min={1} value={max} onChange={setMax} />
         <ConfirmButton
           label="Autoscale"
           title={`Autoscale ${worker} between ${min} and ${max}?`}
@@ -103,9 +70,7 @@ export function WorkerControls({
         />
       </div>
       <div className="actions">
-        <label className="inline">
-          Queue <input value={queue} onChange={(e) => setQueue(e.target.value)} placeholder="queue name" />
-        </label>
+        <InlineField label="Queue" value={queue} onChange={setQueue} placeholder="queue name" />
         <ConfirmButton
           label="Add consumer"
           title={`Make ${worker} consume from '${queue}'?`}

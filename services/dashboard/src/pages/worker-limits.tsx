@@ -1,24 +1,23 @@
 import { useState } from 'react';
-import { apiUrl, postJson } from '../api/client';
+import { flowerCommand } from '../api/flower-command';
 import { ConfirmButton } from '../components/confirm-dialog';
+import { InlineField, NumberField } from '../components/inline-field';
 
 /** Rate limit and soft/hard time limits of one task name on one worker (Flower's task control routes). */
 export function WorkerLimits(props: { connectionId: string; worker: string; taskNames: string[] }) {
   const { connectionId, worker, taskNames } = props;
-  const [task, setTask] = useState(taskNames[0] ?? '');
+  // The names arrive after the first render: until one is chosen, the list's first one is meant.
+  const [chosen, setTask] = useState('');
+  const task = taskNames.includes(chosen) ? chosen : (taskNames[0] ?? '');
   const [rate, setRate] = useState('10/m');
   const [soft, setSoft] = useState('');
   const [hard, setHard] = useState('');
-  const send = (path: string, params: Record<string, string>) => async () =>
-    (
-      await postJson<{ message: string }>(
-        apiUrl(`/api/task/${path}/${encodeURIComponent(task)}`, {
-          connectionId,
-          workername: worker,
-          ...params,
-        }),
-      )
-    ).message;
+  const send = (path: string, params: Record<string, string>) =>
+    flowerCommand(`/api/task/${path}/${encodeURIComponent(task)}`, {
+      connectionId,
+      workername: worker,
+      ...params,
+    });
   if (taskNames.length === 0) return null;
   return (
     <section className="card" aria-label="Task limits">
@@ -34,9 +33,7 @@ export function WorkerLimits(props: { connectionId: string; worker: string; task
         </label>
       </div>
       <div className="actions">
-        <label className="inline">
-          Rate <input value={rate} onChange={(e) => setRate(e.target.value)} className="narrow" />
-        </label>
+        <InlineField label="Rate" value={rate} onChange={setRate} className="narrow" />
         <ConfirmButton
           label="Set rate limit"
           title={`Limit ${task} on ${worker} to ${rate}?`}
@@ -45,26 +42,8 @@ export function WorkerLimits(props: { connectionId: string; worker: string; task
         />
       </div>
       <div className="actions">
-        <label className="inline">
-          Soft (s){' '}
-          <input
-            type="number"
-            min={0}
-            value={soft}
-            onChange={(e) => setSoft(e.target.value)}
-            className="narrow"
-          />
-        </label>
-        <label className="inline">
-          Hard (s){' '}
-          <input
-            type="number"
-            min={0}
-            value={hard}
-            onChange={(e) => setHard(e.target.value)}
-            className="narrow"
-          />
-        </label>
+        <NumberField label="Soft (s)" min={0} value={soft} onChange={setSoft} />
+        <NumberField label="Hard (s)" min={0} value={hard} onChange={setHard} />
         <ConfirmButton
           label="Set time limits"
           title={`Set time limits of ${task} on ${worker}?`}

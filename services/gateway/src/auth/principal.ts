@@ -13,7 +13,13 @@ export interface Principal {
   /** The key's name, for the dashboard and the record of task commands. */
   readonly name?: string;
   /** Set when the caller came with a dashboard session cookie rather than the key itself. */
-  readonly session?: { readonly csrfToken: string };
+  readonly session?: {
+    readonly csrfToken: string;
+    /** Hex of the session's row key (the hash of the cookie, never the cookie): what open streams recheck. */
+    readonly id: string;
+    /** When the session ends, in this process's Date.now() terms; its open streams end then. */
+    readonly endsAt: number;
+  };
 }
 
 /**

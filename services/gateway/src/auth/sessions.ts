@@ -52,7 +52,8 @@ export function withSessions(keys: Authenticator, store: Pick<SessionsStore, 'fi
       if (presentedKey(credentials) !== null) return keys.authenticate(credentials);
       const value = sessionCookie(credentials.cookie);
       if (!value) return keys.authenticate(credentials);
-      const row = await store.findKey(sessionHash(value));
+      const hash = sessionHash(value);
+      const row = await store.findKey(hash);
       if (!row) return null;
       return {
         keyId: row.key_id,
@@ -60,7 +61,11 @@ export function withSessions(keys: Authenticator, store: Pick<SessionsStore, 'fi
         allConnections: row.all_connections,
         connectionIds: new Set(row.connection_ids),
         name: row.name,
-        session: { csrfToken: csrfTokenFor(value) },
+        session: {
+          csrfToken: csrfTokenFor(value),
+          id: hash.toString('hex'),
+          endsAt: Date.now() + row.expires_in_ms,
+        },
       };
     },
   };

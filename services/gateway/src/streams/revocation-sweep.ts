@@ -1,19 +1,31 @@
 import type { Logger } from '@celeriac/service-runtime/logger';
+import type { Principal } from '../auth/principal';
 import type { LiveClient } from './live-clients';
 
 /** What a stream was opened with: the key (null without auth) and the connection it reads. */
 export interface StreamGrant {
   readonly keyId: string | null;
   readonly connectionId: string;
+  /** The dashboard session it was opened with (Principal.session.id); absent when a key was presented. */
+  readonly sessionId?: string;
+  /** When that session ends (Date.now() terms): the stream is ended then, without waiting for a sweep. */
+  readonly sessionEndsAt?: number;
+}
+
+export function streamGrantOf(principal: Principal, connectionId: string): StreamGrant {
+  const session = principal.session;
+  if (!session) return { keyId: principal.keyId, connectionId };
+  return { keyId: principal.keyId, connectionId, sessionId: session.id, sessionEndsAt: session.endsAt };
 }
 
 /**
- * Of the given grants, those still valid (key live and allowed the connection, connection present),
- * as `grantKey`s. One query for all of them.
+ * Of the given grants, those still valid (key live and allowed the connection, connection present,
+ * session not signed out nor expired), as `grantKey`s. One query for all of them.
  */
 export type CheckGrants = (grants: readonly StreamGrant[]) => Promise<ReadonlySet<string>>;
 
-export const grantKey = (grant: StreamGrant): string => `${grant.keyId ?? ''}\u0000${grant.connectionId}`;
+export const grantKey = (grant: StreamGrant): string =>
+  `${grant.keyId ?? ''}\u0000${grant.connectionId}\u0000${grant.sessionId ?? ''}`;
 
 /**
  * Ends the open streams of revoked keys and deleted connections. Run once per heartbeat interval: it

@@ -8,6 +8,7 @@ import { registerClient } from './client-registration';
 import { type Position, parseEventId } from './cursor';
 import type { LiveClientSet } from './live-clients';
 import type { ReplayRing } from './replay-ring';
+import { streamGrantOf } from './revocation-sweep';
 import { reconnectNotice, SseClient } from './sse-client';
 import { authorizeStream } from './stream-access';
 import { admitStream, type StreamQuotas } from './stream-admission';
@@ -122,7 +123,7 @@ export function createSseHandler(deps: SseHandlerDeps): (req: Request, res: Resp
 
     const client = new SseClient({
       res,
-      grant: { keyId: principal.keyId, connectionId },
+      grant: streamGrantOf(principal, connectionId),
       kinds,
       resumeAfter,
       catchingUp: !coverable,

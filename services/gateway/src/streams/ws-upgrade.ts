@@ -8,6 +8,7 @@ import { answerOf, TooManyRequestsError, UnavailableError } from '../errors';
 import { registerClient } from './client-registration';
 import { closeWebSocket } from './close-reason';
 import type { LiveClientSet } from './live-clients';
+import { streamGrantOf } from './revocation-sweep';
 import { authorizeStream } from './stream-access';
 import { admitStream, type StreamQuotas } from './stream-admission';
 import type { HubLease, StreamHub } from './stream-hub';
@@ -96,7 +97,7 @@ export function createWsUpgrade(deps: WsUpgradeDeps) {
     ws.once('close', admission.release);
     const client = new WsClient({
       ws,
-      grant: { keyId: principal.keyId, connectionId },
+      grant: streamGrantOf(principal, connectionId),
       taskUuid,
       maxBufferedBytes: deps.maxBufferedBytes,
       maxPendingFrames: deps.maxPendingFrames,
