@@ -1,5 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Waits poll through locators: page.waitForFunction evaluates its predicate with eval, which the
+// dashboard's Content-Security-Policy (script-src 'self') refuses once it has to poll.
 import { waitFor } from '../harness/wait-for';
 import { launchChromium, newContext, screenshotBothThemes, signIn } from './browser';
 import { type DashboardStack, startDashboardStack } from './dashboard-stack';
@@ -71,8 +73,9 @@ describe('the dashboard for an operator', () => {
     await row(added).waitFor();
     await screenshotBothThemes(page, 'tasks');
     await page.getByLabel('State').selectOption('FAILURE');
-    await page.waitForFunction(
-      "[...document.querySelectorAll('tbody tr')].every((row) => row.dataset.state === 'FAILURE')",
+    await waitFor(
+      'only FAILURE rows',
+      async () => (await page.locator('tbody tr:not([data-state="FAILURE"])').count()) === 0,
     );
     await row(failed).waitFor();
     expect(await row(added).count()).toBe(0);
@@ -91,7 +94,7 @@ describe('the dashboard for an operator', () => {
     await row(added).waitFor();
     await page.getByLabel('Search').fill('args:needle-42');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.waitForFunction("document.querySelectorAll('tbody tr').length === 1");
+    await waitFor('one row', async () => (await page.locator('tbody tr').count()) === 1);
     await row(failed).waitFor();
 
     // Queue: the tasks went to Celery's default queue (named by task-sent), none to another one.
@@ -113,8 +116,9 @@ describe('the dashboard for an operator', () => {
     const sorted = page.waitForResponse((response) => response.url().includes('sort=-runtime'));
     await page.getByRole('button', { name: 'Runtime' }).click();
     expect((await sorted).status()).toBe(200);
-    await page.waitForFunction(
-      `document.querySelector('tbody tr')?.getAttribute('data-task-id') === ${JSON.stringify(slept)}`,
+    await waitFor(
+      'the slowest task first',
+      async () => (await page.locator('tbody tr').first().getAttribute('data-task-id')) === slept,
     );
     expect(page.url()).toContain('sort=runtime&dir=desc');
     const header = page.getByRole('columnheader', { name: /Runtime/ });
@@ -199,7 +203,10 @@ describe('the dashboard for an operator', () => {
 
     await page.goto(`${stack.gateway}/c/${stack.a.connectionId}/overview?range=15m`);
     await page.getByText('workers online').waitFor();
-    await page.waitForFunction("Number(document.querySelector('.stat.ok .stat-value')?.textContent) >= 1");
+    await waitFor(
+      'a worker counted online',
+      async () => Number(await page.locator('.stat.ok .stat-value').first().textContent()) >= 1,
+    );
     await screenshotBothThemes(page, 'overview');
   });
 });
