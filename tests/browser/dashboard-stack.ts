@@ -30,6 +30,14 @@ export interface DashboardStack {
   b: Tenant;
   /** Creates a key with the admin CLI; returns the secret. */
   createKey(name: string, role: 'viewer' | 'operator' | 'admin', connections: string[]): Promise<string>;
+  /**
+   * Stops the gateway (SIGTERM, as a rolling update does), runs `whileDown`, and starts the gateway
+   * again at the same address; `listening` resolves before it is ready (a dependency is down).
+   */
+  restartGateway(options?: {
+    whileDown?: () => Promise<unknown>;
+    waitUntil?: 'ready' | 'listening';
+  }): Promise<void>;
   /** Sends a task like any Celery client does (app.send_task); returns its id. */
   sendTask(tenant: Tenant, name: string, args: unknown[]): Promise<string>;
   stop(): Promise<void>;
@@ -52,7 +60,8 @@ async function ensureDashboardBuilt(): Promise<void> {
   await run('npm', ['run', 'build', '-w', '@celeriac/dashboard'], { cwd: REPO_ROOT, timeout: 300_000 });
 }
 
-export async function startDashboardStack(): Promise<DashboardStack> {
+/** `gatewayEnv` is added to the gateway's environment (a test's own stream settings). */
+export async function startDashboardStack(gatewayEnv: Record<string, string> = {}): Promise<DashboardStack> {
   await ensureDashboardBuilt();
   const stack = readStackEnv();
   const [database, topics, vhostA, vhostB] = await Promise.all([
@@ -86,9 +95,10 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     const [collector, projector, gateway] = await Promise.all([
       startCollector(env),
       startProjector(env),
-      startGateway(env),
+      startGateway({ ...env, ...gatewayEnv }),
     ]);
     services.push(collector, projector, gateway);
+    const port = Number(new URL(gateway.url).port);
     const [workerA, workerB] = await Promise.all([
       startCeleryWorker({ brokerUrl: vhostA.url, name: 'alpha' }),
       startCeleryWorker({ brokerUrl: vhostB.url, name: 'bravo' }),
@@ -99,6 +109,12 @@ export async function startDashboardStack(): Promise<DashboardStack> {
       a: { name: 'alpha', connectionId: idA, brokerUrl: vhostA.url, worker: workerA },
       b: { name: 'bravo', connectionId: idB, brokerUrl: vhostB.url, worker: workerB },
       createKey: (name, role, connections) => admin.createKey(name, role, connections),
+      async restartGateway(options = {}) {
+        const running = services.pop() as ServiceProcess;
+        await running.stop();
+        await options.whileDown?.();
+        services.push(await startGateway({ ...env, ...gatewayEnv }, { port, waitUntil: options.waitUntil }));
+      },
       async sendTask(tenant, name, args) {
         const script =
           'import json,sys\nfrom demo_app import app\nprint(app.send_task(sys.argv[1], args=json.loads(sys.argv[2])).id)';

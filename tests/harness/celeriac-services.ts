@@ -54,9 +54,10 @@ export async function startProjector(
 /** A gateway as deployed on loopback; `url` is its base URL. */
 export async function startGateway(
   env: Record<string, string>,
-  options: StartOptions = {},
+  /** `port`: a given one, e.g. a restart at the address its clients already use. */
+  options: StartOptions & { port?: number } = {},
 ): Promise<ServiceProcess & { url: string }> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const service = await startService({
     name: 'gateway',
