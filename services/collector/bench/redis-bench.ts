@@ -39,7 +39,7 @@ const kafka = new Kafka({ clientId: 'redis-bench', brokers: stack.kafkaBrokers, 
 const admin = kafka.admin();
 let child: ReturnType<typeof spawn> | undefined;
 try {
-  const connectionId = await store.insertConnection({
+  await store.insertConnection({
     name: 'bench-redis',
     brokerUrlEncrypted: createSecretBox(SECRET_KEY).seal(broker.url),
     options: { inspectIntervalMs: 0, queueSampleIntervalMs: 0, enableEvents: false },

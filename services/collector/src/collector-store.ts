@@ -20,6 +20,13 @@ export interface LeaseOwner {
  * All SQL of the collector: connections (read; insert for tests and tools), leases and event gaps. Lease times
  * come from the database clock (`now()`), so collectors with skewed clocks still agree on expiry.
  */
+/** The row a statement always returns (INSERT ... RETURNING, a SELECT of aggregates). */
+function onlyRow<T>(rows: readonly T[], statement: string): T {
+  const row = rows[0];
+  if (row === undefined) throw new Error(`${statement} returned no row`);
+  return row;
+}
+
 export function createCollectorStore(options: {
   databaseUrl: string;
   logger: Logger;
@@ -53,7 +60,7 @@ export function createCollectorStore(options: {
         'INSERT INTO celeriac.connections (name, broker_url_encrypted, options) VALUES ($1, $2, $3) RETURNING connection_id',
         [row.name, row.brokerUrlEncrypted, JSON.stringify(row.options ?? {})],
       );
-      return result.rows[0]!.connection_id;
+      return onlyRow(result.rows, 'connection insert').connection_id;
     },
 
     async getConnection(connectionId: string): Promise<ConnectionRow | undefined> {
@@ -135,7 +142,7 @@ export function createCollectorStore(options: {
                   WHERE expires_at >= now() AND owner_id <> $1) AS other_owners`,
         [ownerId],
       );
-      const row = result.rows[0]!;
+      const row = onlyRow(result.rows, 'lease census');
       return { connections: Number(row.connections), otherOwners: Number(row.other_owners) };
     },
 
@@ -162,7 +169,7 @@ export function createCollectorStore(options: {
          SELECT gap_id FROM inserted`,
         [gap.connectionId, gap.cause, gap.collectorId, gap.instant, Math.max(gap.keepPerConnection - 1, 0)],
       );
-      return result.rows[0]!.gap_id;
+      return onlyRow(result.rows, 'gap insert').gap_id;
     },
 
     /** Closes an open gap row with what was counted as dropped in it (null: not countable). */
