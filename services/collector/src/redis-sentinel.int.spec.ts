@@ -8,7 +8,7 @@ import { freePort } from '@celeriac/tests/harness/free-port';
 import { createTestBroker, redisDbOf, type TestBroker } from '@celeriac/tests/harness/test-brokers';
 import { waitFor } from '@celeriac/tests/harness/wait-for';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   type CollectorProcess,
   createWorld,
