@@ -165,14 +165,29 @@ export const gatewayConfigSchema = z.object({
     .int()
     .min(1_024)
     .default(8 * 1024 * 1024),
-  /** Entries the ring of one relayed connection keeps on a receiving replica. Default 5000. */
-  CELERIAC_GATEWAY_PEER_RING_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
-  /** Bytes of that ring. Default 8388608 (8 MiB). */
-  CELERIAC_GATEWAY_PEER_RING_BYTES: z.coerce
+  /** Bytes all the relays a replica serves may hold together (each within the setting above). Default 33554432 (32 MiB). */
+  CELERIAC_GATEWAY_PEER_SERVED_BYTES: z.coerce
     .number()
     .int()
     .min(1_024)
-    .default(8 * 1024 * 1024),
+    .default(32 * 1024 * 1024),
+  /**
+   * Connections one replica receives through relays at once; a client of one more connection makes
+   * the replica read that connection's partition itself (more Kafka reads, no more memory). Default 64.
+   */
+  CELERIAC_GATEWAY_PEER_MAX_FEEDS: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Entries the ring of one relayed connection keeps on a receiving replica. Default 5000. */
+  CELERIAC_GATEWAY_PEER_RING_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+  /**
+   * Bytes of the rings of all relayed connections on a replica together, in equal shares
+   * (÷ CELERIAC_GATEWAY_PEER_MAX_FEEDS; the stream task and worker memory are shared out the same
+   * way). Default 33554432 (32 MiB).
+   */
+  CELERIAC_GATEWAY_PEER_RING_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(32 * 1024 * 1024),
   /** Milliseconds a relay's first batch may take before the replica reads Kafka itself. Default 3000. */
   CELERIAC_GATEWAY_PEER_CONNECT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
   /** Milliseconds between an owner's position updates on an idle relay (its keep-alive). Default 1000. */
@@ -250,6 +265,8 @@ export function peerOptionsOf(
     renewMs: config.CELERIAC_GATEWAY_PEER_RENEW_MS,
     ttlMs: config.CELERIAC_GATEWAY_PEER_TTL_MS,
     relayBufferBytes: config.CELERIAC_GATEWAY_PEER_RELAY_BYTES,
+    servedBytes: config.CELERIAC_GATEWAY_PEER_SERVED_BYTES,
+    maxFeeds: config.CELERIAC_GATEWAY_PEER_MAX_FEEDS,
     relayRingEntries: config.CELERIAC_GATEWAY_PEER_RING_ENTRIES,
     relayRingBytes: config.CELERIAC_GATEWAY_PEER_RING_BYTES,
     connectMs: config.CELERIAC_GATEWAY_PEER_CONNECT_MS,

@@ -60,19 +60,7 @@ export function createPeerLink(deps: {
       port: deps.options.port,
       token: deps.token,
       metrics: deps.metrics,
-      source: {
-        get hub() {
-          return hub;
-        },
-        get taps() {
-          return (streams as PeerStreams).source.taps;
-        },
-        kafka: deps.kafka,
-        topic: deps.topic,
-        logger: deps.logger,
-        maxBufferedBytes: deps.options.relayBufferBytes,
-        progressMs: deps.options.progressMs,
-      },
+      source: () => (streams as PeerStreams).source,
       partitionCount: () => partitionCount,
       logger: deps.logger,
       inspect: deps.inspect.handler,

@@ -4,6 +4,7 @@ import { UnavailableError } from '../errors';
 import { type HubLease, StreamHub } from '../streams/stream-hub';
 import type { StreamMetrics } from '../streams/stream-metrics';
 import { connectionPartitioner } from './connection-partition';
+import { createHeldBytes } from './held-bytes';
 import type { Membership } from './membership';
 import { createOwnedTails, type OwnedTails } from './owned-tails';
 import type { PeerChannels } from './peer-channels';
@@ -28,8 +29,13 @@ export interface PeerOptions {
   ttlMs: number;
   /** Bytes one relay may hold (owner side) before its peer is cut off and reopens. */
   relayBufferBytes: number;
-  /** Ring of one relayed connection on a receiving replica. */
+  /** The same for all the relays this replica serves together. */
+  servedBytes: number;
+  /** Relayed connections one replica holds at once; past it, it reads the connection's partition itself. */
+  maxFeeds: number;
+  /** Ring entries of one relayed connection on a receiving replica. */
   relayRingEntries: number;
+  /** Bytes of the rings of all relayed connections together; each gets an equal share. */
   relayRingBytes: number;
   connectMs: number;
   progressMs: number;
@@ -93,8 +99,20 @@ export function createPeerStreams(deps: {
     topic: deps.topic,
     logger: deps.logger,
     maxBufferedBytes: options.relayBufferBytes,
+    heldBytes: createHeldBytes(options.servedBytes),
     progressMs: options.progressMs,
   };
+  // The feeds together get what the main hub has (its task and worker memory, the ring bytes
+  // setting), in equal shares: a replica's memory does not grow with the connections it relays.
+  const share = (total: number, floor: number) => Math.max(floor, Math.ceil(total / options.maxFeeds));
+  const feedBudget = {
+    replayCapacity: options.relayRingEntries,
+    replayBytes: share(options.relayRingBytes, 64 * 1024),
+    taskMemory: share(deps.taskMemory, 1_000),
+    workerMemory: share(deps.workerMemory, 100),
+  };
+  /** Partitions read here for clients that found every feed taken, while they wait for it to start. */
+  const localReads = new Map<number, number>();
   const ownerAddress = (partition: number) => {
     const id = ownerOf(
       membership.members.map((m) => m.memberId),
@@ -114,6 +132,7 @@ export function createPeerStreams(deps: {
       const p = partitionOf(connection);
       if (hub.position(p) !== undefined) set.add(p);
     }
+    for (const p of localReads.keys()) set.add(p);
     return set;
   };
   const tails: OwnedTails = createOwnedTails({
@@ -144,11 +163,8 @@ export function createPeerStreams(deps: {
       topic: deps.topic,
       logger: deps.logger,
       metrics: deps.metrics,
-      replayCapacity: options.relayRingEntries,
-      replayBytes: options.relayRingBytes,
+      ...feedBudget,
       backfill: 0,
-      taskMemory: deps.taskMemory,
-      workerMemory: deps.workerMemory,
       sparse: true,
     });
     const made = new RelayFeed(connectionId, partitionOf(connectionId), feedHub, {
@@ -162,6 +178,29 @@ export function createPeerStreams(deps: {
     feeds.set(connectionId, made);
     void made.run();
     return made;
+  }
+
+  /**
+   * Every feed is taken: the client's partition is read by the main hub here, as without peers (more
+   * Kafka reads, no more memory per connection). Its lease then keeps the partition read.
+   */
+  async function readHere(connectionId: string, partition: number): Promise<HubLease> {
+    localReads.set(partition, (localReads.get(partition) ?? 0) + 1);
+    try {
+      const deadline = Date.now() + options.connectMs + SOURCE_START_MS;
+      // A tail that fails to start is retried by the next reconcile, here a little later.
+      while (!(tails.partitions.has(partition) && hub.position(partition) !== undefined)) {
+        if (Date.now() > deadline) throw new UnavailableError('live stream source not reachable yet, retry');
+        await tails.reconcile();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // Leased in the same synchronous step as the check above: the partition stays wanted.
+      return lease(hub, onMain, connectionId);
+    } finally {
+      const left = (localReads.get(partition) ?? 1) - 1;
+      if (left > 0) localReads.set(partition, left);
+      else localReads.delete(partition);
+    }
   }
 
   /** Feeds whose clients all left go after `idleMs`; tails follow ownership and local clients. */
@@ -196,8 +235,10 @@ export function createPeerStreams(deps: {
     async hubFor(connectionId: string): Promise<HubLease> {
       const partition = partitionOf(connectionId);
       // Checked and leased in one synchronous step: a reconcile cannot drop the partition in between.
-      if (tails.partitions.has(partition) && hub.position(partition) !== undefined)
-        return lease(hub, onMain, connectionId);
+      const onMainHub = () => tails.partitions.has(partition) && hub.position(partition) !== undefined;
+      if (onMainHub()) return lease(hub, onMain, connectionId);
+      if (!feeds.has(connectionId) && feeds.size >= options.maxFeeds)
+        return readHere(connectionId, partition);
       const feed = feedOf(connectionId);
       const held = lease(feed.hub, onFeed, connectionId);
       let timer: NodeJS.Timeout | undefined;

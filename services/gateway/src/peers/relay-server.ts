@@ -29,7 +29,8 @@ export function createRelayServer(options: {
   port: number;
   /** Token every call must carry; undefined only when Control auth was explicitly disabled. */
   token: string | undefined;
-  source: RelaySourceDeps;
+  /** Where relays are served from; asked per call (the streams exist once the peers started). */
+  source: () => RelaySourceDeps;
   partitionCount: () => number;
   metrics: PeerMetrics;
   logger: Logger;
@@ -86,7 +87,7 @@ export function createRelayServer(options: {
         abort.signal.addEventListener('abort', done, { once: true });
       });
     const { connectionId, partition, fromOffset } = call.request;
-    serveRelay(options.source, { connectionId, partition, from: fromOffset }, sink, abort.signal)
+    serveRelay(options.source(), { connectionId, partition, from: fromOffset }, sink, abort.signal)
       .then(
         () => call.end(),
         (error: unknown) => {

@@ -2,6 +2,7 @@ import { createEventTail } from '@celeriac/event-log/tail';
 import type { Logger } from '@celeriac/service-runtime/logger';
 import type { Kafka } from 'kafkajs';
 import type { StreamHub } from '../streams/stream-hub';
+import type { HeldBytes } from './held-bytes';
 import type { RelayedRecord, RelayTaps } from './relay-taps';
 
 export interface RelayBatchOut {
@@ -24,6 +25,8 @@ export interface RelaySourceDeps {
   logger: Logger;
   /** Bytes of live records held for one relay while it sends older ones or its peer is slow. */
   maxBufferedBytes: number;
+  /** The same, for all the relays this replica serves together. */
+  heldBytes: HeldBytes;
   /** A batch with no records but the current position is sent this often, the relay's keep-alive. */
   progressMs: number;
 }
@@ -59,11 +62,14 @@ export async function serveRelay(
     connectionId,
     push(record) {
       if (overflow) return;
-      heldBytes += record.value.length + 64;
-      if (heldBytes > deps.maxBufferedBytes) {
+      const size = record.value.length + 64;
+      if (heldBytes + size > deps.maxBufferedBytes || !deps.heldBytes.take(size)) {
         overflow = true;
         cutOff(new RelayOverflowError('relay peer too slow: reopen from its position'));
-      } else held.push(record);
+      } else {
+        heldBytes += size;
+        held.push(record);
+      }
       wake?.();
     },
   });
@@ -97,6 +103,7 @@ export async function serveRelay(
       if (held.length > 0 || position > sent || idle) {
         const records = held.filter((record) => record.offset >= from);
         held = [];
+        deps.heldBytes.give(heldBytes);
         heldBytes = 0;
         sent = Math.max(sent, position, (records.at(-1)?.offset ?? -1) + 1);
         // Sent even when nothing changed: the peer's watchdog takes silence for a dead owner.
@@ -125,6 +132,7 @@ export async function serveRelay(
     }
   } finally {
     untap();
+    deps.heldBytes.give(heldBytes);
   }
 }
 

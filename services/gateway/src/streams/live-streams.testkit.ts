@@ -14,7 +14,10 @@ import { createTenancy } from '../auth/tenancy';
 import { gatewayConfigSchema, liveStreamOptionsOf } from '../config';
 import { createAdminStore } from '../data/admin-store';
 import { insertConnection, insertKey } from '../testing/gateway-fixture';
+import { formatEventId } from './cursor';
 import { createLiveStreams, type LiveStreamOptions, type LiveStreams } from './live-streams';
+import { entryOf } from './stream-entries';
+import { TaskTracker, WorkerTracker } from './trackers';
 
 /**
  * Real pieces for the live-streams integration specs: a gateway-shaped HTTP server around the module
@@ -136,6 +139,19 @@ export interface Produced {
   readonly event: CeleryEvent;
   readonly partition: number;
   readonly offset: number;
+}
+
+/** The job events a client of `connectionId` must receive after `afterId` ('' for all), in log order (the pure model). */
+export function expectedAfter(connectionId: string, log: readonly Produced[], afterId: string): string[] {
+  const trackers = { tasks: new TaskTracker(1_000), workers: new WorkerTracker(100) };
+  const ids: string[] = [];
+  for (const { event, partition, offset } of log) {
+    const entry = entryOf(event, partition, offset, trackers);
+    if (event.connectionId !== connectionId) continue;
+    for (const [index, item] of entry.sse.entries())
+      if (item.event.startsWith('job:')) ids.push(formatEventId({ partition, offset, index }));
+  }
+  return ids.slice(ids.indexOf(afterId) + 1);
 }
 
 /** Writes events in order, one at a time per call, keyed by connection like the collector. */

@@ -8,27 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionPartitioner } from '../peers/connection-partition';
 import { ownerOf } from '../peers/rendezvous';
 import { liveMembers, type PeerGateway, startPeerGateway } from '../testing/peer-gateways';
-import { formatEventId } from './cursor';
 import { taskLifecycle } from './event-fixtures';
-import { createEventProducer, grantKeys, type Produced } from './live-streams.testkit';
-import { entryOf } from './stream-entries';
-import { TaskTracker, WorkerTracker } from './trackers';
+import { createEventProducer, expectedAfter, grantKeys, type Produced } from './live-streams.testkit';
 
 const PARTITIONS = 3;
 const RETRY_MS = 500;
-
-/** The job events a client of `connectionId` must receive after `afterId`, in log order (the pure model). */
-function expectedAfter(connectionId: string, log: readonly Produced[], afterId: string): string[] {
-  const trackers = { tasks: new TaskTracker(1_000), workers: new WorkerTracker(100) };
-  const ids: string[] = [];
-  for (const { event, partition, offset } of log) {
-    const entry = entryOf(event, partition, offset, trackers);
-    if (event.connectionId !== connectionId) continue;
-    for (const [index, item] of entry.sse.entries())
-      if (item.event.startsWith('job:')) ids.push(formatEventId({ partition, offset, index }));
-  }
-  return ids.slice(ids.indexOf(afterId) + 1);
-}
 
 /**
  * Peers on, two replicas on a Kafka broker of this test's own. The partition owner is killed -9 and

@@ -57,7 +57,14 @@ export async function startReplicas(count: number, env: Record<string, string>) 
     await close();
     throw error;
   }
-  return { replicas, pool, close, at: (index: number) => replicas[index % count] as PeerGateway };
+  return {
+    replicas,
+    pool,
+    close,
+    eventsTopic: fleet.eventsTopic,
+    databaseUrl: fleet.databaseUrl,
+    at: (index: number) => replicas[index % count] as PeerGateway,
+  };
 }
 
 /** Members whose row has not expired: the replicas every replica currently counts. */
