@@ -21,9 +21,10 @@ export function createFleetSlotsStore(pool: pg.Pool, memberId: string) {
   return {
     /**
      * Under the key's then the connection's lock (always that order, so two admissions never wait on
-     * each other): when the other live replicas' slots plus `local()` (read once the locks are held)
-     * stay within both limits, records `local()` as this replica's counts and answers null; otherwise
-     * changes nothing and answers the scope whose limit is reached.
+     * each other): when the other live replicas' slots plus `local()` (this replica's counts, read
+     * just before the one round trip) stay within both limits, records `local()` as this replica's
+     * counts and answers null; otherwise changes nothing and answers the scope whose limit is reached.
+     * One call of the function of migration 0017.
      */
     async admit(
       kind: FleetKind,
@@ -31,42 +32,21 @@ export function createFleetSlotsStore(pool: pg.Pool, memberId: string) {
       local: () => HeldHere,
       limits: HeldHere,
     ): Promise<FleetScope | null> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        for (const [scope, id] of [
-          ['key', holder.caller],
-          ['connection', holder.connectionId],
-        ])
-          await client.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended('celeriac.fleet_slots:' || $1, 0))",
-            [`${kind}:${scope}:${id}`],
-          );
-        const { rows } = await client.query<{ key: string; connection: string }>(
-          `SELECT coalesce(sum(s.held) FILTER (WHERE s.scope = 'key'), 0) AS key,
-                  coalesce(sum(s.held) FILTER (WHERE s.scope = 'connection'), 0) AS connection
-           FROM celeriac.gateway_fleet_slots s
-           JOIN celeriac.gateway_members m ON m.member_id = s.member_id AND m.expires_at > now()
-           WHERE s.kind = $2 AND s.member_id <> $1
-             AND ((s.scope = 'key' AND s.holder = $3) OR (s.scope = 'connection' AND s.holder = $4))`,
-          [memberId, kind, holder.caller, holder.connectionId],
-        );
-        const mine = local();
-        const refused: FleetScope | null =
-          Number(rows[0]?.key ?? 0) + mine.key > limits.key
-            ? 'key'
-            : Number(rows[0]?.connection ?? 0) + mine.connection > limits.connection
-              ? 'connection'
-              : null;
-        if (!refused) await write(client, memberId, kind, holder, mine);
-        await client.query('COMMIT');
-        return refused;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+      const mine = local();
+      const { rows } = await pool.query<{ refused: FleetScope | null }>(
+        'SELECT celeriac.gateway_fleet_admit($1, $2, $3, $4, $5, $6, $7, $8) AS refused',
+        [
+          memberId,
+          kind,
+          holder.caller,
+          holder.connectionId,
+          mine.key,
+          mine.connection,
+          limits.key,
+          limits.connection,
+        ],
+      );
+      return rows[0]?.refused ?? null;
     },
     /** Records this replica's current counts for `holder` (a slot was released or an admission undone). */
     record(kind: FleetKind, holder: FleetHolder, held: HeldHere): Promise<void> {
