@@ -9,11 +9,13 @@ import { EventSource } from 'eventsource';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { formatEventId } from '../streams/cursor';
 import { taskLifecycle, workerEvent } from '../streams/event-fixtures';
-import { createEventProducer, grantKeys, type Produced } from '../streams/live-streams.testkit';
-import { entryOf } from '../streams/stream-entries';
-import { TaskTracker, WorkerTracker } from '../streams/trackers';
+import {
+  createEventProducer,
+  expectedEntries,
+  grantKeys,
+  type Produced,
+} from '../streams/live-streams.testkit';
 import { celeryTaskFields, wsFrame } from '../streams/ws-frames';
 import { liveMembers, metricOf, type PeerGateway, startPeerGateway } from '../testing/peer-gateways';
 
@@ -36,19 +38,6 @@ interface TaskWatcher {
 
 const CONNECTIONS = Array.from({ length: 6 }, () => randomUUID());
 const PARTITIONS = 6;
-
-/** What a client of `connectionId` must receive for the whole log: the pure model, in log order. */
-function expectedFor(connectionId: string, log: readonly Produced[]): Received[] {
-  const trackers = { tasks: new TaskTracker(10_000), workers: new WorkerTracker(1_000) };
-  const out: Received[] = [];
-  for (const { event, partition, offset } of log) {
-    const entry = entryOf(event, partition, offset, trackers);
-    if (event.connectionId !== connectionId) continue;
-    for (const [index, item] of entry.sse.entries())
-      out.push({ id: formatEventId({ partition, offset, index }), event: item.event, data: item.data });
-  }
-  return out;
-}
 
 /** The frames a WS client of `uuid` must end with: every event of the task, in log order. */
 function expectedFrames(uuid: string, log: readonly Produced[]): Record<string, unknown>[] {
@@ -221,7 +210,7 @@ describe('three gateway replicas coordinating over gRPC (real Kafka, PostgreSQL,
     expect([restarted, added].every((gateway) => gateway.process.exitCode === null)).toBe(true);
 
     for (const client of clients) {
-      const expected = expectedFor(client.connectionId, log);
+      const expected = expectedEntries(client.connectionId, log);
       const last = expected.at(-1)?.id;
       await waitFor(
         `client of ${client.connectionId} on replica ${client.at} to reach ${last}`,

@@ -141,16 +141,27 @@ export interface Produced {
   readonly offset: number;
 }
 
-/** The job events a client of `connectionId` must receive after `afterId` ('' for all), in log order (the pure model). */
-export function expectedAfter(connectionId: string, log: readonly Produced[], afterId: string): string[] {
-  const trackers = { tasks: new TaskTracker(1_000), workers: new WorkerTracker(100) };
-  const ids: string[] = [];
+/** What an SSE client of `connectionId` must receive for the whole log: the pure model, in log order. */
+export function expectedEntries(
+  connectionId: string,
+  log: readonly Produced[],
+): { id: string; event: string; data: string }[] {
+  const trackers = { tasks: new TaskTracker(10_000), workers: new WorkerTracker(1_000) };
+  const out: { id: string; event: string; data: string }[] = [];
   for (const { event, partition, offset } of log) {
     const entry = entryOf(event, partition, offset, trackers);
     if (event.connectionId !== connectionId) continue;
     for (const [index, item] of entry.sse.entries())
-      if (item.event.startsWith('job:')) ids.push(formatEventId({ partition, offset, index }));
+      out.push({ id: formatEventId({ partition, offset, index }), event: item.event, data: item.data });
   }
+  return out;
+}
+
+/** The ids of the job events a client of `connectionId` must receive after `afterId` ('' for all). */
+export function expectedAfter(connectionId: string, log: readonly Produced[], afterId: string): string[] {
+  const ids = expectedEntries(connectionId, log)
+    .filter((entry) => entry.event.startsWith('job:'))
+    .map((entry) => entry.id);
   return ids.slice(ids.indexOf(afterId) + 1);
 }
 
