@@ -102,14 +102,16 @@ describe('k8s manifests', () => {
     expect(denyAll.map((policy) => policy.spec.ingress ?? [])).toEqual([[]]);
   });
 
-  it('let only the gateway be reached from outside, the collector gRPC from gateways, metrics from Prometheus', () => {
+  it('let only the gateway be reached from outside, its peer port and the collector gRPC from gateways, metrics from Prometheus', () => {
     const prometheus = canonical({
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
     });
+    const gateways = canonical({ podSelector: { matchLabels: { app: 'celeriac-gateway' } } });
     expect(reachability()).toEqual({
       'celeriac-gateway:http': ['anyone'],
-      'celeriac-collector:grpc': [canonical({ podSelector: { matchLabels: { app: 'celeriac-gateway' } } })],
+      'celeriac-gateway:peers': [gateways],
+      'celeriac-collector:grpc': [gateways],
       'celeriac-collector:ops': [prometheus],
       'celeriac-projector:ops': [prometheus],
     });
