@@ -130,7 +130,7 @@ export async function startPrivateKafka(): Promise<PrivateKafka> {
     await start();
   } catch (error) {
     await stop();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     throw error;
   }
   return {
@@ -139,8 +139,10 @@ export async function startPrivateKafka(): Promise<PrivateKafka> {
     stop,
     async remove() {
       await stop();
+      // A directory emptied while the filesystem still settles can answer ENOTEMPTY once (seen in CI):
+      // rm retries that, as it does EBUSY.
       process.off('exit', killOnExit);
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }

@@ -142,6 +142,9 @@ export function createEventTail(options: {
         // kafkajs gave up on this consumer for good: say so, so readiness fails and a supervisor restarts.
         if (!event.payload.restart && consumer === made) running = false;
       });
+      // Current from here on, so a join during run() (the first one, or one after a crash while
+      // starting) seeks to `next` in the handler above.
+      consumer = made;
       await made.connect();
       await made.subscribe({ topics: [options.topic], fromBeginning: false });
       await made.run({
@@ -160,10 +163,15 @@ export function createEventTail(options: {
         },
       });
       // kafkajs applies seeks when the partition is assigned; without a committed offset it would
-      // otherwise start at the end, which is also what a partition missing from the plan gets.
-      seekToNext();
-      pauseOthers();
-      consumer = made;
+      // otherwise start at the end, which is also what a partition missing from the plan gets. A
+      // consumer that crashed just now (Kafka restarting) has no group to seek in; kafkajs restarts
+      // it, and its join seeks there.
+      try {
+        seekToNext();
+        pauseOthers();
+      } catch (error) {
+        log.warn({ err: error }, 'tail consumer restarting; its next join seeks to the start positions');
+      }
       running = true;
       log.debug({ groupId, plan }, 'tail started');
       return plan;

@@ -10,6 +10,7 @@ import {
   captureCeleryEvents,
   celeryStateOf,
   type RawRecord,
+  retriesBeforeFinish,
   shuffled,
   toCeleryEvents,
 } from '../test-support/captured-events';
@@ -94,7 +95,8 @@ describe('projector on real Celery 5.5 events through real Kafka into PostgreSQL
     expect(inOrder.length).toBeGreaterThanOrEqual(9);
     expect(await tasksOf(SHUFFLED)).toEqual(inOrder);
 
-    const celery = await celeryStateOf(stack.python, records);
+    // Celery's arrival order, but for the one race where Celeriac's rule departs from it on purpose.
+    const celery = await celeryStateOf(stack.python, retriesBeforeFinish(records));
     expect(Object.keys(celery).sort()).toEqual(inOrder.map((row) => row.uuid));
     for (const row of inOrder) {
       const expected = celery[row.uuid] as Record<string, unknown>;

@@ -36,6 +36,31 @@ export async function captureCeleryEvents(
   }
 }
 
+/**
+ * The records with each `task-retried` that arrived after its task's `task-succeeded` or `task-failed`
+ * moved back to just before that finish. A retried message can run and finish on another pool
+ * process before the old run publishes its `task-retried`; Celery's State then shows RETRY for a
+ * finished task, Celeriac keeps it finished (docs/celery-events.md, "A retry reported after a
+ * success or failure never hides it"). Fed in this order, Celery's State gives Celeriac's answer.
+ */
+export function retriesBeforeFinish(records: readonly RawRecord[]): RawRecord[] {
+  const out: RawRecord[] = [];
+  for (const record of records) {
+    const { type, uuid } = record.event;
+    const finish =
+      type === 'task-retried'
+        ? out.findIndex(
+            (earlier) =>
+              earlier.event.uuid === uuid &&
+              (earlier.event.type === 'task-succeeded' || earlier.event.type === 'task-failed'),
+          )
+        : -1;
+    if (finish >= 0) out.splice(finish, 0, record);
+    else out.push(record);
+  }
+  return out;
+}
+
 /** What celery.events.state.State makes of the records, fed in the given order. */
 export async function celeryStateOf(
   python: string,
