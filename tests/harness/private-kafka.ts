@@ -48,8 +48,11 @@ export async function startPrivateKafka(): Promise<PrivateKafka> {
   ] as const)
     text = withProperty(text, name, value);
   await writeFile(config, text);
-  // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
-  const clusterId = randomBytes(16).toString('base64url');
+  // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding. One that starts with
+  // '-' is read as an option by kafka-storage (1 in 64; a CI run met one), so it is drawn again, as
+  // Kafka's own random-uuid does.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   await run(
     'java',
     [
